@@ -1,0 +1,235 @@
+"""The objective: log-loss of a linear model on data, plus a penalty.
+
+    J(w, b) = sum_i s_i L(y_i, x_i·w + b) / sum_i s_i  +  penalty(w)
+
+with sample weights ``s_i`` (all ones by default, so J is the mean log-loss of
+the seeds) and the intercept ``b`` never penalized. Its gradient is
+``Xᵀ(s ∘ (p − y)) / sum(s) + ∇penalty(w)`` and ``sum(s ∘ (p − y)) / sum(s)`` for
+``b``. Solvers see only ``value``, ``grad`` and ``value_and_grad`` of a flat
+parameter vector ``theta = [w_1, …, w_d, b]`` (no ``b`` without an intercept).
+
+Dense C-contiguous data goes through the fused one-pass kernel of
+:mod:`logitgd._kernels` when numba is there; everything else through the
+generic NumPy path below, which is also the reference the kernel is tested
+against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+from . import _kernels
+from .loss import BinaryLogLoss
+from .penalty import NoPenalty
+
+
+class LogisticObjective:
+    """Penalized, weighted mean log-loss of ``sigmoid(X w + b)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+    y : ndarray of shape (n_samples,), values in {0, 1}
+    sample_weight : ndarray of shape (n_samples,) or None
+    fit_intercept : bool
+    penalty : penalty object (see :mod:`logitgd.penalty`) or None
+    use_kernel : bool
+        Use the fused kernel where the data allows it.
+    """
+
+    def __init__(self, X, y, sample_weight=None, fit_intercept=True, penalty=None,
+                 use_kernel=True):
+        self.X = X
+        self.y = np.ascontiguousarray(y, dtype=np.float64)
+        self.fit_intercept = bool(fit_intercept)
+        self.penalty = NoPenalty() if penalty is None else penalty
+        n, d = X.shape
+        if sample_weight is None:
+            self.sample_weight = None
+            self.sw_sum = float(n)
+        else:
+            self.sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+            self.sw_sum = float(self.sample_weight.sum())
+        self.n_features = d
+        self.n_params = d + self.fit_intercept
+        self.loss = BinaryLogLoss()
+        self.uses_kernel = bool(
+            use_kernel and _kernels.AVAILABLE and isinstance(X, np.ndarray)
+            and X.dtype in (np.float32, np.float64) and X.flags.c_contiguous
+        )
+
+    # -- parameters ---------------------------------------------------------
+    def split(self, theta):
+        """``(w, b)`` from the flat parameter vector."""
+        if self.fit_intercept:
+            return theta[:-1], float(theta[-1])
+        return theta, 0.0
+
+    def raw_prediction(self, theta):
+        """Raw scores ``z = X w + b``, ndarray of shape (n_samples,)."""
+        w, b = self.split(theta)
+        return self.X @ w.astype(self.X.dtype, copy=False) + b
+
+    # -- value and gradient -------------------------------------------------
+    def _data_term(self, theta, want_grad):
+        """``(sum_i s_i L_i, gradient sums of shape (d + 1,) or None)``."""
+        w, b = self.split(theta)
+        if self.uses_kernel:
+            sw = self.sample_weight if self.sample_weight is not None else np.empty(0)
+            g = np.empty(self.n_features + 1) if want_grad else None
+            loss = _kernels.dense_loss_grad(self.X, self.y, sw, np.ascontiguousarray(w, np.float64), b, g)
+            return loss, g
+        z = self.raw_prediction(theta)
+        if not want_grad:
+            per_sample = self.loss.loss(self.y, z)
+        else:
+            per_sample, r = self.loss.loss_gradient(self.y, z)
+        if self.sample_weight is not None:
+            per_sample = per_sample * self.sample_weight
+        loss = float(per_sample.sum(dtype=np.float64))
+        if not want_grad:
+            return loss, None
+        if self.sample_weight is not None:
+            r = r * self.sample_weight
+        r = r.astype(self.X.dtype, copy=False)
+        g = np.empty(self.n_features + 1)
+        g[:-1] = self.X.T @ r
+        g[-1] = r.sum(dtype=np.float64)
+        return loss, g
+
+    def value(self, theta):
+        """J(theta), a float."""
+        loss, _ = self._data_term(theta, want_grad=False)
+        return loss / self.sw_sum + self.penalty.value(self.split(theta)[0])
+
+    def value_and_grad(self, theta):
+        """``(J(theta), ∇J(theta))``, the gradient of shape (n_params,)."""
+        loss, g = self._data_term(theta, want_grad=True)
+        w, _ = self.split(theta)
+        g /= self.sw_sum
+        g[:-1] += self.penalty.grad(w)
+        if not self.fit_intercept:
+            g = g[:-1]
+        return loss / self.sw_sum + self.penalty.value(w), g
+
+    def grad(self, theta):
+        """∇J(theta), ndarray of shape (n_params,)."""
+        return self.value_and_grad(theta)[1]
+
+    # -- curvature ----------------------------------------------------------
+    def hessian_bound(self, block_rows=65536):
+        """Böhning's bound on the Hessian, ``X̃ᵀ S X̃ / (4 sum(s)) + penalty``.
+
+        ``X̃ = [X, 1]`` (the column of ones only with an intercept). Since
+        ``p (1 - p) <= 1/4``, this matrix dominates the Hessian of J
+        everywhere, so ``M⁻¹∇J`` is a step that never overshoots.
+
+        Returns
+        -------
+        M : ndarray of shape (n_params, n_params), float64
+        """
+        n, d = self.X.shape
+        M = np.zeros((d + 1, d + 1))
+        for start in range(0, n, block_rows):
+            Xb = np.asarray(self.X[start:start + block_rows], dtype=np.float64)
+            if self.sample_weight is None:
+                Xs = Xb
+                M[-1, -1] += len(Xb)
+            else:
+                s = self.sample_weight[start:start + block_rows]
+                Xs = Xb * s[:, None]
+                M[-1, -1] += s.sum()
+            M[:d, :d] += Xs.T @ Xb
+            M[-1, :d] += Xs.sum(axis=0)
+        M[:d, -1] = M[-1, :d]
+        M /= 4.0 * self.sw_sum
+        M[np.diag_indices(d)] += self.penalty.curvature()
+        if not self.fit_intercept:
+            M = M[:d, :d]
+        return M
+
+
+class Preconditioned:
+    """The objective in new coordinates ``v`` with ``theta = R⁻¹ v``.
+
+    With ``RᵀR = M`` a bound on the Hessian (see
+    :meth:`LogisticObjective.hessian_bound`), a unit gradient step in ``v``
+    is the step ``theta - M⁻¹ ∇J(theta)`` in the original coordinates: the
+    Böhning–Lindsay bound step, which turns badly scaled and correlated
+    columns into a well-conditioned problem. ``R`` is the Cholesky factor of
+    ``M`` (dense, for up to ``max_dense`` parameters) or the square root of
+    its diagonal.
+
+    Parameters
+    ----------
+    objective : LogisticObjective
+    max_dense : int
+        Largest number of parameters for which the full matrix is factored.
+    """
+
+    def __init__(self, objective, max_dense=2048):
+        self.objective = objective
+        self.n_params = objective.n_params
+        if self.n_params <= max_dense:
+            M = objective.hessian_bound()
+        else:
+            M = None
+        self._dense = M is not None
+        if self._dense:
+            # Factor the unit-diagonal version, so the jitter that handles
+            # collinear columns is relative to each column's own scale.
+            D = np.sqrt(np.diag(M)).copy()
+            D[D == 0] = 1.0
+            C = M / np.outer(D, D)
+            jitter = 1e-10
+            while True:
+                try:
+                    Rc = scipy.linalg.cholesky(C + jitter * np.eye(len(C)), lower=False)
+                    break
+                except np.linalg.LinAlgError:
+                    jitter *= 100
+            self._R = Rc * D[None, :]
+        else:
+            self._D = self._diagonal_bound()
+
+    def _diagonal_bound(self):
+        obj = self.objective
+        X = obj.X
+        sw = obj.sample_weight
+        sq = np.einsum("ij,ij->j", X, X, dtype=np.float64) if sw is None else (
+            np.einsum("ij,ij,i->j", X, X, sw, dtype=np.float64))
+        diag = sq / (4.0 * obj.sw_sum) + obj.penalty.curvature()
+        if obj.fit_intercept:
+            diag = np.append(diag, 0.25)
+        D = np.sqrt(diag)
+        D[D == 0] = 1.0
+        return D
+
+    def to_original(self, v):
+        """``theta = R⁻¹ v``."""
+        if self._dense:
+            return scipy.linalg.solve_triangular(self._R, v, lower=False)
+        return v / self._D
+
+    def from_original(self, theta):
+        """``v = R theta``."""
+        if self._dense:
+            return self._R @ theta
+        return theta * self._D
+
+    def _pull_back(self, g):
+        """Gradient in ``v``: ``R⁻ᵀ ∇J``."""
+        if self._dense:
+            return scipy.linalg.solve_triangular(self._R, g, lower=False, trans="T")
+        return g / self._D
+
+    def value(self, v):
+        return self.objective.value(self.to_original(v))
+
+    def value_and_grad(self, v):
+        f, g = self.objective.value_and_grad(self.to_original(v))
+        return f, self._pull_back(g)
+
+    def grad(self, v):
+        return self.value_and_grad(v)[1]

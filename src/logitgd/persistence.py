@@ -1,0 +1,180 @@
+"""Saving and loading fitted models as JSON (no pickle).
+
+The file is one JSON object::
+
+    {
+      "format": "logitgd-model",      # identifies the file
+      "format_version": 1,            # bumped on incompatible changes
+      "library_version": "0.1.0",     # logitgd that wrote it
+      "estimator": "LogisticRegression",
+      "params": {...},                # constructor parameters (JSON-able ones)
+      "classes": [0, 1],              # labels, in classes_ order
+      "classes_dtype": "int64",       # NumPy dtype string of classes_
+      "n_features": 30,
+      "feature_names": [...] | null,
+      "coef": [[...]],                # (n_classes_fitted, n_features)
+      "intercept": [...],
+      "n_iter": 123, "converged": true, "stop_reason": "...",
+      "loss_history": [...],
+      "sha256": "..."                 # of the object above, without this key
+    }
+
+Floats are written by Python's ``repr``, the shortest string that reads back
+to the same double, so a round trip gives bit-identical predictions. The
+checksum catches edits and corruption that still leave valid JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .exceptions import ModelFileError
+
+FORMAT = "logitgd-model"
+FORMAT_VERSION = 1
+_REQUIRED = ("format_version", "library_version", "estimator", "params", "classes",
+             "classes_dtype", "n_features", "feature_names", "coef", "intercept", "n_iter",
+             "converged", "stop_reason", "loss_history", "sha256")
+_PARAMS = ("solver", "learning_rate", "alpha", "penalty", "fit_intercept", "max_iter", "tol",
+           "verbose", "warm_start")
+
+
+def _checksum(payload):
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _to_json_scalar(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def save(model, path, *, overwrite=False):
+    """Write a fitted :class:`~logitgd.LogisticRegression` to ``path`` as JSON.
+
+    Parameters
+    ----------
+    model : fitted LogisticRegression
+    path : str or path-like
+    overwrite : bool, default=False
+        An existing file is replaced only if True.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is False.
+    """
+    from . import __version__
+
+    check_is_fitted(model)
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (--force) to replace it.")
+    params = model.get_params()
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "estimator": type(model).__name__,
+        "params": {k: _to_json_scalar(params[k]) for k in _PARAMS},
+        "classes": [_to_json_scalar(c) for c in model.classes_],
+        "classes_dtype": model.classes_.dtype.str,
+        "n_features": int(model.n_features_in_),
+        "feature_names": (None if not hasattr(model, "feature_names_in_")
+                          else [str(f) for f in model.feature_names_in_]),
+        "coef": model.coef_.tolist(),
+        "intercept": model.intercept_.tolist(),
+        "n_iter": int(model.n_iter_),
+        "converged": bool(model.converged_),
+        "stop_reason": str(model.stop_reason_),
+        "loss_history": [float(v) for v in model.loss_history_],
+    }
+    payload["sha256"] = _checksum(payload)
+    directory = os.path.dirname(os.path.abspath(path))
+    # Write next to the target and rename: a crash never leaves half a file.
+    fd, tmp = tempfile.mkstemp(prefix=".logitgd-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(payload, fh, indent=1, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load(path):
+    """Read a model written by :func:`save`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ModelFileError
+        The file is not valid JSON, not a logitgd model, from a newer format,
+        truncated, edited or otherwise inconsistent; the message says which.
+    """
+    from .estimator import LogisticRegression
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file {path} does not exist.")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            payload = json.load(fh)
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{path} is not a logitgd model: it is not a text (JSON) file.") from None
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(
+            f"{path} is not a valid model file: JSON error at line {exc.lineno}, column "
+            f"{exc.colno} ({exc.msg}); the file may be truncated or corrupted."
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a logitgd model file (no \"format\": \"{FORMAT}\" entry).")
+    missing = [k for k in _REQUIRED if k not in payload]
+    if missing:
+        raise ModelFileError(f"{path} is missing the entries {', '.join(missing)}; the file is truncated or damaged.")
+    if not isinstance(payload["format_version"], int) or payload["format_version"] > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model format version {payload['format_version']!r}, written by logitgd "
+            f"{payload['library_version']}; this logitgd reads versions up to {FORMAT_VERSION}. Upgrade logitgd."
+        )
+    body = {k: v for k, v in payload.items() if k != "sha256"}
+    if _checksum(body) != payload["sha256"]:
+        raise ModelFileError(f"{path} fails its checksum: the file was edited or corrupted after it was written.")
+    if payload["estimator"] != "LogisticRegression":
+        raise ModelFileError(f"{path} holds a {payload['estimator']!r}, not a LogisticRegression.")
+    try:
+        model = LogisticRegression(**payload["params"])
+        classes = np.array(payload["classes"], dtype=np.dtype(payload["classes_dtype"]))
+        coef = np.array(payload["coef"], dtype=np.float64)
+        intercept = np.array(payload["intercept"], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path} has malformed contents: {exc}") from None
+    d = payload["n_features"]
+    if coef.ndim != 2 or coef.shape[1] != d or intercept.shape != (coef.shape[0],) or len(classes) < 2:
+        raise ModelFileError(
+            f"{path} is inconsistent: coef has shape {coef.shape}, intercept {intercept.shape}, "
+            f"{len(classes)} classes and n_features={d}."
+        )
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+        raise ModelFileError(f"{path} has non-finite coefficients.")
+    model.classes_ = classes
+    model.coef_ = coef
+    model.intercept_ = intercept
+    model.n_features_in_ = d
+    if payload["feature_names"] is not None:
+        model.feature_names_in_ = np.array(payload["feature_names"], dtype=object)
+    model.n_iter_ = payload["n_iter"]
+    model.converged_ = payload["converged"]
+    model.stop_reason_ = payload["stop_reason"]
+    model.loss_history_ = np.array(payload["loss_history"], dtype=np.float64)
+    return model
+
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]

@@ -1,0 +1,106 @@
+"""Detecting (quasi-)separation, where the unpenalized MLE does not exist.
+
+With signs ``s_i = 2 y_i - 1`` and rows ``x̃_i = [x_i, 1]``, the data are
+*separated* if some ``beta != 0`` has ``s_i x̃_i·beta >= 0`` for every sample,
+strictly for at least one (Albert & Anderson, 1984). Then the log-likelihood
+keeps rising along ``beta`` and gradient descent only inflates the
+coefficients. Two checks, cheap first:
+
+* complete separation is certified by the current iterate itself: if every
+  margin ``s_i z_i`` is positive, the current hyperplane separates the data;
+* quasi-complete separation is decided by the linear program of Konis (2007):
+  maximize ``sum_i s_i x̃_i·beta`` subject to ``s_i x̃_i·beta >= 0`` and
+  ``-1 <= beta <= 1``; a positive optimum is a separating direction. It runs
+  only once probabilities start to saturate, and only on data small enough
+  for the LP (``max_lp_entries``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+
+
+def separating_direction(X, y, sample_weight=None, fit_intercept=True):
+    """Solve Konis' LP; return a separating direction or None.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), values in {0, 1}
+    sample_weight : ndarray of shape (n_samples,) or None
+        Samples with zero weight are left out.
+    fit_intercept : bool
+
+    Returns
+    -------
+    beta : ndarray of shape (n_features + fit_intercept,) or None
+        In the scale of X (intercept last), or None if the data are not separated.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
+    A = X[keep]
+    if fit_intercept:
+        A = np.hstack([A, np.ones((A.shape[0], 1))])
+    A = A * (2.0 * np.asarray(y, dtype=np.float64)[keep] - 1.0)[:, None]
+    scale = np.max(np.abs(A), axis=0)
+    scale[scale == 0] = 1.0
+    A = A / scale
+    res = scipy.optimize.linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(A.shape[0]),
+                                 bounds=(-1, 1), method="highs")
+    if res.status != 0:
+        return None
+    margins = A @ res.x
+    if -res.fun > 1e-6 and margins.min() > -1e-9:
+        return res.x / scale
+    return None
+
+
+class SeparationMonitor:
+    """Watches an unpenalized fit; says when the data turn out separated.
+
+    Call it with the parameters in the original coordinates and the
+    iteration number; it checks at iterations 10, 20, 40, 80, ... and returns
+    True once separation is established. ``kind`` is then ``"complete"`` or
+    ``"quasi-complete"``.
+
+    Parameters
+    ----------
+    objective : LogisticObjective
+    saturation : float
+        A margin ``s_i z_i`` above this (a probability within about
+        ``exp(-saturation)`` of its label) triggers the LP.
+    max_lp_entries : int
+        Largest ``n_samples * n_params`` on which the LP is run.
+    """
+
+    def __init__(self, objective, saturation=20.0, max_lp_entries=20_000_000):
+        self.objective = objective
+        self.saturation = saturation
+        self.max_lp_entries = max_lp_entries
+        self.kind = None
+        self._next_check = 10
+        self._lp_done = False
+        sw = objective.sample_weight
+        self._rows = slice(None) if sw is None else sw > 0
+        self._signs = (2.0 * objective.y - 1.0)[self._rows]
+
+    def __call__(self, theta, iteration):
+        if iteration < self._next_check:
+            return False
+        self._next_check *= 2
+        obj = self.objective
+        margins = self._signs * obj.raw_prediction(theta)[self._rows]
+        if margins.min() > 0:
+            self.kind = "complete"
+            return True
+        if (not self._lp_done and margins.max() > self.saturation
+                and obj.X.shape[0] * obj.n_params <= self.max_lp_entries):
+            self._lp_done = True
+            beta = separating_direction(obj.X, obj.y, obj.sample_weight, obj.fit_intercept)
+            if beta is not None:
+                w, b = obj.split(beta)
+                strict = (self._signs * (obj.X @ w + b)[self._rows]).min() > 0
+                self.kind = "complete" if strict else "quasi-complete"
+                return True
+        return False
