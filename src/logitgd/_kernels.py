@@ -10,7 +10,7 @@ read once into cache, used for ``z = x·w + b``, and used again at once for
 ``g += r x`` while still in L1. Loss and gradient accumulate in float64 for
 float32 and float64 data alike; X is never copied or upcast.
 
-The per-row loss uses ``e = exp(-|z|)``: ``L = max(z, 0) + log1p(e) - y z`` and
+The per-row loss uses ``e = exp(-|z|)``: ``L = max(z, 0) - y z + log1p(e)`` and
 ``sigmoid(z) = (1 if z >= 0 else e) / (1 + e)``.
 """
 
@@ -50,7 +50,8 @@ if AVAILABLE:
                     z += X[i, j] * w[j]
                 e = np.exp(-abs(z))
                 yi = y[i]
-                li = max(z, 0.0) + np.log1p(e) - yi * z
+                # max(z, 0) - y z, written so it is exact for y in {0, 1}
+                li = (z * (1.0 - yi) if z >= 0 else -z * yi) + np.log1p(e)
                 r = (1.0 if z >= 0 else e) / (1.0 + e) - yi
                 if has_sw:
                     li *= sw[i]

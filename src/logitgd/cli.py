@@ -35,10 +35,39 @@ def _learning_rate(text):
 
 
 def _fraction(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
+
+
+def _non_negative(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def _int_in(low, high=None):
+    what = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what
+    return parse
 
 
 def build_parser():
@@ -52,13 +81,14 @@ def build_parser():
     fit.add_argument("--target", help="name of the label column (required with DATA)")
     fit.add_argument("--test-size", type=_fraction, default=0.2,
                      help="fraction held out for testing, stratified (default 0.2; 0 for none)")
-    fit.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+    fit.add_argument("--alpha", type=_non_negative, default=DEFAULT_ALPHA,
                      help=f"L2 penalty strength (default {DEFAULT_ALPHA:g}; 0 for the pure MLE)")
     fit.add_argument("--learning-rate", type=_learning_rate, default="auto",
                      help="fixed step, or 'auto' for line search (default)")
-    fit.add_argument("--max-iter", type=int, default=5000, help="iteration limit (default 5000)")
-    fit.add_argument("--tol", type=float, default=1e-8, help="gradient tolerance (default 1e-8)")
-    fit.add_argument("--random-state", type=int, default=0, help="seed of the train/test split (default 0)")
+    fit.add_argument("--max-iter", type=_int_in(1), default=5000, help="iteration limit (default 5000)")
+    fit.add_argument("--tol", type=_non_negative, default=1e-8, help="gradient tolerance (default 1e-8)")
+    fit.add_argument("--random-state", type=_int_in(0, 2**32 - 1), default=0,
+                     help="seed of the train/test split (default 0)")
     fit.add_argument("--model", help="write the fitted model here (JSON)")
     fit.add_argument("--plot", help="write the cost curve here (PNG)")
     fit.add_argument("--force", action="store_true", help="overwrite existing output files")
@@ -77,10 +107,22 @@ def build_parser():
     return parser
 
 
-def _refuse_overwrite(paths, force):
-    for path in paths:
-        if path and os.path.exists(path) and not force:
-            raise FileExistsError(f"{path} already exists; use --force to overwrite it.")
+def _check_outputs(options, force):
+    """Check the output files before any work: ``options`` maps option names to paths."""
+    given = {opt: path for opt, path in options.items() if path}
+    seen = {}
+    for opt, path in given.items():
+        key = os.path.abspath(path)
+        if key in seen:
+            raise DataError(f"{seen[key]} and {opt} both name {path}; give them different files.")
+        seen[key] = opt
+        if os.path.isdir(path):
+            raise DataError(f"{opt} {path} is a directory; give a file name.")
+        if os.path.exists(path) and not force:
+            raise FileExistsError(f"{opt} {path} already exists; use --force to overwrite it.")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise DataError(f"{opt} {path}: the directory {directory} does not exist.")
 
 
 def _load_builtin():
@@ -94,7 +136,7 @@ def _metrics(model, X, y):
     from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
     proba = model.predict_proba(X)
-    pred = model.classes_[(proba[:, 1] > 0.5).astype(int)]
+    pred = model.predict(X)
     positive = y == model.classes_[1]
     auc = roc_auc_score(positive, proba[:, 1]) if 0 < positive.sum() < len(y) else float("nan")
     return {
@@ -119,11 +161,7 @@ def cmd_fit(args):
     from .estimator import LogisticRegression
     from .io import read_table, split_xy
 
-    _refuse_overwrite([args.model, args.plot], args.force)
-    if args.alpha < 0 or not np.isfinite(args.alpha):
-        raise DataError(f"--alpha must be a non-negative number, got {args.alpha}.")
-    if args.max_iter < 1:
-        raise DataError(f"--max-iter must be at least 1, got {args.max_iter}.")
+    _check_outputs({"--model": args.model, "--plot": args.plot}, args.force)
     if args.data is None:
         df, target, source = _load_builtin()
         target = args.target or target
@@ -164,6 +202,8 @@ def cmd_fit(args):
         warnings.simplefilter("always")
         try:
             model.fit(X_tr, y_tr)
+        except DivergenceError as exc:
+            raise DivergenceError(f"{exc} On the command line: --learning-rate auto (the default).") from None
         finally:
             if bar is not None:
                 bar.close()
@@ -197,18 +237,29 @@ def cmd_fit(args):
     return 0
 
 
+def _features(df, model, source):
+    """The model's feature columns of ``df``, checked, as the model expects them."""
+    import pandas as pd
+
+    from .io import model_features
+
+    X = model_features(df, model, source)
+    names = getattr(model, "feature_names_in_", None)
+    return X if names is None else pd.DataFrame(X, columns=list(names), copy=False)
+
+
 def cmd_predict(args):
     import pandas as pd
 
-    from .io import model_features, read_table
+    from .io import read_table
     from .persistence import load
 
-    _refuse_overwrite([args.output], args.force)
+    _check_outputs({"--output": args.output}, args.force)
     model = load(args.model)
-    X = model_features(read_table(args.data), model, args.data)
+    X = _features(read_table(args.data), model, args.data)
     proba = model.predict_proba(X)
     out = pd.DataFrame({f"proba_{c}": proba[:, k] for k, c in enumerate(model.classes_)})
-    out["prediction"] = model.classes_[(proba[:, 1] > 0.5).astype(int)]
+    out["prediction"] = model.predict(X)
     if args.output:
         out.to_csv(args.output, index=False, float_format="%.17g")
         print(f"wrote {len(out)} predictions to {args.output}")
@@ -232,7 +283,7 @@ def _as_model_labels(y, classes, source, target):
 
 
 def cmd_evaluate(args):
-    from .io import check_target, model_features, read_table
+    from .io import check_target, read_table
     from .persistence import load
 
     model = load(args.model)
@@ -241,10 +292,19 @@ def cmd_evaluate(args):
         raise DataError(f"{args.data} has no target column {args.target!r}.")
     check_target(df[args.target], args.target, args.data)
     y = _as_model_labels(df[args.target].to_numpy(), model.classes_, args.data, args.target)
-    X = model_features(df, model, args.data)
+    X = _features(df, model, args.data)
     print(f"{args.model} on {args.data} ({len(y)} rows)")
     print(_table({"data": _metrics(model, X, y)}))
     return 0
+
+
+def _message(exc):
+    """One line for the error message of ``exc``."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        text = f"{exc.filename}: {exc.strerror}"  # as in "x.csv: Permission denied"
+    else:
+        text = str(exc)
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def main(argv=None):
@@ -253,8 +313,8 @@ def main(argv=None):
     handler = {"fit": cmd_fit, "predict": cmd_predict, "evaluate": cmd_evaluate}[args.command]
     try:
         return handler(args)
-    except (DataError, ModelFileError, DivergenceError, FileNotFoundError, FileExistsError) as exc:
-        print(f"logitgd: error: {exc}", file=sys.stderr)
+    except (DataError, ModelFileError, DivergenceError, OSError) as exc:
+        print(f"logitgd: error: {_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("logitgd: interrupted", file=sys.stderr)

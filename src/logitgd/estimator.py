@@ -252,4 +252,5 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Labels: ``classes_[1]`` where the probability exceeds 0.5."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        scores = self.decision_function(X)
+        return self.classes_[(scores > 0).astype(int)]

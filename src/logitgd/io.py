@@ -45,7 +45,7 @@ def read_table(path):
         try:
             return pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for damaged files
-            raise DataError(f"{path} could not be read as Parquet: {exc}") from None
+            raise DataError(f"{path} could not be read as Parquet: {_one_line(exc)}") from None
     if lower.endswith(_CSV):
         if head == b"PAR1":
             raise DataError(f"{path} looks like a Parquet file, not CSV; name it .parquet.")
@@ -56,12 +56,24 @@ def read_table(path):
         except UnicodeDecodeError:
             raise DataError(f"{path} is not a text CSV file (it is not valid UTF-8 text).") from None
         except pd.errors.ParserError as exc:
-            raise DataError(f"{path} is not well-formed CSV: {exc}") from None
+            raise DataError(f"{path} is not well-formed CSV: {_one_line(exc)}") from None
+        except (OSError, EOFError, ValueError) as exc:  # e.g. a .csv.gz that is not gzip
+            raise DataError(f"{path} could not be read as CSV: {_one_line(exc)}") from None
         return df
     raise DataError(
         f"cannot tell the format of {path}: expected a name ending in "
         f"{', '.join(_CSV + _PARQUET)}."
     )
+
+
+def _one_line(exc):
+    """The text of an exception from a parser, on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _check_rows(n_rows, source):
+    if n_rows == 0:
+        raise DataError(f"{source} has a header but no data rows.")
 
 
 def _first_bad(mask):
@@ -82,11 +94,18 @@ def numeric_features(df, columns, source):
     DataError
         A column that is not numeric, or holds a missing or infinite value.
     """
-    if len(df) == 0:
-        raise DataError(f"{source} has a header but no data rows.")
+    _check_rows(len(df), source)
     out = np.empty((len(df), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
         s = df[col]
+        if isinstance(s, pd.DataFrame):
+            raise DataError(f"{source} has more than one column named {col!r}.")
+        if (pd.api.types.is_datetime64_any_dtype(s) or isinstance(s.dtype, pd.PeriodDtype)
+                or pd.api.types.is_timedelta64_dtype(s) or pd.api.types.is_complex_dtype(s)):
+            raise DataError(
+                f"{source}: column {col!r} is not numeric: it holds {s.dtype} values "
+                f"(row 1 holds {s.iloc[0]!r}); features must be real numbers."
+            )
         if s.dtype == bool or pd.api.types.is_bool_dtype(s):
             s = s.astype(np.float64)
         if not pd.api.types.is_numeric_dtype(s):
@@ -128,6 +147,7 @@ def split_xy(df, target, source):
     features = [c for c in df.columns if c != target]
     if not features:
         raise DataError(f"{source} has no feature columns besides the target {target!r}.")
+    _check_rows(len(df), source)
     check_target(df[target], target, source)
     X = numeric_features(df, features, source)
     return X, df[target].to_numpy(), [str(c) for c in features]
@@ -135,6 +155,8 @@ def split_xy(df, target, source):
 
 def check_target(y, target, source):
     """Raise DataError unless ``y`` has no missing values and exactly two classes."""
+    y = pd.Series(y) if not isinstance(y, pd.Series) else y
+    _check_rows(len(y), source)
     missing = pd.isna(y).to_numpy()
     if missing.any():
         row, more = _first_bad(missing)

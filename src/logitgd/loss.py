@@ -13,14 +13,18 @@ forward ``z -> a -> L``, backward ``dz = a - y``)::
     d2L/dz2 = sigmoid(z) (1 - sigmoid(z))
 
 Working on ``z`` rather than on ``p`` merges the link into the loss: no
-``log(p)`` of a rounded probability is ever taken.
+``log(p)`` of a rounded probability is ever taken. The loss is evaluated as
+``log1p(exp(-|z|)) + (z (1 - y) if z >= 0 else -z y)``: the linear part is
+exact for labels in {0, 1}, so a confidently right prediction keeps its tiny
+loss (about ``exp(-|z|)``) to full relative precision instead of cancelling
+to zero.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._numerics import log1pexp, sigmoid
+from ._numerics import sigmoid
 
 
 class BinaryLogLoss:
@@ -28,7 +32,8 @@ class BinaryLogLoss:
 
     def loss(self, y, raw_prediction):
         """Per-sample loss, ndarray of shape (n,)."""
-        return log1pexp(raw_prediction) - y * raw_prediction
+        z = np.asarray(raw_prediction)
+        return _linear_part(y, z) + np.log1p(np.exp(-np.abs(z)))
 
     def gradient(self, y, raw_prediction):
         """Per-sample dL/dz = sigmoid(z) - y, ndarray of shape (n,)."""
@@ -38,7 +43,7 @@ class BinaryLogLoss:
         """Per-sample loss and dL/dz sharing one ``exp(-|z|)``."""
         z = np.asarray(raw_prediction)
         e = np.exp(-np.abs(z))
-        loss = np.maximum(z, 0) + np.log1p(e) - y * z
+        loss = _linear_part(y, z) + np.log1p(e)
         grad = np.where(z >= 0, 1, e) / (1 + e) - y
         return loss, grad
 
@@ -46,3 +51,8 @@ class BinaryLogLoss:
         """Per-sample d2L/dz2 = p (1 - p), ndarray of shape (n,)."""
         p = sigmoid(raw_prediction)
         return p * (1 - p)
+
+
+def _linear_part(y, z):
+    """``max(z, 0) - y z``, exact (no cancellation) when y is 0 or 1."""
+    return np.where(z >= 0, z * (1 - y), -z * y)

@@ -177,12 +177,15 @@ class Preconditioned:
             M = None
         self._dense = M is not None
         if self._dense:
-            # Factor the unit-diagonal version, so the jitter that handles
-            # collinear columns is relative to each column's own scale.
+            # Factor the unit-diagonal version, so the jitter is relative to
+            # each column's own scale. The jitter keeps the bound a bound and
+            # caps the step along (nearly) collinear directions at 1e6 times
+            # the others: beyond that, rounding in those directions would be
+            # blown up into the coefficients.
             D = np.sqrt(np.diag(M)).copy()
             D[D == 0] = 1.0
             C = M / np.outer(D, D)
-            jitter = 1e-10
+            jitter = 1e-6
             while True:
                 try:
                     Rc = scipy.linalg.cholesky(C + jitter * np.eye(len(C)), lower=False)

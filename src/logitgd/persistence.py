@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -54,6 +54,21 @@ def _to_json_scalar(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
+def _create_temp(directory):
+    """A new, empty file next to the target: ``(fd, path)``.
+
+    Opened with mode 0666 so that the user's umask applies, as for any new
+    file (``tempfile.mkstemp`` would make the model private, 0600).
+    """
+    for _ in range(100):
+        tmp = os.path.join(directory, f".logitgd-{secrets.token_hex(8)}.json.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file in {directory}.")
+
+
 def save(model, path, *, overwrite=False):
     """Write a fitted :class:`~logitgd.LogisticRegression` to ``path`` as JSON.
 
@@ -68,13 +83,27 @@ def save(model, path, *, overwrite=False):
     ------
     FileExistsError
         ``path`` exists and ``overwrite`` is False.
+    FileNotFoundError
+        The directory of ``path`` does not exist.
+    IsADirectoryError
+        ``path`` is a directory.
+    TypeError
+        ``model`` is not a logitgd LogisticRegression.
     """
     from . import __version__
+    from .estimator import LogisticRegression
 
+    if not isinstance(model, LogisticRegression):
+        raise TypeError(f"save() writes a logitgd LogisticRegression, got {type(model).__name__}.")
     check_is_fitted(model)
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory; give a file name for the model.")
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True (--force) to replace it.")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path}: the directory {directory} does not exist.")
     params = model.get_params()
     payload = {
         "format": FORMAT,
@@ -95,11 +124,10 @@ def save(model, path, *, overwrite=False):
         "loss_history": [float(v) for v in model.loss_history_],
     }
     payload["sha256"] = _checksum(payload)
-    directory = os.path.dirname(os.path.abspath(path))
     # Write next to the target and rename: a crash never leaves half a file.
-    fd, tmp = tempfile.mkstemp(prefix=".logitgd-", suffix=".json", dir=directory)
+    fd, tmp = _create_temp(directory)
     try:
-        with os.fdopen(fd, "w") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=1, allow_nan=False)
             fh.write("\n")
         os.replace(tmp, path)
@@ -124,6 +152,8 @@ def load(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file {path} does not exist.")
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path} is a directory, not a model file.")
     try:
         with open(path, encoding="utf-8") as fh:
             payload = json.load(fh)
@@ -134,33 +164,55 @@ def load(path):
             f"{path} is not a valid model file: JSON error at line {exc.lineno}, column "
             f"{exc.colno} ({exc.msg}); the file may be truncated or corrupted."
         ) from None
+    except RecursionError:
+        raise ModelFileError(f"{path} is not a logitgd model file (its JSON is nested too deeply).") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a logitgd model file (no \"format\": \"{FORMAT}\" entry).")
+    # The version comes first: a newer format may lack entries this one requires.
+    version = payload.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model format version {version}, written by logitgd "
+            f"{payload.get('library_version', '(unknown)')}; this logitgd reads versions up to "
+            f"{FORMAT_VERSION}. Upgrade logitgd."
+        )
+    if "format_version" in payload and not (isinstance(version, int) and not isinstance(version, bool)
+                                            and 1 <= version <= FORMAT_VERSION):
+        raise ModelFileError(f"{path} has an invalid model format version {version!r}.")
     missing = [k for k in _REQUIRED if k not in payload]
     if missing:
         raise ModelFileError(f"{path} is missing the entries {', '.join(missing)}; the file is truncated or damaged.")
-    if not isinstance(payload["format_version"], int) or payload["format_version"] > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path} has model format version {payload['format_version']!r}, written by logitgd "
-            f"{payload['library_version']}; this logitgd reads versions up to {FORMAT_VERSION}. Upgrade logitgd."
-        )
     body = {k: v for k, v in payload.items() if k != "sha256"}
-    if _checksum(body) != payload["sha256"]:
+    try:
+        ok = _checksum(body) == payload["sha256"]
+    except ValueError:  # NaN or Infinity, which save() never writes
+        ok = False
+    if not ok:
         raise ModelFileError(f"{path} fails its checksum: the file was edited or corrupted after it was written.")
     if payload["estimator"] != "LogisticRegression":
         raise ModelFileError(f"{path} holds a {payload['estimator']!r}, not a LogisticRegression.")
     try:
+        if not isinstance(payload["params"], dict):
+            raise TypeError("params is not an object")
         model = LogisticRegression(**payload["params"])
         classes = np.array(payload["classes"], dtype=np.dtype(payload["classes_dtype"]))
         coef = np.array(payload["coef"], dtype=np.float64)
         intercept = np.array(payload["intercept"], dtype=np.float64)
+        loss_history = np.array(payload["loss_history"], dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path} has malformed contents: {exc}") from None
     d = payload["n_features"]
-    if coef.ndim != 2 or coef.shape[1] != d or intercept.shape != (coef.shape[0],) or len(classes) < 2:
+    names = payload["feature_names"]
+    if (not isinstance(d, int) or isinstance(d, bool) or d < 1 or coef.shape != (1, d)
+            or intercept.shape != (1,) or classes.shape != (2,) or classes[0] == classes[1]
+            or loss_history.ndim != 1
+            or (names is not None and (not isinstance(names, list) or len(names) != d
+                                       or not all(isinstance(n, str) for n in names)))):
         raise ModelFileError(
             f"{path} is inconsistent: coef has shape {coef.shape}, intercept {intercept.shape}, "
-            f"{len(classes)} classes and n_features={d}."
+            f"{classes.size} classes, n_features={d!r} and "
+            f"{'no' if names is None else len(names) if isinstance(names, list) else 'malformed'} "
+            "feature names (expected coef (1, n_features), intercept (1,), 2 distinct classes)."
         )
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         raise ModelFileError(f"{path} has non-finite coefficients.")
@@ -168,12 +220,12 @@ def load(path):
     model.coef_ = coef
     model.intercept_ = intercept
     model.n_features_in_ = d
-    if payload["feature_names"] is not None:
-        model.feature_names_in_ = np.array(payload["feature_names"], dtype=object)
+    if names is not None:
+        model.feature_names_in_ = np.array(names, dtype=object)
     model.n_iter_ = payload["n_iter"]
     model.converged_ = payload["converged"]
     model.stop_reason_ = payload["stop_reason"]
-    model.loss_history_ = np.array(payload["loss_history"], dtype=np.float64)
+    model.loss_history_ = loss_history
     return model
 
 

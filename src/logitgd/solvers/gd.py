@@ -136,7 +136,7 @@ def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
     y, fy, gy = x, f, g
     L = lipschitz0
     t = 1.0
-    best_gnorm, since_best = math.inf, 0
+    best_gnorm, f_progress, since_best = math.inf, math.inf, 0
     for it in range(1, max_iter + 1):
         gnorm = float(np.max(np.abs(gy))) if gy.size else 0.0
         state["grad_norm"] = gnorm
@@ -145,11 +145,13 @@ def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
                 state["x"] = y
                 history[-1] = fy
             return "converged", f"gradient max-norm {gnorm:.3g} <= tol={tol:g}"
-        if gnorm < best_gnorm * (1 - 1e-3):
-            best_gnorm, since_best = gnorm, 0
+        # Stalled: neither the cost (beyond rounding) nor the best gradient
+        # norm has improved for 500 iterations.
+        if gnorm < best_gnorm * (1 - 1e-3) or f < f_progress - 8 * _EPS * abs(f):
+            best_gnorm, f_progress, since_best = min(gnorm, best_gnorm), f, 0
         else:
             since_best += 1
-            if since_best >= 100:
+            if since_best >= 500:
                 return "converged", ("the cost and the gradient stopped decreasing at working "
                                      f"precision (gradient max-norm {best_gnorm:.3g})")
         slack = 8 * _EPS * abs(fy)  # rounding error of J itself
