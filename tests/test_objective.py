@@ -160,3 +160,17 @@ def test_collinear_columns_do_not_break_the_preconditioner():
     assert res.converged
     theta = pre.to_original(res.x)
     assert np.all(np.isfinite(theta))
+
+
+@needs_kernel
+def test_kernel_is_safe_from_several_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y, _ = make_logistic_data(n=2000, d=5, seed=12)
+    obj = LogisticObjective(X, y)
+    theta = np.linspace(-1, 1, 6)
+    expected = obj.value_and_grad(theta)[1]
+    with ThreadPoolExecutor(4) as pool:
+        grads = list(pool.map(lambda _: obj.value_and_grad(theta)[1], range(16)))
+    for g in grads:
+        np.testing.assert_array_equal(g, expected)

@@ -17,6 +17,7 @@ The per-row loss uses ``e = exp(-|z|)``: ``L = max(z, 0) - y z + log1p(e)`` and
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -30,6 +31,11 @@ except ImportError:  # pragma: no cover
     numba = None
     AVAILABLE = False
 
+
+# numba's default "workqueue" threading layer aborts the process if two Python
+# threads launch parallel kernels at once (a threaded grid search, say), so
+# launches are serialized. Forked processes are safe with it.
+_LAUNCH = threading.Lock()
 
 if AVAILABLE:
 
@@ -98,4 +104,5 @@ def dense_loss_grad(X, y, sw, w, b, grad_out=None):
     if grad_out is None:
         grad_out = np.empty(0)
     n_chunks = 4 * numba.get_num_threads()
-    return _dense_loss_grad(X, y, sw, w, float(b), grad_out, want_grad, n_chunks)
+    with _LAUNCH:
+        return _dense_loss_grad(X, y, sw, w, float(b), grad_out, want_grad, n_chunks)

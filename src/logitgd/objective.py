@@ -158,7 +158,8 @@ class Preconditioned:
     is the step ``theta - M⁻¹ ∇J(theta)`` in the original coordinates: the
     Böhning–Lindsay bound step, which turns badly scaled and correlated
     columns into a well-conditioned problem. ``R`` is the Cholesky factor of
-    ``M`` (dense, for up to ``max_dense`` parameters) or the square root of
+    ``M`` (dense, for up to ``max_dense`` parameters, where forming ``M`` costs
+    ``n·max_dense²`` flops at BLAS-3 speed) or the square root of
     its diagonal.
 
     Parameters
@@ -168,7 +169,7 @@ class Preconditioned:
         Largest number of parameters for which the full matrix is factored.
     """
 
-    def __init__(self, objective, max_dense=2048):
+    def __init__(self, objective, max_dense=1024):
         self.objective = objective
         self.n_params = objective.n_params
         if self.n_params <= max_dense:

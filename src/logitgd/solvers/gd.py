@@ -109,7 +109,7 @@ def _fixed(objective, state, *, lr, max_iter, tol, callback):
         x_new = x - lr * g
         f_new, g_new = objective.value_and_grad(x_new)
         rises = rises + 1 if f_new > f else 0
-        if not math.isfinite(f_new) or not np.all(np.isfinite(g_new)) or f_new > 10 * f0 or rises >= 20:
+        if not math.isfinite(f_new) or not np.all(np.isfinite(g_new)) or f_new > 10 * max(f0, 1.0) or rises >= 20:
             raise DivergenceError(
                 f"gradient descent diverged with learning_rate={lr:g}: the cost rose from "
                 f"{f0:.6g} to {f_new:.6g} at iteration {it}. Use a smaller learning rate, "
