@@ -313,6 +313,15 @@ def main(argv=None):
     handler = {"fit": cmd_fit, "predict": cmd_predict, "evaluate": cmd_evaluate}[args.command]
     try:
         return handler(args)
+    except BrokenPipeError:
+        # The reader of standard output went away (``logitgd predict ... | head``):
+        # stop quietly, and keep Python from complaining when it flushes stdout at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 1
     except (DataError, ModelFileError, DivergenceError, OSError) as exc:
         print(f"logitgd: error: {_message(exc)}", file=sys.stderr)
         return 1
