@@ -1,0 +1,795 @@
+"""The ``logitgd`` command line: fit, predict, evaluate.
+
+Most tests call :func:`logitgd.cli.main` in-process and read stdout/stderr
+with capsys; one test runs the installed console script in a subprocess.
+
+Every bad input is checked for a non-zero exit code and for one clear line
+on stderr naming the problem, with no traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import logitgd
+from logitgd.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FEATURES = ["a", "b", "c"]
+
+
+# -- data -------------------------------------------------------------------
+
+def make_frame(n=200, seed=0, labels=("no", "yes")):
+    """Three unscaled features, a noisy (not separable) binary target."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * [1.0, 10.0, 100.0] + [0.0, 5.0, -50.0]
+    z = X @ [1.0, 0.1, 0.01] + 0.5 + rng.normal(scale=1.5, size=n)
+    df = pd.DataFrame(X, columns=FEATURES)
+    df["label"] = np.where(z > 0, labels[1], labels[0])
+    return df
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """Read-only inputs shared by the tests of this module."""
+    d = tmp_path_factory.mktemp("data")
+    df = make_frame()
+    df.to_csv(d / "data.csv", index=False)
+    df.to_parquet(d / "data.parquet")
+    ints = make_frame(seed=1, labels=(0, 1))
+    ints.to_csv(d / "ints.csv", index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def model_path(data_dir):
+    """A model fitted by the CLI on data.csv (string labels)."""
+    path = data_dir / "model.json"
+    assert main(["fit", str(data_dir / "data.csv"), "--target", "label", "--quiet",
+                 "--model", str(path)]) == 0
+    return path
+
+
+def write_csv(tmp_path, df, name="bad.csv"):
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+# -- helpers ----------------------------------------------------------------
+
+def cli(capsys, *argv):
+    """Run ``logitgd argv`` in-process: (exit code, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_error(code, err, *needles):
+    """Exit code 1 and exactly one 'logitgd: error:' line on stderr, naming each needle."""
+    assert code == 1, err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1 and err.endswith("\n"), f"expected one line on stderr, got:\n{err!r}"
+    assert lines[0].startswith("logitgd: error: "), lines[0]
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def assert_usage_error(capsys, argv, *needles):
+    """Bad command line: argparse exits with 2 and names the option."""
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in argv])
+    assert info.value.code == 2
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    for needle in needles:
+        assert needle in last, last
+
+
+def fit_args(data, *extra):
+    return ["fit", data, "--target", "label", "--quiet", *extra]
+
+
+def table_row(out, name):
+    """The numbers of the metrics row ``name`` in the printed table."""
+    for line in out.splitlines():
+        if line.startswith(name + " ") and len(line.split()) > len(name.split()):
+            return [float(v) for v in line[len(name):].split()]
+    raise AssertionError(f"no row {name!r} in:\n{out}")
+
+
+# -- fit: happy paths -------------------------------------------------------
+
+def test_fit_builtin_data_default_alpha_converges(capsys):
+    code, out, err = cli(capsys, "fit", "--quiet")
+    assert code == 0, err
+    assert "breast-cancer" in out
+    assert "569 rows, 30 features" in out
+    assert "alpha          0.0001 (L2)" in out
+    assert "converged      yes" in out
+    assert "455 train, 114 test" in out
+    header = next(line for line in out.splitlines() if line.split() == ["train", "test"])
+    assert header
+    train_acc, test_acc = table_row(out, "accuracy")
+    assert train_acc > 0.95 and test_acc > 0.9
+    for name in ("log-loss", "ROC AUC"):
+        assert len(table_row(out, name)) == 2
+    assert "warning" not in err
+    assert "Traceback" not in err
+
+
+def test_fit_builtin_alpha_zero_warns_about_separation(capsys, tmp_path):
+    model = tmp_path / "mle.json"
+    code, out, err = cli(capsys, "fit", "--quiet", "--alpha", "0", "--model", model)
+    assert code == 0, err
+    assert "Traceback" not in err
+    warning = [line for line in err.splitlines() if line.startswith("logitgd: warning:")]
+    assert len(warning) == 1, err
+    assert "separated" in warning[0] and "alpha > 0" in warning[0]
+    assert "0 (maximum likelihood)" in out
+    assert "converged      no" in out and "separation" in out
+    # The model is still written, and records why it stopped.
+    loaded = logitgd.load(model)
+    assert not loaded.converged_
+    assert "separation" in loaded.stop_reason_
+
+
+def test_fit_csv_with_string_labels_writes_model_and_plot(capsys, data_dir, tmp_path):
+    model, plot = tmp_path / "model.json", tmp_path / "cost.png"
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--model", model, "--plot", plot))
+    assert code == 0, err
+    assert err == ""
+    assert "200 rows, 3 features" in out and "target 'label'" in out
+    assert "160 train, 40 test" in out
+    assert "converged      yes" in out
+    assert f"model          {model}" in out
+    assert f"cost curve     {plot}" in out
+    for name in ("accuracy", "log-loss", "ROC AUC"):
+        train, test = table_row(out, name)
+        assert 0 <= train and 0 <= test
+    assert 0.6 < table_row(out, "accuracy")[0] < 1.0  # noisy data: not separable
+
+    assert plot.read_bytes()[:8] == PNG_MAGIC
+    loaded = logitgd.load(model)
+    assert isinstance(loaded, logitgd.LogisticRegression)
+    assert list(loaded.classes_) == ["no", "yes"]
+    assert list(loaded.feature_names_in_) == FEATURES
+    assert loaded.converged_
+    assert loaded.alpha == pytest.approx(1e-4)
+    assert loaded.n_iter_ == len(loaded.loss_history_) - 1
+    # The model reproduces the printed train accuracy's order of magnitude on all the data.
+    df = pd.read_csv(data_dir / "data.csv")
+    assert np.mean(loaded.predict(df[FEATURES]) == df["label"]) > 0.6
+
+
+def test_fit_parquet(capsys, data_dir, tmp_path):
+    model = tmp_path / "model.json"
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.parquet", "--model", model))
+    assert code == 0, err
+    assert "200 rows, 3 features" in out
+    # CSV and Parquet hold the same data: the same model.
+    csv_model = tmp_path / "csv.json"
+    assert cli(capsys, *fit_args(data_dir / "data.csv", "--model", csv_model))[0] == 0
+    a, b = logitgd.load(model), logitgd.load(csv_model)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)
+
+
+def test_fit_test_size_zero_uses_all_rows(capsys, data_dir):
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--test-size", "0"))
+    assert code == 0, err
+    assert "200 train" in out and "test" not in out.split("rows")[-1].splitlines()[0]
+    assert len(table_row(out, "accuracy")) == 1
+
+
+def test_fit_options_reach_the_model(capsys, data_dir, tmp_path):
+    model = tmp_path / "m.json"
+    code, out, err = cli(capsys, *fit_args(data_dir / "ints.csv", "--alpha", "0.01", "--max-iter", "3",
+                                           "--tol", "0", "--model", model))
+    assert code == 0, err
+    # Three iterations are not enough: a convergence warning, on one line.
+    warnings = [line for line in err.splitlines() if line.strip()]
+    assert len(warnings) == 1 and warnings[0].startswith("logitgd: warning:")
+    assert "max_iter=3" in warnings[0]
+    loaded = logitgd.load(model)
+    assert loaded.alpha == 0.01 and loaded.max_iter == 3 and loaded.n_iter_ == 3
+    assert not loaded.converged_
+    assert loaded.classes_.tolist() == [0, 1]
+
+
+def test_fit_fixed_learning_rate(capsys, data_dir, tmp_path):
+    model = tmp_path / "m.json"
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--learning-rate", "1e-6",
+                                           "--max-iter", "50", "--model", model))
+    assert code == 0, err
+    assert "learning rate  1e-06" in out
+    assert logitgd.load(model).learning_rate == 1e-6
+
+
+def test_fit_learning_rate_far_too_large_is_an_error(capsys, data_dir, tmp_path):
+    model = tmp_path / "m.json"
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--learning-rate", "1e6",
+                                           "--model", model))
+    line = assert_one_error(code, err, "learning", "1e+06", "diverged", "auto")
+    assert "--learning-rate auto" in line
+    assert not model.exists()
+
+
+def test_fit_shows_a_progress_bar_unless_quiet(capsys, data_dir):
+    code, out, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "label")
+    assert code == 0
+    assert "fitting" in err and "Traceback" not in err
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv"))
+    assert code == 0 and err == ""
+
+
+def test_fit_interrupted_writes_model_and_exits_130(capsys, data_dir, tmp_path, monkeypatch):
+    """Ctrl-C during the fit (simulated in the progress bar's update, after 3 iterations)."""
+    import tqdm.auto
+
+    class InterruptingBar:
+        def __init__(self, *args, **kwargs):
+            self.n = 0
+
+        def update(self, k):
+            self.n += k
+            if self.n >= 3:
+                raise KeyboardInterrupt
+
+        def set_postfix_str(self, *args, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", InterruptingBar)
+    model, plot = tmp_path / "m.json", tmp_path / "c.png"
+    code, out, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "label",
+                         "--model", model, "--plot", plot)
+    assert code == 130
+    assert "Traceback" not in err
+    assert "interrupted" in err
+    loaded = logitgd.load(model)
+    assert not loaded.converged_ and loaded.n_iter_ == 3
+    assert "interrupted" in loaded.stop_reason_
+    assert plot.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"logitgd {logitgd.__version__}"
+
+
+# -- predict and evaluate: happy paths --------------------------------------
+
+@pytest.mark.filterwarnings("error")
+def test_predict_writes_csv_with_original_labels(capsys, data_dir, model_path, tmp_path):
+    out_path = tmp_path / "preds.csv"
+    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", out_path)
+    assert code == 0, err
+    assert err == ""
+    assert f"wrote 200 predictions to {out_path}" in out
+    preds = pd.read_csv(out_path)
+    assert list(preds.columns) == ["proba_no", "proba_yes", "prediction"]
+    assert len(preds) == 200
+    assert set(preds["prediction"]) <= {"no", "yes"}
+    assert set(preds["prediction"]) == {"no", "yes"}
+    np.testing.assert_allclose(preds["proba_no"] + preds["proba_yes"], 1.0, rtol=0, atol=1e-15)
+
+    model = logitgd.load(model_path)
+    df = pd.read_csv(data_dir / "data.csv")
+    # Written with 17 significant digits; the library may round the last bit
+    # differently for another memory layout of the same data.
+    np.testing.assert_allclose(preds[["proba_no", "proba_yes"]].to_numpy(),
+                               model.predict_proba(df[FEATURES]), rtol=1e-12, atol=0)
+    assert (preds["prediction"].to_numpy() == model.predict(df[FEATURES])).all()
+    assert ((preds["proba_yes"] > 0.5) == (preds["prediction"] == "yes")).all()
+
+
+@pytest.mark.filterwarnings("error")
+def test_predict_to_stdout_with_parquet_and_columns_in_any_order(capsys, data_dir, model_path, tmp_path):
+    df = pd.read_csv(data_dir / "data.csv")
+    shuffled = tmp_path / "shuffled.parquet"
+    df[["label", "c", "a", "b"]].assign(extra="ignored").to_parquet(shuffled)
+    code, out, err = cli(capsys, "predict", model_path, shuffled)
+    assert code == 0, err
+    assert err == ""
+    preds = pd.read_csv(io.StringIO(out))
+    model = logitgd.load(model_path)
+    np.testing.assert_allclose(preds[["proba_no", "proba_yes"]].to_numpy(),
+                               model.predict_proba(df[FEATURES]), rtol=1e-12, atol=0)
+
+
+@pytest.mark.filterwarnings("error")
+def test_predict_integer_labels(capsys, data_dir, tmp_path):
+    model = tmp_path / "ints.json"
+    assert cli(capsys, *fit_args(data_dir / "ints.csv", "--model", model))[0] == 0
+    code, out, err = cli(capsys, "predict", model, data_dir / "ints.csv")
+    assert code == 0, err
+    preds = pd.read_csv(io.StringIO(out))
+    assert list(preds.columns) == ["proba_0", "proba_1", "prediction"]
+    assert preds["prediction"].dtype.kind == "i"
+    assert set(preds["prediction"]) == {0, 1}
+
+
+def test_predict_does_not_need_the_target_column(capsys, data_dir, model_path, tmp_path):
+    features_only = write_csv(tmp_path, pd.read_csv(data_dir / "data.csv")[FEATURES], "new.csv")
+    code, out, err = cli(capsys, "predict", model_path, features_only)
+    assert code == 0, err
+    assert len(pd.read_csv(io.StringIO(out))) == 200
+
+
+@pytest.mark.filterwarnings("error")
+def test_evaluate_prints_metrics(capsys, data_dir, model_path):
+    code, out, err = cli(capsys, "evaluate", model_path, data_dir / "data.csv", "--target", "label")
+    assert code == 0, err
+    assert err == ""
+    assert "(200 rows)" in out
+    (accuracy,) = table_row(out, "accuracy")
+    (logloss,) = table_row(out, "log-loss")
+    (auc,) = table_row(out, "ROC AUC")
+
+    from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
+    model = logitgd.load(model_path)
+    df = pd.read_csv(data_dir / "data.csv")
+    proba = model.predict_proba(df[FEATURES])[:, 1]
+    assert accuracy == pytest.approx(accuracy_score(df["label"], model.predict(df[FEATURES])), abs=1e-4)
+    assert logloss == pytest.approx(log_loss(df["label"] == "yes", proba), abs=1e-4)
+    assert auc == pytest.approx(roc_auc_score(df["label"] == "yes", proba), abs=1e-4)
+    assert 0.6 < accuracy < 1 and 0.5 < auc < 1
+
+
+@pytest.mark.filterwarnings("error")
+def test_evaluate_parquet_data_on_csv_model(capsys, data_dir, model_path):
+    code, out, err = cli(capsys, "evaluate", model_path, data_dir / "data.parquet", "--target", "label")
+    code_csv, out_csv, _ = cli(capsys, "evaluate", model_path, data_dir / "data.csv", "--target", "label")
+    assert code == code_csv == 0, err
+    for name in ("accuracy", "log-loss", "ROC AUC"):
+        assert table_row(out, name) == table_row(out_csv, name)
+
+
+# -- bad input: data files ---------------------------------------------------
+
+def test_missing_data_file(capsys, tmp_path, model_path):
+    missing = tmp_path / "nope.csv"
+    assert_one_error(*cli(capsys, *fit_args(missing))[::2], str(missing), "does not exist")
+    assert_one_error(*cli(capsys, "predict", model_path, missing)[::2], str(missing), "does not exist")
+    assert_one_error(*cli(capsys, "evaluate", model_path, missing, "--target", "label")[::2],
+                     str(missing), "does not exist")
+
+
+def test_data_file_is_a_directory(capsys, tmp_path):
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    assert_one_error(*cli(capsys, *fit_args(folder))[::2], str(folder), "directory")
+
+
+def test_fit_data_without_target_option(capsys, data_dir):
+    code, _, err = cli(capsys, "fit", data_dir / "data.csv", "--quiet")
+    assert_one_error(code, err, "--target")
+
+
+def test_missing_target_column(capsys, data_dir, model_path):
+    code, _, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "Label", "--quiet")
+    assert_one_error(code, err, "'Label'", "no target column", "a, b, c, label")
+    code, _, err = cli(capsys, "evaluate", model_path, data_dir / "data.csv", "--target", "outcome")
+    assert_one_error(code, err, "'outcome'", "no target column")
+
+
+def test_builtin_data_with_unknown_target(capsys):
+    assert_one_error(*cli(capsys, "fit", "--target", "nope", "--quiet")[::2], "'nope'", "breast-cancer")
+
+
+def test_no_feature_columns(capsys, tmp_path):
+    path = write_csv(tmp_path, pd.DataFrame({"label": ["a", "b"] * 5}))
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], "no feature columns")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_non_numeric_feature_names_column_and_row(capsys, tmp_path, fmt, model_path):
+    df = make_frame()
+    df["b"] = df["b"].map(repr).astype(object)  # numbers as text, as a CSV may hold them
+    df.loc[4, "b"] = "12,5"
+    df.loc[9, "b"] = "n/a?"
+    path = tmp_path / f"bad.{fmt}"
+    df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path)
+    expected = (str(path), "column 'b'", "not numeric", "row 5", "'12,5'", "1 more")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], *expected)
+    assert_one_error(*cli(capsys, "predict", model_path, path)[::2], *expected)
+    assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2], *expected)
+
+
+def test_categorical_and_date_columns_are_not_numbers(capsys, tmp_path):
+    df = make_frame()
+    df["colour"] = pd.Categorical(np.where(np.arange(200) % 2, "red", "blue"))
+    path = tmp_path / "cat.parquet"
+    df.to_parquet(path)
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], "column 'colour'", "not numeric", "row 1", "'blue'")
+
+    df = make_frame()
+    df["when"] = pd.Timestamp("2024-05-01")
+    path = tmp_path / "dates.parquet"
+    df.to_parquet(path)
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], "column 'when'", "not numeric", "datetime")
+
+
+def test_boolean_feature_is_numeric(capsys, tmp_path):
+    df = make_frame()
+    df["flag"] = np.arange(200) % 3 == 0
+    code, out, err = cli(capsys, *fit_args(write_csv(tmp_path, df, "bool.csv")))
+    assert code == 0, err
+    assert "4 features" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_missing_value_names_column_and_row(capsys, tmp_path, fmt, model_path):
+    df = make_frame()
+    df.loc[6, "c"] = np.nan
+    path = tmp_path / f"nan.{fmt}"
+    df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path)
+    expected = (str(path), "column 'c'", "missing value", "row 7")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], *expected)
+    assert_one_error(*cli(capsys, "predict", model_path, path)[::2], *expected)
+
+
+def test_empty_cell_in_csv_is_a_missing_value(capsys, tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("a,b,label\n1,2,x\n3,,y\n5,6,x\n7,8,y\n")
+    assert_one_error(*cli(capsys, *fit_args(path, "--test-size", "0"))[::2],
+                     "column 'b'", "missing value", "row 2")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_infinite_value_names_column_and_row(capsys, tmp_path, fmt, value, model_path):
+    df = make_frame()
+    df.loc[41, "a"] = value
+    path = tmp_path / f"inf.{fmt}"
+    df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path)
+    expected = (str(path), "column 'a'", "infinite", "row 42")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], *expected)
+    assert_one_error(*cli(capsys, "predict", model_path, path)[::2], *expected)
+    assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2], *expected)
+
+
+def test_target_with_one_class(capsys, tmp_path, model_path):
+    df = make_frame()
+    df["label"] = "yes"
+    path = write_csv(tmp_path, df)
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], "'label'", "only one class", "'yes'")
+    assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2],
+                     "'label'", "only one class")
+
+
+def test_target_with_more_than_two_classes(capsys, tmp_path, model_path):
+    df = make_frame()
+    df.loc[:9, "label"] = "maybe"
+    path = write_csv(tmp_path, df)
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], "'label'", "3 classes", "'maybe'", "two")
+    assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2],
+                     "'label'", "3 classes")
+
+
+def test_target_with_missing_value(capsys, tmp_path):
+    df = make_frame()
+    df.loc[12, "label"] = None
+    assert_one_error(*cli(capsys, *fit_args(write_csv(tmp_path, df)))[::2],
+                     "target column 'label'", "missing value", "row 13")
+
+
+def test_too_few_rows_for_a_test_set(capsys, tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("a,label\n1,x\n2,y\n3,x\n4,y\n5,x\n")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], "--test-size 0")
+    assert cli(capsys, *fit_args(path, "--test-size", "0"))[0] == 0
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "empty.parquet"])
+def test_empty_file(capsys, tmp_path, name, model_path):
+    path = tmp_path / name
+    path.write_bytes(b"")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], str(path), "empty")
+    assert_one_error(*cli(capsys, "predict", model_path, path)[::2], str(path), "empty")
+
+
+def test_blank_lines_only_csv(capsys, tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("\n\n\n")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], str(path), "empty")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_header_but_no_rows(capsys, tmp_path, fmt, model_path):
+    df = make_frame().iloc[:0]
+    path = tmp_path / f"header.{fmt}"
+    df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path)
+    expected = (str(path), "header but no data rows")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], *expected)
+    assert_one_error(*cli(capsys, "predict", model_path, path)[::2], *expected)
+    assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2], *expected)
+
+
+def test_parquet_that_is_really_csv(capsys, data_dir, tmp_path, model_path):
+    fake = tmp_path / "fake.parquet"
+    shutil.copy(data_dir / "data.csv", fake)
+    assert_one_error(*cli(capsys, *fit_args(fake))[::2], str(fake), "not a Parquet file")
+    assert_one_error(*cli(capsys, "predict", model_path, fake)[::2], str(fake), "not a Parquet file")
+
+
+def test_csv_that_is_really_parquet(capsys, data_dir, tmp_path, model_path):
+    fake = tmp_path / "fake.csv"
+    shutil.copy(data_dir / "data.parquet", fake)
+    assert_one_error(*cli(capsys, *fit_args(fake))[::2], str(fake), "Parquet", ".parquet")
+    assert_one_error(*cli(capsys, "evaluate", model_path, fake, "--target", "label")[::2],
+                     str(fake), "Parquet")
+
+
+def test_damaged_parquet(capsys, data_dir, tmp_path):
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes((data_dir / "data.parquet").read_bytes()[:300])
+    assert_one_error(*cli(capsys, *fit_args(broken))[::2], str(broken), "could not be read as Parquet")
+
+
+def test_csv_that_is_not_text(capsys, tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], str(path))
+
+
+def test_gzip_csv(capsys, data_dir, tmp_path):
+    import gzip
+
+    good = tmp_path / "data.csv.gz"
+    good.write_bytes(gzip.compress((data_dir / "data.csv").read_bytes()))
+    code, out, err = cli(capsys, *fit_args(good))
+    assert code == 0, err
+    assert "200 rows, 3 features" in out
+
+    not_gzip = tmp_path / "plain.csv.gz"
+    shutil.copy(data_dir / "data.csv", not_gzip)
+    assert_one_error(*cli(capsys, *fit_args(not_gzip))[::2], str(not_gzip), "could not be read as CSV")
+    truncated = tmp_path / "cut.csv.gz"
+    truncated.write_bytes(good.read_bytes()[:300])
+    assert_one_error(*cli(capsys, *fit_args(truncated))[::2], str(truncated), "could not be read as CSV")
+
+
+def test_malformed_csv(capsys, tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,label\n1,2,x\n3,4,y,5\n")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], str(path), "not well-formed CSV", "line 3")
+
+
+@pytest.mark.parametrize("name", ["data.xlsx", "data.json", "data", "data.csv.bak"])
+def test_unknown_extension(capsys, data_dir, tmp_path, name, model_path):
+    path = tmp_path / name
+    shutil.copy(data_dir / "data.csv", path)
+    expected = (str(path), "cannot tell the format", ".csv", ".parquet")
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], *expected)
+    assert_one_error(*cli(capsys, "predict", model_path, path)[::2], *expected)
+
+
+def test_data_columns_do_not_match_the_model(capsys, data_dir, model_path, tmp_path):
+    df = pd.read_csv(data_dir / "data.csv").rename(columns={"b": "B"})
+    path = write_csv(tmp_path, df, "renamed.csv")
+    expected = (str(path), "does not match the model", "'b'")
+    assert_one_error(*cli(capsys, "predict", model_path, path)[::2], *expected)
+    assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2], *expected)
+
+    fewer = write_csv(tmp_path, df.drop(columns=["B", "c"]), "fewer.csv")
+    assert_one_error(*cli(capsys, "predict", model_path, fewer)[::2], "lacks 2 of the model's 3", "'b', 'c'")
+
+
+def test_evaluate_labels_the_model_does_not_know(capsys, data_dir, model_path, tmp_path):
+    df = pd.read_csv(data_dir / "data.csv")
+    df["label"] = df["label"].map({"no": "n", "yes": "y"})
+    assert_one_error(*cli(capsys, "evaluate", model_path, write_csv(tmp_path, df), "--target", "label")[::2],
+                     "'label'", "'n'", "'y'", "does not know", "'no'", "'yes'")
+
+
+def test_evaluate_matches_labels_by_text(capsys, data_dir, tmp_path):
+    """A model fitted on 0/1 evaluates data whose labels read back as text '0'/'1'."""
+    model = tmp_path / "ints.json"
+    assert cli(capsys, *fit_args(data_dir / "ints.csv", "--model", model))[0] == 0
+    df = pd.read_csv(data_dir / "ints.csv")
+    df["label"] = df["label"].map({0: "0", 1: "1"}).astype(object)
+    path = tmp_path / "text.parquet"
+    df.to_parquet(path)
+    code, out, err = cli(capsys, "evaluate", model, path, "--target", "label")
+    code_int, out_int, _ = cli(capsys, "evaluate", model, data_dir / "ints.csv", "--target", "label")
+    assert code == code_int == 0, err
+    assert table_row(out, "accuracy") == table_row(out_int, "accuracy")
+
+
+# -- bad input: model files --------------------------------------------------
+
+def _model_file(tmp_path, model_path, name, mutate):
+    path = tmp_path / name
+    mutate(path, model_path.read_bytes())
+    return path
+
+
+def _edit(path, raw):
+    payload = json.loads(raw)
+    payload["coef"][0][0] *= 1.5
+    path.write_text(json.dumps(payload, indent=1))
+
+
+def _newer(path, raw):
+    payload = json.loads(raw)
+    payload["format_version"] = 99
+    del payload["classes_dtype"]  # a future format may change what it holds
+    path.write_text(json.dumps(payload))
+
+
+BAD_MODELS = {
+    "truncated": (lambda p, raw: p.write_bytes(raw[: len(raw) // 2]), ("not a valid model file", "truncated")),
+    "no closing brace": (lambda p, raw: p.write_bytes(raw.rstrip()[:-1]), ("not a valid model file",)),
+    "binary": (lambda p, raw: p.write_bytes(PNG_MAGIC + bytes(range(256))), ("not a text (JSON) file",)),
+    "other json": (lambda p, raw: p.write_text('{"name": "package", "version": "1.0"}'),
+                   ("not a logitgd model file",)),
+    "json list": (lambda p, raw: p.write_text("[1, 2, 3]"), ("not a logitgd model file",)),
+    "edited": (_edit, ("fails its checksum", "edited")),
+    "newer version": (_newer, ("format version 99", "Upgrade logitgd")),
+    "empty": (lambda p, raw: p.write_bytes(b""), ("not a valid model file",)),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_MODELS))
+def test_model_file_that_does_not_load(capsys, data_dir, model_path, tmp_path, kind):
+    mutate, needles = BAD_MODELS[kind]
+    bad = _model_file(tmp_path, model_path, "bad.json", mutate)
+    assert_one_error(*cli(capsys, "predict", bad, data_dir / "data.csv")[::2], str(bad), *needles)
+    assert_one_error(*cli(capsys, "evaluate", bad, data_dir / "data.csv", "--target", "label")[::2],
+                     str(bad), *needles)
+
+
+def test_missing_model_file(capsys, data_dir, tmp_path):
+    missing = tmp_path / "none.json"
+    assert_one_error(*cli(capsys, "predict", missing, data_dir / "data.csv")[::2], str(missing), "does not exist")
+    assert_one_error(*cli(capsys, "evaluate", missing, data_dir / "data.csv", "--target", "label")[::2],
+                     str(missing), "does not exist")
+
+
+def test_model_path_is_a_directory(capsys, data_dir, tmp_path):
+    assert_one_error(*cli(capsys, "predict", tmp_path, data_dir / "data.csv")[::2], str(tmp_path), "directory")
+
+
+def test_predict_into_a_closed_pipe(capsys, data_dir, model_path, monkeypatch):
+    """``logitgd predict model data | head``: the reader goes away; no traceback, no error line."""
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            raise io.UnsupportedOperation("fileno")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    code = main(["predict", str(model_path), str(data_dir / "data.csv")])
+    monkeypatch.undo()
+    assert code == 1
+    assert capsys.readouterr().err == ""
+
+
+# -- output files: no overwrite without --force -------------------------------
+
+@pytest.mark.parametrize("option", ["--model", "--plot"])
+def test_fit_does_not_overwrite_outputs_without_force(capsys, data_dir, tmp_path, option):
+    existing = tmp_path / "existing.out"
+    existing.write_bytes(b"precious")
+    other = tmp_path / ("m.json" if option == "--plot" else "c.png")
+    other_option = "--model" if option == "--plot" else "--plot"
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", option, existing, other_option, other))
+    assert_one_error(code, err, str(existing), "already exists", "--force")
+    assert existing.read_bytes() == b"precious"
+    assert not other.exists()  # refused before fitting: nothing written
+    assert out == ""
+
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", option, existing, other_option, other,
+                                           "--force"))
+    assert code == 0, err
+    content = existing.read_bytes()
+    if option == "--plot":
+        assert content[:8] == PNG_MAGIC
+    else:
+        assert logitgd.load(existing).classes_.tolist() == ["no", "yes"]
+    assert other.exists()
+
+
+def test_predict_does_not_overwrite_output_without_force(capsys, data_dir, model_path, tmp_path):
+    existing = tmp_path / "preds.csv"
+    existing.write_text("keep me\n")
+    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", existing)
+    assert_one_error(code, err, str(existing), "already exists", "--force")
+    assert existing.read_text() == "keep me\n"
+
+    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", existing, "--force")
+    assert code == 0, err
+    assert list(pd.read_csv(existing).columns) == ["proba_no", "proba_yes", "prediction"]
+
+
+def test_output_in_a_missing_directory(capsys, data_dir, model_path, tmp_path):
+    target = tmp_path / "no" / "such" / "m.json"
+    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--model", target))
+    assert_one_error(code, err, "--model", str(tmp_path / "no" / "such"), "does not exist")
+    assert out == ""  # checked before reading or fitting anything
+    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", target)
+    assert_one_error(code, err, "--output", "does not exist")
+
+
+def test_output_is_a_directory(capsys, data_dir, tmp_path):
+    folder = tmp_path / "dir.json"
+    folder.mkdir()
+    code, _, err = cli(capsys, *fit_args(data_dir / "data.csv", "--model", folder, "--force"))
+    assert_one_error(code, err, str(folder), "directory")
+    assert folder.is_dir()
+
+
+def test_model_and_plot_must_differ(capsys, data_dir, tmp_path):
+    same = tmp_path / "out"
+    code, _, err = cli(capsys, *fit_args(data_dir / "data.csv", "--model", same, "--plot", same))
+    assert_one_error(code, err, "--model", "--plot", str(same))
+    assert not same.exists()
+
+
+# -- bad command lines ---------------------------------------------------------
+
+@pytest.mark.parametrize("argv, needles", [
+    (["fit", "--alpha", "-1"], ("--alpha", "non-negative", "'-1'")),
+    (["fit", "--alpha", "nan"], ("--alpha",)),
+    (["fit", "--alpha", "lots"], ("--alpha", "'lots'")),
+    (["fit", "--learning-rate", "0"], ("--learning-rate", "'auto'")),
+    (["fit", "--learning-rate", "-0.1"], ("--learning-rate", "'auto'")),
+    (["fit", "--learning-rate", "fast"], ("--learning-rate", "'fast'", "'auto'")),
+    (["fit", "--learning-rate", "inf"], ("--learning-rate",)),
+    (["fit", "--test-size", "1"], ("--test-size", "[0, 1)")),
+    (["fit", "--test-size", "half"], ("--test-size", "'half'")),
+    (["fit", "--max-iter", "0"], ("--max-iter", "'0'")),
+    (["fit", "--max-iter", "1.5"], ("--max-iter",)),
+    (["fit", "--tol=-1e-8"], ("--tol", "non-negative")),
+    (["fit", "--random-state", "-1"], ("--random-state",)),
+    (["predict", "model.json"], ("data",)),
+    (["evaluate", "model.json", "data.csv"], ("--target",)),
+    (["train"], ("train",)),
+    ([], ("command",)),
+])
+def test_bad_command_line_exits_2(capsys, argv, needles):
+    assert_usage_error(capsys, argv, *needles)
+
+
+# -- the installed command -------------------------------------------------------
+
+def test_console_script_is_installed(data_dir, tmp_path):
+    exe = shutil.which("logitgd")
+    if exe is None:  # the script lives next to this interpreter
+        candidate = os.path.join(os.path.dirname(sys.executable), "logitgd")
+        exe = candidate if os.path.exists(candidate) else None
+    assert exe is not None, "the 'logitgd' console script is not installed"
+    model = tmp_path / "m.json"
+    done = subprocess.run([exe, "fit", str(data_dir / "data.csv"), "--target", "label", "--quiet",
+                           "--model", str(model)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "converged      yes" in done.stdout
+    assert logitgd.load(model).classes_.tolist() == ["no", "yes"]
+
+    # Errors reach the shell as an exit status and one line, without a traceback.
+    done = subprocess.run([exe, "predict", str(model), str(tmp_path / "missing.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [f"logitgd: error: data file {tmp_path / 'missing.csv'} does not exist."]
