@@ -196,7 +196,7 @@ def test_fit_test_size_zero_uses_all_rows(capsys, data_dir):
 
 def test_fit_options_reach_the_model(capsys, data_dir, tmp_path):
     model = tmp_path / "m.json"
-    code, out, err = cli(capsys, *fit_args(data_dir / "ints.csv", "--alpha", "0.01", "--max-iter", "3",
+    code, _out, err = cli(capsys, *fit_args(data_dir / "ints.csv", "--alpha", "0.01", "--max-iter", "3",
                                            "--tol", "0", "--model", model))
     assert code == 0, err
     # Three iterations are not enough: a convergence warning, on one line.
@@ -220,7 +220,7 @@ def test_fit_fixed_learning_rate(capsys, data_dir, tmp_path):
 
 def test_fit_learning_rate_far_too_large_is_an_error(capsys, data_dir, tmp_path):
     model = tmp_path / "m.json"
-    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--learning-rate", "1e6",
+    code, _out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--learning-rate", "1e6",
                                            "--model", model))
     line = assert_one_error(code, err, "learning", "1e+06", "diverged", "auto")
     assert "--learning-rate auto" in line
@@ -228,10 +228,10 @@ def test_fit_learning_rate_far_too_large_is_an_error(capsys, data_dir, tmp_path)
 
 
 def test_fit_shows_a_progress_bar_unless_quiet(capsys, data_dir):
-    code, out, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "label")
+    code, _out, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "label")
     assert code == 0
     assert "fitting" in err and "Traceback" not in err
-    code, out, err = cli(capsys, *fit_args(data_dir / "data.csv"))
+    code, _out, err = cli(capsys, *fit_args(data_dir / "data.csv"))
     assert code == 0 and err == ""
 
 
@@ -256,7 +256,7 @@ def test_fit_interrupted_writes_model_and_exits_130(capsys, data_dir, tmp_path, 
 
     monkeypatch.setattr(tqdm.auto, "tqdm", InterruptingBar)
     model, plot = tmp_path / "m.json", tmp_path / "c.png"
-    code, out, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "label",
+    code, _out, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "label",
                          "--model", model, "--plot", plot)
     assert code == 130
     assert "Traceback" not in err
@@ -714,11 +714,11 @@ def test_fit_does_not_overwrite_outputs_without_force(capsys, data_dir, tmp_path
 def test_predict_does_not_overwrite_output_without_force(capsys, data_dir, model_path, tmp_path):
     existing = tmp_path / "preds.csv"
     existing.write_text("keep me\n")
-    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", existing)
+    code, _out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", existing)
     assert_one_error(code, err, str(existing), "already exists", "--force")
     assert existing.read_text() == "keep me\n"
 
-    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", existing, "--force")
+    code, _out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", existing, "--force")
     assert code == 0, err
     assert list(pd.read_csv(existing).columns) == ["proba_no", "proba_yes", "prediction"]
 
@@ -782,14 +782,14 @@ def test_console_script_is_installed(data_dir, tmp_path):
     assert exe is not None, "the 'logitgd' console script is not installed"
     model = tmp_path / "m.json"
     done = subprocess.run([exe, "fit", str(data_dir / "data.csv"), "--target", "label", "--quiet",
-                           "--model", str(model)], capture_output=True, text=True, timeout=120)
+                           "--model", str(model)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "converged      yes" in done.stdout
     assert logitgd.load(model).classes_.tolist() == ["no", "yes"]
 
     # Errors reach the shell as an exit status and one line, without a traceback.
     done = subprocess.run([exe, "predict", str(model), str(tmp_path / "missing.csv")],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [f"logitgd: error: data file {tmp_path / 'missing.csv'} does not exist."]
