@@ -472,8 +472,12 @@ def test_target_with_one_class(capsys, tmp_path, model_path):
     df["label"] = "yes"
     path = write_csv(tmp_path, df)
     assert_one_error(*cli(capsys, *fit_args(path))[::2], "'label'", "only one class", "'yes'")
-    assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2],
-                     "'label'", "only one class")
+    # Evaluating on data of one class is legitimate: accuracy and log-loss exist, ROC AUC does not.
+    code, out, _ = cli(capsys, "evaluate", model_path, path, "--target", "label")
+    assert code == 0
+    auc_line = next(line for line in out.splitlines() if line.startswith("ROC AUC"))
+    assert auc_line.split()[-1] == "n/a"
+    assert float(next(line for line in out.splitlines() if line.startswith("accuracy")).split()[-1]) > 0
 
 
 def test_target_with_more_than_two_classes(capsys, tmp_path, model_path):

@@ -199,3 +199,21 @@ def test_scikit_learn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SeparationWarning)  # blobs in the checks are separable
         check(estimator)
+
+
+def test_separation_kind_by_linear_programming():
+    from logitgd.separation import separation_kind
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    assert separation_kind(X, np.array([0, 0, 1, 1])) == "complete"
+    # x = 1 holds both classes: only quasi-complete (the two tied samples lie on the plane)
+    X = np.array([[0.0], [1.0], [1.0], [2.0]])
+    assert separation_kind(X, np.array([0, 0, 1, 1])) == "quasi-complete"
+    assert separation_kind(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 0, 1])) is None
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    assert separation_kind(Xb, yb) == "complete"
+    Xf, yf, _ = make_logistic_data(n=300, d=3, seed=13)
+    assert separation_kind(Xf, yf) is None
+    # zero-weight samples do not count
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    assert separation_kind(X, np.array([0, 1, 0, 1]), sample_weight=np.array([1, 0, 0, 1])) == "complete"

@@ -151,7 +151,8 @@ def _table(columns):
     names = list(columns)
     lines = [f"{'':<12}" + "".join(f"{n:>10}" for n in names)]
     for key in ("accuracy", "log-loss", "ROC AUC"):
-        lines.append(f"{key:<12}" + "".join(f"{columns[n][key]:>10.4f}" for n in names))
+        values = (columns[n][key] for n in names)
+        lines.append(f"{key:<12}" + "".join(f"{v:>10.4f}" if np.isfinite(v) else f"{'n/a':>10}" for v in values))
     return "\n".join(lines)
 
 
@@ -290,7 +291,7 @@ def cmd_evaluate(args):
     df = read_table(args.data)
     if args.target not in df.columns:
         raise DataError(f"{args.data} has no target column {args.target!r}.")
-    check_target(df[args.target], args.target, args.data)
+    check_target(df[args.target], args.target, args.data, min_classes=1)
     y = _as_model_labels(df[args.target].to_numpy(), model.classes_, args.data, args.target)
     X = _features(df, model, args.data)
     print(f"{args.model} on {args.data} ({len(y)} rows)")

@@ -153,8 +153,11 @@ def split_xy(df, target, source):
     return X, df[target].to_numpy(), [str(c) for c in features]
 
 
-def check_target(y, target, source):
-    """Raise DataError unless ``y`` has no missing values and exactly two classes."""
+def check_target(y, target, source, min_classes=2):
+    """Raise DataError unless ``y`` has no missing values and ``min_classes`` to two classes.
+
+    Fitting needs both classes; evaluating a model on data of one class is fine.
+    """
     y = pd.Series(y) if not isinstance(y, pd.Series) else y
     _check_rows(len(y), source)
     missing = pd.isna(y).to_numpy()
@@ -162,7 +165,7 @@ def check_target(y, target, source):
         row, more = _first_bad(missing)
         raise DataError(f"{source}: target column {target!r} has a missing value at row {row}{_more(more)}.")
     classes = pd.unique(y)
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         raise DataError(
             f"{source}: target column {target!r} has only one class ({classes[0]!r}); "
             "a classifier needs two."

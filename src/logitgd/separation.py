@@ -8,11 +8,9 @@ coefficients. Two checks, cheap first:
 
 * complete separation is certified by the current iterate itself: if every
   margin ``s_i z_i`` is positive, the current hyperplane separates the data;
-* quasi-complete separation is decided by the linear program of Konis (2007):
-  maximize ``sum_i s_i x̃_i·beta`` subject to ``s_i x̃_i·beta >= 0`` and
-  ``-1 <= beta <= 1``; a positive optimum is a separating direction. It runs
+* otherwise linear programs decide (see :func:`separation_kind`). They run
   only once probabilities start to saturate, and only on data small enough
-  for the LP (``max_lp_entries``).
+  for them (``max_lp_entries``).
 """
 
 from __future__ import annotations
@@ -21,8 +19,17 @@ import numpy as np
 import scipy.optimize
 
 
-def separating_direction(X, y, sample_weight=None, fit_intercept=True):
-    """Solve Konis' LP; return a separating direction or None.
+def separation_kind(X, y, sample_weight=None, fit_intercept=True):
+    """Decide by linear programming whether the classes are separated.
+
+    Two small LPs on the rows ``a_i = s_i x̃_i`` (columns scaled to max-abs 1),
+    with ``-1 <= beta <= 1``:
+
+    * complete separation: maximize ``t`` subject to ``a_i·beta >= t``; an
+      optimum ``t > 0`` is a hyperplane with every sample strictly on its side;
+    * quasi-complete separation (Konis, 2007): maximize ``sum_i a_i·beta``
+      subject to ``a_i·beta >= 0``; a positive optimum is a direction along
+      which the likelihood rises for ever.
 
     Parameters
     ----------
@@ -34,8 +41,7 @@ def separating_direction(X, y, sample_weight=None, fit_intercept=True):
 
     Returns
     -------
-    beta : ndarray of shape (n_features + fit_intercept,) or None
-        In the scale of X (intercept last), or None if the data are not separated.
+    kind : {"complete", "quasi-complete"} or None
     """
     X = np.asarray(X, dtype=np.float64)
     keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
@@ -46,13 +52,19 @@ def separating_direction(X, y, sample_weight=None, fit_intercept=True):
     scale = np.max(np.abs(A), axis=0)
     scale[scale == 0] = 1.0
     A = A / scale
-    res = scipy.optimize.linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(A.shape[0]),
-                                 bounds=(-1, 1), method="highs")
-    if res.status != 0:
-        return None
-    margins = A @ res.x
-    if -res.fun > 1e-6 and margins.min() > -1e-9:
-        return res.x / scale
+    n, p = A.shape
+    # max t  s.t.  -A beta + t <= 0, beta in [-1, 1], t <= 1
+    c = np.zeros(p + 1)
+    c[-1] = -1.0
+    res = scipy.optimize.linprog(c, A_ub=np.hstack([-A, np.ones((n, 1))]), b_ub=np.zeros(n),
+                                 bounds=[(-1, 1)] * p + [(None, 1)], method="highs")
+    if res.status == 0 and -res.fun > 1e-7:
+        return "complete"
+    # max sum(A beta)  s.t.  A beta >= 0, beta in [-1, 1]
+    res = scipy.optimize.linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(n), bounds=(-1, 1),
+                                 method="highs")
+    if res.status == 0 and -res.fun > 1e-6 and (A @ res.x).min() > -1e-9:
+        return "quasi-complete"
     return None
 
 
@@ -97,10 +109,6 @@ class SeparationMonitor:
         if (not self._lp_done and margins.max() > self.saturation
                 and obj.X.shape[0] * obj.n_params <= self.max_lp_entries):
             self._lp_done = True
-            beta = separating_direction(obj.X, obj.y, obj.sample_weight, obj.fit_intercept)
-            if beta is not None:
-                w, b = obj.split(beta)
-                strict = (self._signs * (obj.X @ w + b)[self._rows]).min() > 0
-                self.kind = "complete" if strict else "quasi-complete"
-                return True
+            self.kind = separation_kind(obj.X, obj.y, obj.sample_weight, obj.fit_intercept)
+            return self.kind is not None
         return False
