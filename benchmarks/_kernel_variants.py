@@ -27,7 +27,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-_OPTS = dict(parallel=True, fastmath={"reassoc", "contract"}, cache=False, nogil=True)
+_OPTS = {"parallel": True, "fastmath": {"reassoc", "contract"}, "cache": False, "nogil": True}
 
 
 @intrinsic
