@@ -660,10 +660,12 @@ def main(argv=None):
         sk_target, sk_tried = sklearn_time_to_target(X, y, C, J, target, gate)
         if sk_target is not None:
             k = sk_target["max_iter"]
-            again = best_of(runs - 1, lambda: fit_sklearn(X, y, C, J, max_iter=k, tol=1e-15), gate) if runs > 1 else None
-            if again is not None:
-                walls = [sk_target["wall"]] + again["walls"]
-                sk_target = dict(min([sk_target, again], key=lambda r: r["wall"]), walls=walls)
+            walls = [sk_target["wall"]]
+            if runs > 1:
+                again = best_of(runs - 1, lambda: fit_sklearn(X, y, C, J, max_iter=k, tol=1e-15), gate)
+                walls += again["walls"]
+                sk_target = min([sk_target, again], key=lambda r: r["wall"])
+            sk_target = dict(sk_target, walls=walls)
         log(f"  {sk_target}")
         log("sklearn defaults ...")
         sk_default = best_of(runs, lambda: fit_sklearn(X, y, C, J, max_iter=100, tol=1e-4), gate)
