@@ -1,21 +1,24 @@
 """Prototype variants of ``logitgd._kernels._dense_loss_grad`` (benchmarks only).
 
-Not used by the package. Each variant has the same signature as the shipped
-kernel, ``(X, y, w, b, grad_out, n_chunks) -> loss_sum`` (no sample weights),
-so ``bench_core.py --variants`` can time them side by side and show where
-the time of the fused gradient goes:
+Not used by the package. Each variant takes ``(X, y, w, b, grad_out, n_chunks)``
+and returns the loss sum (no sample weights; ``grad_out`` receives the
+gradient sums, as in the shipped kernel), so ``bench_core.py`` can time them
+side by side and show where the time of the fused gradient goes:
 
 * ``baseline``   - the shipped kernel's loop, row by row (copy, weights dropped).
 * ``no_log1p``   - same, but the loss term is skipped (gradient only).
 * ``linear_r``   - no exp/log1p/division at all: ``r = z - y``. What the
   dot + axpy over X costs by itself.
 * ``dot_only``   - only ``z = x·w + b`` and ``sum(z)``: one streaming read of X
-  through numba, the best a one-pass kernel could do.
-* ``blocked``    - the fix proposed here: rows in blocks of ``B`` (fits in L1).
-  Phase 1 computes the B dot products, phase 2 the B losses/residuals (the
-  exp/log1p calls of different rows are independent, so they overlap in the
-  out-of-order core instead of sitting on the row's critical path), phase 3
-  the B axpys ``g += r_k x_k`` while the block is still in L1.
+  through numba (also one of bench_core's bandwidth probes).
+* ``blocked``    - rows in blocks of 32: all dots, then all losses, then all
+  axpys. Tried, slower (not in the benchmark tables).
+* ``rows4``, ``rows4_series`` - 4 rows per pass (w and g loaded once per 4
+  rows), with libm ``log1p`` or an inline ``log1p`` series.
+* ``rows4_series_pf16`` / ``_pf32`` - the same plus software prefetch 16 / 32
+  rows ahead: the variant that reaches the floor.
+* ``rows8_vec*`` - 8 rows per pass with an inline exp as well, written so
+  LLVM could vectorize the per-row part across rows. It did not; slower.
 """
 
 from __future__ import annotations
