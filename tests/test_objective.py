@@ -174,3 +174,26 @@ def test_kernel_is_safe_from_several_threads():
         grads = list(pool.map(lambda _: obj.value_and_grad(theta)[1], range(16)))
     for g in grads:
         np.testing.assert_array_equal(g, expected)
+
+
+@needs_kernel
+def test_kernel_without_prefetch_gives_the_same_numbers():
+    X, y, _ = make_logistic_data(n=1001, d=9, seed=14)
+    sw = np.random.default_rng(15).uniform(0, 2, size=len(y))
+    w, b = np.linspace(-1, 1, 9), 0.3
+    results = []
+    for kernel in _kernels._KERNELS[-1:] + _kernels._KERNELS[:1]:
+        g = np.empty(10)
+        loss = kernel(X, y.astype(float), sw, w, b, g, True, 8)
+        results.append((loss, g))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-13)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_subsampled_hessian_bound_estimates_the_full_one():
+    X, y, _ = make_logistic_data(n=20000, d=3, seed=16)
+    obj = LogisticObjective(X, y, penalty=L2(0.5))
+    full, sub = obj.hessian_bound(), obj.hessian_bound(max_rows=5000)
+    np.testing.assert_allclose(sub, full, atol=0.03 * np.abs(full).max())
+    np.testing.assert_allclose(np.diag(sub)[:3] - np.diag(full)[:3], 0, atol=0.05)
+    assert sub[-1, -1] == pytest.approx(0.25)

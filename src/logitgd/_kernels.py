@@ -5,12 +5,19 @@ This is the only module that imports numba. If numba is missing or broken,
 computes the same numbers in two passes over X.
 
 Why a kernel: the generic gradient ``X.T @ (sigmoid(X @ w + b) - y)`` reads X
-from memory twice. Here each thread walks its own rows; a row (d values) is
-read once into cache, used for ``z = x·w + b``, and used again at once for
-``g += r x`` while still in L1. Loss and gradient accumulate in float64 for
-float32 and float64 data alike; X is never copied or upcast.
+from memory twice. Here each thread walks its own rows, four at a time: the
+four rows are read once into cache, used for ``z = x·w + b``, and used again
+at once for ``g += r x`` while still in L1. Loss and gradient accumulate in
+float64 for float32 and float64 data alike; X is never copied or upcast.
 
-The per-row loss uses ``e = exp(-|z|)``: ``L = max(z, 0) - y z + log1p(e)`` and
+What keeps it at the memory floor (measured in benchmarks/RESULTS.md): four
+rows per pass share the loads of ``w`` and the load/store of ``g``; ``log1p``
+is an inline series instead of a libm call, so the four rows' transcendental
+work overlaps; and rows 16 ahead are software-prefetched, because a four-row
+pass is too long for the out-of-order window to keep enough misses in flight.
+
+The per-row loss uses ``e = exp(-|z|)``: ``L = max(z, 0) - y z + log1p(e)``,
+with ``max(z, 0) - y z`` written so it is exact for y in {0, 1}, and
 ``sigmoid(z) = (1 if z >= 0 else e) / (1 + e)``.
 """
 
@@ -25,6 +32,10 @@ try:  # pragma: no cover - exercised by whichever environment runs the tests
     if os.environ.get("LOGITGD_DISABLE_NUMBA"):
         raise ImportError("disabled by LOGITGD_DISABLE_NUMBA")
     import numba
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover
@@ -36,48 +47,144 @@ except ImportError:  # pragma: no cover
 # threads launch parallel kernels at once (a threaded grid search, say), so
 # launches are serialized. Forked processes are safe with it.
 _LAUNCH = threading.Lock()
+_PREFETCH_ROWS = 16
+_FAST = {"reassoc", "contract"}
 
 if AVAILABLE:
 
-    @numba.njit(parallel=True, fastmath={"reassoc", "contract"}, cache=True, nogil=True)
-    def _dense_loss_grad(X, y, sw, w, b, grad_out, want_grad, n_chunks):
-        n, d = X.shape
-        has_sw = sw.shape[0] > 0
-        G = np.zeros((n_chunks, d + 1))
-        losses = np.zeros(n_chunks)
-        step = (n + n_chunks - 1) // n_chunks
-        for c in numba.prange(n_chunks):
-            g = np.zeros(d)
-            gb = 0.0
-            loss = 0.0
-            for i in range(c * step, min(n, (c + 1) * step)):
-                z = b
-                for j in range(d):
-                    z += X[i, j] * w[j]
-                e = np.exp(-abs(z))
-                yi = y[i]
-                # max(z, 0) - y z, written so it is exact for y in {0, 1}
-                li = (z * (1.0 - yi) if z >= 0 else -z * yi) + np.log1p(e)
-                r = (1.0 if z >= 0 else e) / (1.0 + e) - yi
-                if has_sw:
-                    li *= sw[i]
-                    r *= sw[i]
-                loss += li
-                if want_grad:
-                    gb += r
+    @intrinsic
+    def _prefetch(typingctx, arr, i, j):
+        """Prefetch the cache line of ``arr[i, j]`` (no bounds check; never faults)."""
+        def codegen(context, builder, sig, args):
+            aryty = sig.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1], args[2]],
+                                           wraparound=False)
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+            # read, keep in all cache levels, data cache
+            builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                              ir.Constant(i32, 1)])
+            return context.get_dummy_value()
+        return types.void(arr, i, j), codegen
+
+    @numba.njit(inline="always", fastmath=_FAST)
+    def _log1p_small(e):
+        """log1p(e) for 0 <= e <= 1, inline: ``2 atanh(s)``, ``s = e / (2 + e) <= 1/3``.
+
+        The odd series ``2 s sum_k s^(2k) / (2k + 1)`` to 17 terms (truncation
+        below 2e-17 relative); keeps full relative precision for tiny e.
+        """
+        s = e / (2.0 + e)
+        t = s * s
+        p = 1.0 / 35.0
+        p = p * t + 1.0 / 33.0
+        p = p * t + 1.0 / 31.0
+        p = p * t + 1.0 / 29.0
+        p = p * t + 1.0 / 27.0
+        p = p * t + 1.0 / 25.0
+        p = p * t + 1.0 / 23.0
+        p = p * t + 1.0 / 21.0
+        p = p * t + 1.0 / 19.0
+        p = p * t + 1.0 / 17.0
+        p = p * t + 1.0 / 15.0
+        p = p * t + 1.0 / 13.0
+        p = p * t + 1.0 / 11.0
+        p = p * t + 1.0 / 9.0
+        p = p * t + 1.0 / 7.0
+        p = p * t + 1.0 / 5.0
+        p = p * t + 1.0 / 3.0
+        return 2.0 * s + 2.0 * s * t * p
+
+    @numba.njit(inline="always")
+    def _row(z, yi):
+        """``(loss, dL/dz)`` of one row from its raw score."""
+        e = np.exp(-abs(z))
+        li = (z * (1.0 - yi) if z >= 0 else -z * yi) + _log1p_small(e)
+        r = (1.0 if z >= 0 else e) / (1.0 + e) - yi
+        return li, r
+
+    def _make_kernel(prefetch):
+        @numba.njit(parallel=True, fastmath=_FAST, cache=True, nogil=True)
+        def kernel(X, y, sw, w, b, grad_out, want_grad, n_chunks):
+            n, d = X.shape
+            has_sw = sw.shape[0] > 0
+            per_line = 64 // X.itemsize
+            G = np.zeros((n_chunks, d + 1))
+            losses = np.zeros(n_chunks)
+            step = (n + n_chunks - 1) // n_chunks
+            for c in numba.prange(n_chunks):
+                g = np.zeros(d)
+                gb = 0.0
+                loss = 0.0
+                i = c * step
+                stop = min(n, (c + 1) * step)
+                while i + 4 <= stop:
+                    if prefetch:
+                        for jj in range(0, 4 * d, per_line):
+                            _prefetch(X, i + _PREFETCH_ROWS, jj)
+                    z0 = b
+                    z1 = b
+                    z2 = b
+                    z3 = b
                     for j in range(d):
-                        g[j] += r * X[i, j]
-            losses[c] = loss
+                        wj = w[j]
+                        z0 += X[i, j] * wj
+                        z1 += X[i + 1, j] * wj
+                        z2 += X[i + 2, j] * wj
+                        z3 += X[i + 3, j] * wj
+                    l0, r0 = _row(z0, y[i])
+                    l1, r1 = _row(z1, y[i + 1])
+                    l2, r2 = _row(z2, y[i + 2])
+                    l3, r3 = _row(z3, y[i + 3])
+                    if has_sw:
+                        l0 *= sw[i]
+                        l1 *= sw[i + 1]
+                        l2 *= sw[i + 2]
+                        l3 *= sw[i + 3]
+                        r0 *= sw[i]
+                        r1 *= sw[i + 1]
+                        r2 *= sw[i + 2]
+                        r3 *= sw[i + 3]
+                    loss += (l0 + l1) + (l2 + l3)
+                    if want_grad:
+                        gb += (r0 + r1) + (r2 + r3)
+                        for j in range(d):
+                            g[j] += (r0 * X[i, j] + r1 * X[i + 1, j]) + (r2 * X[i + 2, j] + r3 * X[i + 3, j])
+                    i += 4
+                while i < stop:
+                    z = b
+                    for j in range(d):
+                        z += X[i, j] * w[j]
+                    li, r = _row(z, y[i])
+                    if has_sw:
+                        li *= sw[i]
+                        r *= sw[i]
+                    loss += li
+                    if want_grad:
+                        gb += r
+                        for j in range(d):
+                            g[j] += r * X[i, j]
+                    i += 1
+                losses[c] = loss
+                if want_grad:
+                    G[c, :d] = g
+                    G[c, d] = gb
             if want_grad:
-                G[c, :d] = g
-                G[c, d] = gb
-        if want_grad:
-            for k in range(d + 1):
-                s = 0.0
-                for c in range(n_chunks):
-                    s += G[c, k]
-                grad_out[k] = s
-        return losses.sum()
+                # plain loops: G[:, k].sum() under parallel=True would launch
+                # a parallel region per k
+                for k in range(d + 1):
+                    acc = 0.0
+                    for c in range(n_chunks):
+                        acc += G[c, k]
+                    grad_out[k] = acc
+            return losses.sum()
+
+        return kernel
+
+    _KERNELS = [_make_kernel(True), _make_kernel(False)]
 
 
 def dense_loss_grad(X, y, sw, w, b, grad_out=None):
@@ -105,4 +212,11 @@ def dense_loss_grad(X, y, sw, w, b, grad_out=None):
         grad_out = np.empty(0)
     n_chunks = 4 * numba.get_num_threads()
     with _LAUNCH:
-        return _dense_loss_grad(X, y, sw, w, float(b), grad_out, want_grad, n_chunks)
+        while True:
+            try:
+                return _KERNELS[0](X, y, sw, w, float(b), grad_out, want_grad, n_chunks)
+            except (numba.core.errors.LoweringError, numba.core.errors.TypingError):
+                if len(_KERNELS) == 1:
+                    raise
+                # This LLVM does not know the prefetch intrinsic: same kernel without it.
+                del _KERNELS[0]

@@ -118,32 +118,42 @@ class LogisticObjective:
         return self.value_and_grad(theta)[1]
 
     # -- curvature ----------------------------------------------------------
-    def hessian_bound(self, block_rows=65536):
+    def hessian_bound(self, max_rows=None, block_rows=65536):
         """Böhning's bound on the Hessian, ``X̃ᵀ S X̃ / (4 sum(s)) + penalty``.
 
         ``X̃ = [X, 1]`` (the column of ones only with an intercept). Since
         ``p (1 - p) <= 1/4``, this matrix dominates the Hessian of J
         everywhere, so ``M⁻¹∇J`` is a step that never overshoots.
 
+        Parameters
+        ----------
+        max_rows : int or None
+            If X has more rows, estimate the data part from every k-th row
+            (``n·d²`` flops become ``max_rows·d²``). The estimate is a
+            preconditioner, no longer a guaranteed bound.
+
         Returns
         -------
         M : ndarray of shape (n_params, n_params), float64
         """
         n, d = self.X.shape
+        stride = 1 if max_rows is None or n <= max_rows else -(-n // max_rows)
+        X = self.X[::stride]
+        sw = None if self.sample_weight is None else self.sample_weight[::stride]
         M = np.zeros((d + 1, d + 1))
-        for start in range(0, n, block_rows):
-            Xb = np.asarray(self.X[start:start + block_rows], dtype=np.float64)
-            if self.sample_weight is None:
+        for start in range(0, X.shape[0], block_rows):
+            Xb = np.asarray(X[start:start + block_rows], dtype=np.float64)
+            if sw is None:
                 Xs = Xb
                 M[-1, -1] += len(Xb)
             else:
-                s = self.sample_weight[start:start + block_rows]
+                s = sw[start:start + block_rows]
                 Xs = Xb * s[:, None]
                 M[-1, -1] += s.sum()
             M[:d, :d] += Xs.T @ Xb
             M[-1, :d] += Xs.sum(axis=0)
         M[:d, -1] = M[-1, :d]
-        M /= 4.0 * self.sw_sum
+        M /= 4.0 * (M[-1, -1] or 1.0)
         M[np.diag_indices(d)] += self.penalty.curvature()
         if not self.fit_intercept:
             M = M[:d, :d]
@@ -173,7 +183,9 @@ class Preconditioned:
         self.objective = objective
         self.n_params = objective.n_params
         if self.n_params <= max_dense:
-            M = objective.hessian_bound()
+            # From at most max(100k, 10 p²) rows: the line search covers the
+            # sampling error, and forming M costs a few gradient passes at most.
+            M = objective.hessian_bound(max_rows=max(100_000, 10 * self.n_params ** 2))
         else:
             M = None
         self._dense = M is not None

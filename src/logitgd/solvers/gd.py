@@ -155,7 +155,7 @@ def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
                 return "converged", ("the cost and the gradient stopped decreasing at working "
                                      f"precision (gradient max-norm {best_gnorm:.3g})")
         slack = 8 * _EPS * abs(fy)  # rounding error of J itself
-        L, x_new, f_new = _backtrack(objective, y, fy, gy, L, slack)
+        L, curvature, x_new, f_new = _backtrack(objective, y, fy, gy, L, slack)
         state["n_iter"] = it
         if f_new > f + slack and t > 1.0:
             # Momentum overshot: drop it and step from x instead (restart).
@@ -172,12 +172,14 @@ def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
         if _notify(callback, state):
             return "stopped", "stopped by callback"
         fy, gy = objective.value_and_grad(y)
-        L *= 0.9
+        # Let the step grow back, but not past what the last one measured:
+        # every failed trial costs a pass over the data.
+        L = max(0.9 * L, curvature)
     return "max_iter", f"reached max_iter={max_iter}"
 
 
 def _backtrack(objective, y, fy, gy, L, slack):
-    """Backtracking: ``(L, x+, J(x+))`` for the first L (doubling) that passes.
+    """Backtracking: ``(L, curvature, x+, J(x+))`` for the first L (doubling) that passes.
 
     The test is the Armijo condition ``J(x+) <= J(y) - |gy|²/(2L)``, that is a
     local curvature ``2 (J(x+) - J(y) - gy·d) / |d|² <= L``. Near the optimum
@@ -200,6 +202,6 @@ def _backtrack(objective, y, fy, gy, L, slack):
             g_new = objective.grad(x_new)
             curvature = float((g_new - gy) @ d) / dd
         if curvature <= L * (1 + 1e-12):
-            return L, x_new, f_new
+            return L, curvature, x_new, f_new
         L = max(2.0 * L, curvature)
     raise FloatingPointError("line search failed: the objective is not finite along the gradient")
