@@ -182,9 +182,9 @@ def test_kernel_without_prefetch_gives_the_same_numbers():
     sw = np.random.default_rng(15).uniform(0, 2, size=len(y))
     w, b = np.linspace(-1, 1, 9), 0.3
     results = []
-    for kernel in _kernels._KERNELS[-1:] + _kernels._KERNELS[:1]:
+    for kernel in _kernels._kernel(True, True):  # with and without prefetch
         g = np.empty(10)
-        loss = kernel(X, y.astype(float), sw, w, b, g, True, 8)
+        loss = kernel(X, y.astype(float), sw, w, b, g, 8)
         results.append((loss, g))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-13)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
@@ -197,3 +197,24 @@ def test_subsampled_hessian_bound_estimates_the_full_one():
     np.testing.assert_allclose(sub, full, atol=0.03 * np.abs(full).max())
     np.testing.assert_allclose(np.diag(sub)[:3] - np.diag(full)[:3], 0, atol=0.05)
     assert sub[-1, -1] == pytest.approx(0.25)
+
+
+def test_kernel_is_used_for_large_data_only():
+    small, y, _ = make_logistic_data(n=100, d=3)
+    assert not LogisticObjective(small, y).uses_kernel
+    big = np.zeros((LogisticObjective.KERNEL_MIN_SIZE // 10, 10))
+    assert LogisticObjective(big, np.zeros(len(big))).uses_kernel == _kernels.AVAILABLE
+    assert not LogisticObjective(np.asfortranarray(big), np.zeros(len(big))).uses_kernel
+
+
+@needs_kernel
+def test_estimator_fit_is_the_same_through_the_kernel(monkeypatch):
+    from logitgd import LogisticRegression
+
+    X, y, _ = make_logistic_data(n=2000, d=6, seed=17)
+    sw = np.random.default_rng(18).uniform(0.5, 2, size=len(y))
+    generic = LogisticRegression(alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
+    monkeypatch.setattr(LogisticObjective, "KERNEL_MIN_SIZE", 0)
+    fused = LogisticRegression(alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(fused.coef_, generic.coef_, rtol=1e-7)  # both at tol=1e-10
+    np.testing.assert_allclose(fused.loss_history_[-1], generic.loss_history_[-1], rtol=1e-13)

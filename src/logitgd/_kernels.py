@@ -48,6 +48,13 @@ except ImportError:  # pragma: no cover
 # launches are serialized. Forked processes are safe with it.
 _LAUNCH = threading.Lock()
 _PREFETCH_ROWS = 16
+# Compiling a kernel takes 2-3 s, so by default the compiled code is kept in
+# numba's on-disk cache and later processes load it in ~0.1 s. Measured here
+# (numba 0.68, benchmarks/RESULTS.md): the kernel loaded from that cache runs
+# about 30% slower than the same kernel compiled in the running process.
+# LOGITGD_NUMBA_CACHE=0 compiles in-process instead: better for long runs
+# (many passes over large data), worse for short ones.
+_CACHE = os.environ.get("LOGITGD_NUMBA_CACHE", "1") != "0"
 _FAST = {"reassoc", "contract"}
 
 if AVAILABLE:
@@ -102,15 +109,20 @@ if AVAILABLE:
     def _row(z, yi):
         """``(loss, dL/dz)`` of one row from its raw score."""
         e = np.exp(-abs(z))
-        li = (z * (1.0 - yi) if z >= 0 else -z * yi) + _log1p_small(e)
+        # max(z, 0) - y z is exact for y in {0, 1}; adding log1p last keeps a
+        # tiny loss. (This function is compiled without fastmath, so the
+        # order of the additions is kept even where it is inlined.)
+        li = (max(z, 0.0) - yi * z) + _log1p_small(e)
         r = (1.0 if z >= 0 else e) / (1.0 + e) - yi
         return li, r
 
-    def _make_kernel(prefetch):
-        @numba.njit(parallel=True, fastmath=_FAST, cache=True, nogil=True)
-        def kernel(X, y, sw, w, b, grad_out, want_grad, n_chunks):
+    def _make_kernel(prefetch, want_grad, has_sw):
+        """One kernel per combination: the flags are compile-time constants,
+        which keeps their branches out of the inner loops (about 7% faster)."""
+
+        @numba.njit(parallel=True, fastmath=_FAST, cache=_CACHE, nogil=True)
+        def kernel(X, y, sw, w, b, grad_out, n_chunks):
             n, d = X.shape
-            has_sw = sw.shape[0] > 0
             per_line = 64 // X.itemsize
             G = np.zeros((n_chunks, d + 1))
             losses = np.zeros(n_chunks)
@@ -184,7 +196,15 @@ if AVAILABLE:
 
         return kernel
 
-    _KERNELS = [_make_kernel(True), _make_kernel(False)]
+    _KERNELS = {}
+
+
+def _kernel(want_grad, has_sw):
+    """The compiled kernel for these flags, with prefetch if this LLVM has it."""
+    key = (want_grad, has_sw)
+    if key not in _KERNELS:
+        _KERNELS[key] = [_make_kernel(True, want_grad, has_sw), _make_kernel(False, want_grad, has_sw)]
+    return _KERNELS[key]
 
 
 def dense_loss_grad(X, y, sw, w, b, grad_out=None):
@@ -212,11 +232,12 @@ def dense_loss_grad(X, y, sw, w, b, grad_out=None):
         grad_out = np.empty(0)
     n_chunks = 4 * numba.get_num_threads()
     with _LAUNCH:
+        kernels = _kernel(want_grad, sw.shape[0] > 0)
         while True:
             try:
-                return _KERNELS[0](X, y, sw, w, float(b), grad_out, want_grad, n_chunks)
+                return kernels[0](X, y, sw, w, float(b), grad_out, n_chunks)
             except (numba.core.errors.LoweringError, numba.core.errors.TypingError):
-                if len(_KERNELS) == 1:
+                if len(kernels) == 1:
                     raise
                 # This LLVM does not know the prefetch intrinsic: same kernel without it.
-                del _KERNELS[0]
+                del kernels[0]

@@ -34,12 +34,18 @@ class LogisticObjective:
     sample_weight : ndarray of shape (n_samples,) or None
     fit_intercept : bool
     penalty : penalty object (see :mod:`logitgd.penalty`) or None
-    use_kernel : bool
-        Use the fused kernel where the data allows it.
+    use_kernel : bool or "auto"
+        Use the fused kernel where the data allows it (dense, C-contiguous,
+        float32/float64, numba installed): always (True), never (False), or
+        when X has at least ``KERNEL_MIN_SIZE`` entries ("auto"), below which
+        NumPy is as fast and no kernel needs compiling or loading.
     """
 
+    KERNEL_MIN_SIZE = 1_000_000
+    BLOCK_ROWS = 65536
+
     def __init__(self, X, y, sample_weight=None, fit_intercept=True, penalty=None,
-                 use_kernel=True):
+                 use_kernel="auto"):
         self.X = X
         self.y = np.ascontiguousarray(y, dtype=np.float64)
         self.fit_intercept = bool(fit_intercept)
@@ -54,6 +60,8 @@ class LogisticObjective:
         self.n_features = d
         self.n_params = d + self.fit_intercept
         self.loss = BinaryLogLoss()
+        if use_kernel == "auto":
+            use_kernel = X.shape[0] * X.shape[1] >= self.KERNEL_MIN_SIZE
         self.uses_kernel = bool(
             use_kernel and _kernels.AVAILABLE and isinstance(X, np.ndarray)
             and X.dtype in (np.float32, np.float64) and X.flags.c_contiguous
@@ -80,22 +88,38 @@ class LogisticObjective:
             g = np.empty(self.n_features + 1) if want_grad else None
             loss = _kernels.dense_loss_grad(self.X, self.y, sw, np.ascontiguousarray(w, np.float64), b, g)
             return loss, g
-        z = self.raw_prediction(theta)
+        if self.X.dtype == np.float64:
+            return self._data_term_rows(self.X, self.y, self.sample_weight, w, b, want_grad)
+        # Other dtypes (float32): float64 arithmetic, one block of rows at a
+        # time, so the temporary copy stays small and sums stay accurate.
+        loss, g = 0.0, np.zeros(self.n_features + 1) if want_grad else None
+        for start in range(0, self.X.shape[0], self.BLOCK_ROWS):
+            rows = slice(start, start + self.BLOCK_ROWS)
+            sw = None if self.sample_weight is None else self.sample_weight[rows]
+            part, g_part = self._data_term_rows(np.asarray(self.X[rows], dtype=np.float64), self.y[rows],
+                                                sw, w, b, want_grad)
+            loss += part
+            if want_grad:
+                g += g_part
+        return loss, g
+
+    def _data_term_rows(self, X, y, sw, w, b, want_grad):
+        """Generic NumPy data term on float64 rows: two passes over ``X``."""
+        z = X @ w + b
         if not want_grad:
-            per_sample = self.loss.loss(self.y, z)
+            per_sample = self.loss.loss(y, z)
         else:
-            per_sample, r = self.loss.loss_gradient(self.y, z)
-        if self.sample_weight is not None:
-            per_sample = per_sample * self.sample_weight
-        loss = float(per_sample.sum(dtype=np.float64))
+            per_sample, r = self.loss.loss_gradient(y, z)
+        if sw is not None:
+            per_sample = per_sample * sw
+        loss = float(per_sample.sum())
         if not want_grad:
             return loss, None
-        if self.sample_weight is not None:
-            r = r * self.sample_weight
-        r = r.astype(self.X.dtype, copy=False)
-        g = np.empty(self.n_features + 1)
-        g[:-1] = self.X.T @ r
-        g[-1] = r.sum(dtype=np.float64)
+        if sw is not None:
+            r = r * sw
+        g = np.empty(X.shape[1] + 1)
+        g[:-1] = X.T @ r
+        g[-1] = r.sum()
         return loss, g
 
     def value(self, theta):
