@@ -176,7 +176,7 @@ def test_verbose_and_callback(capsys):
     ({"learning_rate": 0.0}, "learning_rate"),
     ({"max_iter": 0}, "max_iter"),
     ({"solver": "newton"}, "solver"),
-    ({"penalty": "l1", "alpha": 1.0}, "penalty"),
+    ({"penalty": "l3", "alpha": 1.0}, "penalty"),
 ])
 def test_bad_parameters(params, match):
     X, y, _ = make_logistic_data(n=50, d=2)

@@ -1,12 +1,20 @@
 """The objective: log-loss of a linear model on data, plus a penalty.
 
-    J(w, b) = sum_i s_i L(y_i, x_i·w + b) / sum_i s_i  +  penalty(w)
+    J(w, b) = f(w, b) + h(w)
+    f(w, b) = sum_i s_i L(y_i, x_i·w + b) / sum_i s_i  +  ridge part of the penalty
+    h(w)    = lasso part of the penalty (zero for None and "l2")
 
 with sample weights ``s_i`` (all ones by default, so J is the mean log-loss of
-the seeds) and the intercept ``b`` never penalized. Its gradient is
-``Xᵀ(s ∘ (p − y)) / sum(s) + ∇penalty(w)`` and ``sum(s ∘ (p − y)) / sum(s)`` for
-``b``. Solvers see only ``value``, ``grad`` and ``value_and_grad`` of a flat
-parameter vector ``theta = [w_1, …, w_d, b]`` (no ``b`` without an intercept).
+the seeds) and the intercept ``b`` never penalized. The gradient of f is
+``Xᵀ(s ∘ (p − y)) / sum(s) + alpha (1 - l1_ratio) w`` and
+``sum(s ∘ (p − y)) / sum(s)`` for ``b``. Solvers see a flat parameter vector
+``theta = [w_1, …, w_d, b]`` (no ``b`` without an intercept) and:
+
+* ``value``, ``grad``, ``value_and_grad``: the smooth part f;
+* ``nonsmooth_value`` and ``prox``: the non-smooth part h (``is_smooth`` when
+  h is zero); ``cost = value + nonsmooth_value`` is J itself;
+* ``hessian``, ``hessian_operator``: the Hessian of f, dense or as products;
+* ``batch_value_and_grad``: f and its gradient on a subset of rows.
 
 Dense C-contiguous data goes through the fused one-pass kernel of
 :mod:`logitgd._kernels` when numba is there; everything else through the
@@ -123,23 +131,128 @@ class LogisticObjective:
         return loss, g
 
     def value(self, theta):
-        """J(theta), a float."""
+        """f(theta), the smooth part of J (all of J for smooth penalties)."""
         loss, _ = self._data_term(theta, want_grad=False)
-        return loss / self.sw_sum + self.penalty.value(self.split(theta)[0])
+        return loss / self.sw_sum + self.penalty.smooth_value(self.split(theta)[0])
 
     def value_and_grad(self, theta):
-        """``(J(theta), ∇J(theta))``, the gradient of shape (n_params,)."""
+        """``(f(theta), ∇f(theta))``, the gradient of shape (n_params,)."""
         loss, g = self._data_term(theta, want_grad=True)
+        return self._finish(theta, loss / self.sw_sum, g / self.sw_sum)
+
+    def _finish(self, theta, mean_loss, g):
+        """Add the smooth penalty to a data term; drop the intercept slot if unused."""
         w, _ = self.split(theta)
-        g /= self.sw_sum
-        g[:-1] += self.penalty.grad(w)
+        g[:-1] += self.penalty.smooth_grad(w)
         if not self.fit_intercept:
             g = g[:-1]
-        return loss / self.sw_sum + self.penalty.value(w), g
+        return mean_loss + self.penalty.smooth_value(w), g
 
     def grad(self, theta):
-        """∇J(theta), ndarray of shape (n_params,)."""
+        """∇f(theta), ndarray of shape (n_params,)."""
         return self.value_and_grad(theta)[1]
+
+    # -- the non-smooth part ------------------------------------------------
+    @property
+    def is_smooth(self):
+        return self.penalty.is_smooth
+
+    def nonsmooth_value(self, theta):
+        """h(theta), the lasso part of the penalty."""
+        return self.penalty.nonsmooth_value(self.split(theta)[0])
+
+    def cost(self, theta):
+        """J(theta) = f(theta) + h(theta)."""
+        return self.value(theta) + self.nonsmooth_value(theta)
+
+    def prox(self, theta, step):
+        """Proximal step of h: soft-threshold the coefficients (never the intercept).
+
+        ``step`` is a float or an ndarray of shape (n_params,), one step per parameter.
+        """
+        if self.penalty.is_smooth:
+            return theta
+        d = self.n_features
+        out = np.array(theta, dtype=np.float64)
+        out[:d] = self.penalty.prox(out[:d], step if np.ndim(step) == 0 else step[:d])
+        return out
+
+    # -- mini-batches ---------------------------------------------------------
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def batch_value_and_grad(self, theta, rows):
+        """f and its gradient estimated on ``rows`` (an index array or a slice).
+
+        The data term is ``sum_{i in rows} s_i L_i / (|rows| · mean(s))``, an
+        unbiased estimate of the full data term when rows are drawn uniformly;
+        the penalty is added in full.
+
+        Returns
+        -------
+        value : float
+        grad : ndarray of shape (n_params,)
+        """
+        X = np.asarray(self.X[rows], dtype=np.float64)
+        sw = None if self.sample_weight is None else self.sample_weight[rows]
+        w, b = self.split(theta)
+        loss, g = self._data_term_rows(X, self.y[rows], sw, w, b, want_grad=True)
+        scale = X.shape[0] * self.sw_sum / self.n_samples
+        return self._finish(theta, loss / scale, g / scale)
+
+    # -- second order -----------------------------------------------------------
+    def _hessian_weights(self, theta):
+        """``s_i p_i (1 - p_i) / sum(s)``, ndarray of shape (n_samples,)."""
+        h = self.loss.hessian(self.y, self.raw_prediction(theta).astype(np.float64, copy=False))
+        if self.sample_weight is not None:
+            h = h * self.sample_weight
+        return h / self.sw_sum
+
+    def hessian(self, theta, block_rows=65536):
+        """Dense Hessian of f, ndarray of shape (n_params, n_params).
+
+        ``X̃ᵀ diag(s p (1 - p)) X̃ / sum(s)`` plus the ridge curvature on the
+        coefficients; formed by row blocks (BLAS-3), ``n · n_params²`` flops.
+        """
+        return self._weighted_gram(self._hessian_weights(theta), block_rows)
+
+    def _weighted_gram(self, h, block_rows=65536, rows=slice(None)):
+        """``X̃ᵀ diag(h) X̃`` over ``rows`` plus the ridge curvature (coefficients only)."""
+        X = self.X[rows]
+        d = self.n_features
+        H = np.zeros((d + 1, d + 1))
+        for start in range(0, X.shape[0], block_rows):
+            Xb = np.asarray(X[start:start + block_rows], dtype=np.float64)
+            hb = h[start:start + block_rows]
+            Xh = Xb * hb[:, None]
+            H[:d, :d] += Xh.T @ Xb
+            H[-1, :d] += Xh.sum(axis=0)
+            H[-1, -1] += hb.sum()
+        H[:d, -1] = H[-1, :d]
+        H[np.diag_indices(d)] += self.penalty.curvature()
+        return H if self.fit_intercept else H[:d, :d]
+
+    def hessian_operator(self, theta):
+        """``v -> ∇²f(theta) v`` without forming the matrix (two passes over X per product)."""
+        h = self._hessian_weights(theta)
+        X = self.X
+        l2 = self.penalty.curvature()
+        d = self.n_features
+
+        def hessp(v):
+            w = v[:d]
+            u = X @ w.astype(X.dtype, copy=False)
+            if self.fit_intercept:
+                u = u + v[d]
+            hu = h * u
+            out = np.empty_like(v, dtype=np.float64)
+            out[:d] = X.T @ hu.astype(X.dtype, copy=False) + l2 * w
+            if self.fit_intercept:
+                out[d] = hu.sum()
+            return out
+
+        return hessp
 
     # -- curvature ----------------------------------------------------------
     def hessian_bound(self, max_rows=None, block_rows=65536):
@@ -160,28 +273,13 @@ class LogisticObjective:
         -------
         M : ndarray of shape (n_params, n_params), float64
         """
-        n, d = self.X.shape
+        n = self.X.shape[0]
         stride = 1 if max_rows is None or n <= max_rows else -(-n // max_rows)
-        X = self.X[::stride]
-        sw = None if self.sample_weight is None else self.sample_weight[::stride]
-        M = np.zeros((d + 1, d + 1))
-        for start in range(0, X.shape[0], block_rows):
-            Xb = np.asarray(X[start:start + block_rows], dtype=np.float64)
-            if sw is None:
-                Xs = Xb
-                M[-1, -1] += len(Xb)
-            else:
-                s = sw[start:start + block_rows]
-                Xs = Xb * s[:, None]
-                M[-1, -1] += s.sum()
-            M[:d, :d] += Xs.T @ Xb
-            M[-1, :d] += Xs.sum(axis=0)
-        M[:d, -1] = M[-1, :d]
-        M /= 4.0 * (M[-1, -1] or 1.0)
-        M[np.diag_indices(d)] += self.penalty.curvature()
-        if not self.fit_intercept:
-            M = M[:d, :d]
-        return M
+        rows = slice(None, None, stride)
+        m = len(range(n)[rows])
+        h = np.ones(m) if self.sample_weight is None else self.sample_weight[rows].copy()
+        h /= 4.0 * (h.sum() or 1.0)
+        return self._weighted_gram(h, block_rows, rows)
 
 
 class Preconditioned:
@@ -194,7 +292,9 @@ class Preconditioned:
     columns into a well-conditioned problem. ``R`` is the Cholesky factor of
     ``M`` (dense, for up to ``max_dense`` parameters, where forming ``M`` costs
     ``n·max_dense²`` flops at BLAS-3 speed) or the square root of
-    its diagonal.
+    its diagonal. With a lasso term the diagonal is used whatever the size:
+    only then is the proximal step in ``v`` still a per-coordinate soft
+    threshold (by ``step / D_j``).
 
     Parameters
     ----------
@@ -206,7 +306,7 @@ class Preconditioned:
     def __init__(self, objective, max_dense=1024):
         self.objective = objective
         self.n_params = objective.n_params
-        if self.n_params <= max_dense:
+        if self.n_params <= max_dense and objective.is_smooth:
             # From at most max(100k, 10 p²) rows: the line search covers the
             # sampling error, and forming M costs a few gradient passes at most.
             M = objective.hessian_bound(max_rows=max(100_000, 10 * self.n_params ** 2))
@@ -266,6 +366,23 @@ class Preconditioned:
 
     def value(self, v):
         return self.objective.value(self.to_original(v))
+
+    @property
+    def is_smooth(self):
+        return self.objective.is_smooth
+
+    def nonsmooth_value(self, v):
+        return self.objective.nonsmooth_value(self.to_original(v))
+
+    def cost(self, v):
+        return self.objective.cost(self.to_original(v))
+
+    def prox(self, v, step):
+        if self.objective.is_smooth:
+            return v
+        # h(v / D) thresholds coordinate j by step * l1 / D_j: a prox in theta
+        # with per-coordinate steps step / D_j, mapped back.
+        return self.from_original(self.objective.prox(self.to_original(v), step / self._D ** 2))
 
     def value_and_grad(self, v):
         f, g = self.objective.value_and_grad(self.to_original(v))

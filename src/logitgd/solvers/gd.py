@@ -17,6 +17,12 @@ Two step rules:
   Stops when ``max|∇J| <= tol``, or when the cost has stopped dropping at
   working precision.
 
+With a non-smooth part h of the objective (the L1 term of the penalty) both
+rules become proximal: every gradient step is followed by ``prox`` of h
+(ISTA for a fixed step, FISTA for ``"auto"``), and the gradient tested against
+``tol`` is the gradient mapping ``(x - x+) / step``. The recorded cost is the
+whole J = f + h.
+
 Both rules return a :class:`~logitgd.result.SolverResult`; Ctrl-C during a
 fit returns the last accepted iterate with ``status="interrupted"``.
 """
@@ -79,7 +85,7 @@ def gradient_descent(objective, x0, *, learning_rate="auto", max_iter=5000, tol=
         status, message = "interrupted", "interrupted by the user (KeyboardInterrupt)"
     x = state["x"]
     history = state["history"]
-    fun = history[-1] if history else objective.value(x)
+    fun = history[-1] if history else _Composite(objective).h(x) + objective.value(x)
     return SolverResult(x=x, fun=fun, n_iter=state["n_iter"], converged=status == "converged",
                         status=status, message=message, loss_history=history,
                         grad_norm=state["grad_norm"])
@@ -93,82 +99,121 @@ def _notify(callback, state):
                                         grad_norm=state["grad_norm"])))
 
 
+class _Composite:
+    """``F = f + h`` of an objective, with ``h = 0`` and identity prox if it has none."""
+
+    def __init__(self, objective):
+        self.obj = objective
+        self.smooth = getattr(objective, "is_smooth", True)
+
+    def h(self, x):
+        return 0.0 if self.smooth else self.obj.nonsmooth_value(x)
+
+    def prox(self, x, step):
+        return x if self.smooth else self.obj.prox(x, step)
+
+
+def _max_abs(v):
+    return float(np.max(np.abs(v))) if v.size else 0.0
+
+
 def _fixed(objective, state, *, lr, max_iter, tol, callback):
-    """The seeds' loop: theta <- theta - lr * grad, with divergence guard."""
+    """The seeds' loop, theta <- theta - lr * grad (then the prox of h), with a divergence guard.
+
+    The gradient norm tested is that of the gradient mapping ``(x - x+)/lr``,
+    which is the gradient itself when h = 0.
+    """
+    comp = _Composite(objective)
     x = state["x"]
     f, g = objective.value_and_grad(x)
-    f0 = f
+    F = f + comp.h(x)
+    F0 = F
     history = state["history"]
-    history.append(f)
+    history.append(F)
     rises = 0
     for it in range(1, max_iter + 1):
-        gnorm = float(np.max(np.abs(g))) if g.size else 0.0
+        x_new = comp.prox(x - lr * g, lr)
+        gnorm = _max_abs(x - x_new) / lr
         state["grad_norm"] = gnorm
         if gnorm <= tol:
             return "converged", f"gradient max-norm {gnorm:.3g} <= tol={tol:g}"
-        x_new = x - lr * g
         f_new, g_new = objective.value_and_grad(x_new)
-        rises = rises + 1 if f_new > f else 0
-        if not math.isfinite(f_new) or not np.all(np.isfinite(g_new)) or f_new > 10 * max(f0, 1.0) or rises >= 20:
+        F_new = f_new + comp.h(x_new)
+        rises = rises + 1 if F_new > F else 0
+        if not math.isfinite(F_new) or not np.all(np.isfinite(g_new)) or F_new > 10 * max(F0, 1.0) or rises >= 20:
             raise DivergenceError(
                 f"gradient descent diverged with learning_rate={lr:g}: the cost rose from "
-                f"{f0:.6g} to {f_new:.6g} at iteration {it}. Use a smaller learning rate, "
+                f"{F0:.6g} to {F_new:.6g} at iteration {it}. Use a smaller learning rate, "
                 "or learning_rate='auto', which chooses the step by line search."
             )
-        decrease = f - f_new
-        x, f, g = x_new, f_new, g_new
+        decrease = F - F_new
+        x, F, g = x_new, F_new, g_new
         state.update(x=x, n_iter=it)
-        history.append(f)
+        history.append(F)
         if _notify(callback, state):
             return "stopped", "stopped by callback"
-        if 0 <= decrease <= tol * max(abs(f), _EPS):
-            state["grad_norm"] = float(np.max(np.abs(g))) if g.size else 0.0
-            return "converged", f"relative decrease of the cost {decrease / max(abs(f), _EPS):.3g} <= tol={tol:g}"
+        if 0 <= decrease <= tol * max(abs(F), _EPS):
+            return "converged", f"relative decrease of the cost {decrease / max(abs(F), _EPS):.3g} <= tol={tol:g}"
     return "max_iter", f"reached max_iter={max_iter}"
 
 
 def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
-    """Accelerated gradient with backtracking line search and adaptive restart."""
+    """Accelerated (proximal) gradient with backtracking line search and adaptive restart.
+
+    With a non-smooth part h this is FISTA: ``x+ = prox_{h/L}(y - ∇f(y)/L)``,
+    and convergence is measured on the gradient mapping ``L (y - x+)``.
+    """
+    comp = _Composite(objective)
     history = state["history"]
     x = state["x"]
     f, g = objective.value_and_grad(x)
-    history.append(f)
+    F = f + comp.h(x)
+    history.append(F)
     y, fy, gy = x, f, g
     L = lipschitz0
     t = 1.0
-    best_gnorm, f_progress, since_best = math.inf, math.inf, 0
+    best_gnorm, F_progress, since_best = math.inf, math.inf, 0
     for it in range(1, max_iter + 1):
-        gnorm = float(np.max(np.abs(gy))) if gy.size else 0.0
-        state["grad_norm"] = gnorm
-        if gnorm <= tol:
-            if fy <= f:  # y is at least as good as x: take it
-                state["x"] = y
-                history[-1] = fy
-            return "converged", f"gradient max-norm {gnorm:.3g} <= tol={tol:g}"
+        if comp.smooth:
+            gnorm = _max_abs(gy)
+            state["grad_norm"] = gnorm
+            if gnorm <= tol:
+                if fy <= F:  # y is at least as good as x: take it
+                    state["x"] = y
+                    history[-1] = fy
+                return "converged", f"gradient max-norm {gnorm:.3g} <= tol={tol:g}"
+        slack = 8 * _EPS * abs(fy)  # rounding error of f itself
+        L, curvature, x_new, f_new = _backtrack(objective, comp, y, fy, gy, L, slack)
+        F_new = f_new + comp.h(x_new)
+        state["n_iter"] = it
+        if not comp.smooth:
+            gnorm = L * _max_abs(y - x_new)
+            state["grad_norm"] = gnorm
+            if gnorm <= tol and F_new <= F + 8 * _EPS * abs(F):
+                state["x"] = x_new
+                history.append(F_new)
+                return "converged", f"gradient-mapping max-norm {gnorm:.3g} <= tol={tol:g}"
         # Stalled: neither the cost (beyond rounding) nor the best gradient
         # norm has improved for 500 iterations.
-        if gnorm < best_gnorm * (1 - 1e-3) or f < f_progress - 8 * _EPS * abs(f):
-            best_gnorm, f_progress, since_best = min(gnorm, best_gnorm), f, 0
+        if gnorm < best_gnorm * (1 - 1e-3) or F < F_progress - 8 * _EPS * abs(F):
+            best_gnorm, F_progress, since_best = min(gnorm, best_gnorm), F, 0
         else:
             since_best += 1
             if since_best >= 500:
                 return "converged", ("the cost and the gradient stopped decreasing at working "
                                      f"precision (gradient max-norm {best_gnorm:.3g})")
-        slack = 8 * _EPS * abs(fy)  # rounding error of J itself
-        L, curvature, x_new, f_new = _backtrack(objective, y, fy, gy, L, slack)
-        state["n_iter"] = it
-        if f_new > f + slack and t > 1.0:
+        if F_new > F + 8 * _EPS * abs(F) and t > 1.0:
             # Momentum overshot: drop it and step from x instead (restart).
             t = 1.0
             y = x
-            history.append(f)
+            history.append(F)
             fy, gy = objective.value_and_grad(y)
             continue
         t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
         y = x_new + ((t - 1.0) / t_new) * (x_new - x)
-        x, f, t = x_new, f_new, t_new
+        x, F, t = x_new, F_new, t_new
         state["x"] = x
-        history.append(f)
+        history.append(F)
         if _notify(callback, state):
             return "stopped", "stopped by callback"
         fy, gy = objective.value_and_grad(y)
@@ -178,26 +223,29 @@ def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
     return "max_iter", f"reached max_iter={max_iter}"
 
 
-def _backtrack(objective, y, fy, gy, L, slack):
-    """Backtracking: ``(L, curvature, x+, J(x+))`` for the first L (doubling) that passes.
+def _backtrack(objective, comp, y, fy, gy, L, slack):
+    """Backtracking: ``(L, curvature, x+, f(x+))`` for the first L (doubling) that passes.
 
-    The test is the Armijo condition ``J(x+) <= J(y) - |gy|²/(2L)``, that is a
-    local curvature ``2 (J(x+) - J(y) - gy·d) / |d|² <= L``. Near the optimum
-    the change in J drowns in rounding, so there the curvature is measured
-    from gradients instead, ``(∇J(x+) - gy)·d / |d|²`` (as in TFOCS).
+    The trial point is ``x+ = prox_{h/L}(y - gy/L)`` and the test is the
+    sufficient-decrease (Armijo) condition ``f(x+) <= f(y) + gy·d + L |d|²/2``
+    with ``d = x+ - y``, that is a local curvature
+    ``2 (f(x+) - f(y) - gy·d) / |d|² <= L``. Near the optimum the change in f
+    drowns in rounding, so there the curvature is measured from gradients
+    instead, ``(∇f(x+) - gy)·d / |d|²`` (as in TFOCS).
     """
-    sq = float(gy @ gy)
     for _ in range(200):
-        d = -gy / L
-        dd = sq / (L * L)
-        x_new = y + d
+        x_new = comp.prox(y - gy / L, 1.0 / L)
+        d = x_new - y
+        dd = float(d @ d)
         f_new = objective.value(x_new)
+        if dd == 0.0:  # the step is below rounding: nothing left to test
+            return L, 0.0, x_new, f_new
         if not math.isfinite(f_new):
             L *= 2.0
             continue
         change = f_new - fy
         if abs(change) > 1e3 * slack:
-            curvature = 2.0 * (change + sq / L) / dd
+            curvature = 2.0 * (change - float(gy @ d)) / dd
         else:
             g_new = objective.grad(x_new)
             curvature = float((g_new - gy) @ d) / dd
