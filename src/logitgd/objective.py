@@ -388,5 +388,13 @@ class Preconditioned:
         f, g = self.objective.value_and_grad(self.to_original(v))
         return f, self._pull_back(g)
 
+    @property
+    def n_samples(self):
+        return self.objective.n_samples
+
+    def batch_value_and_grad(self, v, rows):
+        f, g = self.objective.batch_value_and_grad(self.to_original(v), rows)
+        return f, self._pull_back(g)
+
     def grad(self, v):
         return self.value_and_grad(v)[1]
