@@ -175,7 +175,7 @@ def test_verbose_and_callback(capsys):
     ({"learning_rate": "fast"}, "learning_rate"),
     ({"learning_rate": 0.0}, "learning_rate"),
     ({"max_iter": 0}, "max_iter"),
-    ({"solver": "newton"}, "solver"),
+    ({"solver": "bfgs"}, "solver"),
     ({"penalty": "l3", "alpha": 1.0}, "penalty"),
 ])
 def test_bad_parameters(params, match):

@@ -85,8 +85,16 @@ def build_parser():
                      help=f"L2 penalty strength (default {DEFAULT_ALPHA:g}; 0 for the pure MLE)")
     fit.add_argument("--learning-rate", type=_learning_rate, default="auto",
                      help="fixed step, or 'auto' for line search (default)")
-    fit.add_argument("--max-iter", type=_int_in(1), default=5000, help="iteration limit (default 5000)")
-    fit.add_argument("--tol", type=_non_negative, default=1e-8, help="gradient tolerance (default 1e-8)")
+    fit.add_argument("--solver", choices=["auto", "gd", "sgd", "lbfgs", "newton"], default=None,
+                     help="optimizer (default: 'gd' with a numeric --learning-rate, else 'auto')")
+    fit.add_argument("--penalty", choices=["l2", "l1", "elasticnet", "none"], default="l2",
+                     help="penalty on the coefficients (default l2)")
+    fit.add_argument("--l1-ratio", type=_non_negative, default=None,
+                     help="share of L1 in the elastic net (required with --penalty elasticnet)")
+    fit.add_argument("--max-iter", type=_int_in(1), default=None,
+                     help="iteration limit (default: the solver's, e.g. 5000 for gd, 100 for newton)")
+    fit.add_argument("--tol", type=_non_negative, default=None,
+                     help="gradient tolerance (default: the solver's, 1e-8; 1e-4 for sgd)")
     fit.add_argument("--random-state", type=_int_in(0, 2**32 - 1), default=0,
                      help="seed of the train/test split (default 0)")
     fit.add_argument("--model", help="write the fitted model here (JSON)")
@@ -188,14 +196,16 @@ def cmd_fit(args):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr, leave=False,
-                   dynamic_ncols=True)
+                   dynamic_ncols=True)  # total=None (solver's default limit): a counter
 
     def progress(state):
         bar.update(state.iteration - bar.n)
         bar.set_postfix_str(f"cost={state.fun:.6g}", refresh=False)
 
-    model = LogisticRegression(alpha=args.alpha, learning_rate=args.learning_rate,
-                               max_iter=args.max_iter, tol=args.tol,
+    solver = args.solver or ("gd" if args.learning_rate != "auto" else "auto")
+    penalty = None if args.penalty == "none" else args.penalty
+    model = LogisticRegression(solver=solver, alpha=args.alpha, penalty=penalty, l1_ratio=args.l1_ratio,
+                               learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
                                callback=progress if bar is not None else None)
     print(f"logitgd {__version__}: fitting {source} ({len(y)} rows, {len(names)} features), target {target!r}")
     start = time.perf_counter()
@@ -217,7 +227,9 @@ def cmd_fit(args):
         columns["test"] = _metrics(model, pd.DataFrame(X_te, columns=names), y_te)
     penalty = f"{args.alpha:g} (L2)" if args.alpha > 0 else "0 (maximum likelihood)"
     print(f"alpha          {penalty}")
-    print(f"learning rate  {args.learning_rate}")
+    print(f"solver         {model.solver_}")
+    if model.solver_ in ("gd", "sgd"):
+        print(f"learning rate  {args.learning_rate}")
     print(f"iterations     {model.n_iter_}")
     print(f"time           {elapsed:.3f} s")
     print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -19,38 +20,73 @@ from .separation import SeparationMonitor
 from .solvers import SOLVERS
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
-    """Binary logistic regression trained by gradient descent.
+# Solver-specific options and their defaults: setting one for a solver that
+# does not use it is an error, never silently ignored.
+_SGD_DEFAULTS = {"batch_size": 32, "eta0": None, "power_t": 0.5, "average": False,
+                 "early_stopping": False, "validation_fraction": 0.1, "n_iter_no_change": 5}
+_DEFAULT_MAX_ITER = {"gd": 5000, "lbfgs": 1000, "newton": 100, "sgd": 100}
+_DEFAULT_TOL = {"gd": 1e-8, "lbfgs": 1e-8, "newton": 1e-8, "sgd": 1e-4}
+_SGD_SCHEDULES = ("constant", "invscaling", "adaptive")
+# Largest number of parameters for which Newton forms the dense Hessian.
+_NEWTON_MAX_DENSE = 1000
 
-    Minimizes the weighted mean log-loss plus an L2 penalty on the
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Binary logistic regression trained by gradient descent and its relatives.
+
+    Minimizes the weighted mean log-loss plus an elastic-net penalty on the
     coefficients (never on the intercept)::
 
-        J(w, b) = sum_i s_i L(y_i, x_i·w + b) / sum_i s_i + alpha / 2 ||w||²
+        J(w, b) = sum_i s_i L(y_i, x_i·w + b) / sum_i s_i
+                  + alpha (l1_ratio ||w||_1 + (1 - l1_ratio) / 2 ||w||²)
 
     Parameters
     ----------
-    solver : {"gd"}, default="gd"
-        Full-batch gradient descent.
-    learning_rate : float or "auto", default="auto"
-        A float is the fixed step of the plain update ``w <- w - lr * grad``.
-        ``"auto"`` needs no tuning: gradient descent preconditioned by
-        Böhning's bound on the Hessian (so column scale and correlation do
-        not matter), with Nesterov acceleration, adaptive restart and a
-        backtracking line search; the cost never goes up.
+    solver : {"auto", "gd", "sgd", "lbfgs", "newton"}, default="auto"
+        - ``"gd"``: full-batch gradient descent (proximal for L1);
+        - ``"sgd"``: mini-batch / stochastic gradient descent (see ``batch_size``);
+        - ``"lbfgs"``: L-BFGS (smooth penalties only);
+        - ``"newton"``: Newton–Raphson / IRLS with a line search — Newton–Cholesky
+          up to 1000 parameters, Newton–CG above; proximal Newton for L1 (up to
+          1000 parameters);
+        - ``"auto"``: the solver that the other options ask for (``"gd"`` for a
+          numeric ``learning_rate``, ``"sgd"`` for an sgd schedule or option);
+          otherwise ``"newton"`` when there are at most 1000 parameters, else
+          ``"lbfgs"`` for smooth penalties and ``"gd"`` for L1. The choice is
+          stored in ``solver_``.
+    learning_rate : float or str, default="auto"
+        For ``"gd"``: a float is the fixed step of the plain update
+        ``w <- w - lr * grad``; ``"auto"`` needs no tuning (gradient descent
+        preconditioned by Böhning's bound on the Hessian, Nesterov
+        acceleration, adaptive restart, backtracking line search; the cost
+        never goes up). For ``"sgd"``: the schedule, ``"auto"`` (no tuning),
+        ``"constant"``, ``"invscaling"`` or ``"adaptive"`` (these need
+        ``eta0``). Not used by ``"lbfgs"``/``"newton"`` (anything but
+        ``"auto"`` is an error there).
     alpha : float >= 0, default=0.0
-        Penalty strength. ``alpha=0`` is the maximum-likelihood fit. Matches
-        scikit-learn's ``C = 1 / (n_samples * alpha)`` (``sum(sample_weight)``
-        in place of n_samples with weights).
-    penalty : {"l2", None}, default="l2"
+        Penalty strength. ``alpha=0`` is the maximum-likelihood fit. With
+        ``penalty="l2"`` this matches scikit-learn's
+        ``C = 1 / (n_samples * alpha)`` (``sum(sample_weight)`` with weights).
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
         ``None`` ignores ``alpha``.
+    l1_ratio : float in [0, 1] or None, default=None
+        Mix of L1 in the elastic net; required with ``penalty="elasticnet"``.
     fit_intercept : bool, default=True
-    max_iter : int, default=5000
-    tol : float, default=1e-8
-        Stop when the max-norm of the gradient falls to ``tol`` (for
-        ``"auto"``, of the gradient in the preconditioned coordinates, which
-        is scale-free), or, with a fixed learning rate, when the relative
-        decrease of the cost in one iteration falls to ``tol``.
+    max_iter : int or None, default=None
+        Iterations (epochs for ``"sgd"``). None: 5000 for gd, 1000 for lbfgs,
+        100 for newton, 100 epochs for sgd.
+    tol : float or None, default=None
+        gd, lbfgs, newton: stop when the max-norm of the gradient (of the
+        smallest subgradient with L1; for gd ``"auto"`` in its preconditioned,
+        scale-free coordinates) falls to ``tol``; a fixed-step gd also stops
+        when the relative decrease of the cost in one iteration falls to
+        ``tol``. sgd: stop when the epoch cost has not improved by ``tol``
+        (relative) for ``n_iter_no_change`` epochs. None: 1e-8, or 1e-4 for sgd.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; ``"balanced"``
+        uses ``n_samples / (2 * bincount(y))``.
     random_state : int, RandomState, Generator or None, default=None
+        Shuffling for sgd and the validation split. For full-batch solvers,
         None starts from zeros; otherwise from small random coefficients
         (normal, standard deviation 0.01) drawn from this seed.
     verbose : int, default=0
@@ -58,19 +94,38 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start from the previous fit's coefficients.
     callback : callable or None, default=None
-        ``callback(state)`` after every iteration with
-        :class:`logitgd.result.IterationState` (``state.x`` in the solver's
-        coordinates, ``state.fun`` the cost); return True to stop.
+        ``callback(state)`` after every iteration (every epoch for sgd) with
+        :class:`logitgd.result.IterationState` (``state.fun`` is the cost J,
+        ``state.x`` the parameters in the solver's coordinates); return True
+        to stop.
+    batch_size : int, default=32
+        sgd only: rows per update; 1 is SGD, ``n_samples`` is batch GD.
+    eta0 : float or None, default=None
+        sgd only: initial step of the ``"constant"``, ``"invscaling"`` and
+        ``"adaptive"`` schedules.
+    power_t : float, default=0.5
+        sgd only: exponent of ``"invscaling"``, ``eta = eta0 / t**power_t``.
+    average : bool, default=False
+        sgd only: return the average of the iterates (averaged SGD).
+    early_stopping : bool, default=False
+        sgd only: hold out ``validation_fraction`` of the rows (stratified)
+        and stop when their cost stops improving; keep the best iterate.
+    validation_fraction : float, default=0.1
+        sgd only, with ``early_stopping``.
+    n_iter_no_change : int, default=5
+        sgd only: epochs without improvement before stopping.
 
     Attributes
     ----------
     classes_ : ndarray of shape (2,)
     coef_ : ndarray of shape (1, n_features)
     intercept_ : ndarray of shape (1,)
+    solver_ : str
+        The solver that ran (``solver`` unless it was ``"auto"``).
     n_iter_ : int
     converged_ : bool
-    loss_history_ : ndarray of shape (n_iter_ + 1,)
-        Cost J before the first update and after each iteration.
+    loss_history_ : ndarray
+        Cost J before the first update and after each iteration (epoch for sgd).
     stop_reason_ : str
         Why the solver stopped.
     n_features_in_ : int
@@ -78,20 +133,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Only when X was a DataFrame with string column names.
     """
 
-    def __init__(self, solver="gd", learning_rate="auto", alpha=0.0, penalty="l2",
-                 fit_intercept=True, max_iter=5000, tol=1e-8, random_state=None, verbose=0,
-                 warm_start=False, callback=None):
+    def __init__(self, solver="auto", learning_rate="auto", alpha=0.0, penalty="l2", l1_ratio=None,
+                 fit_intercept=True, max_iter=None, tol=None, class_weight=None, random_state=None,
+                 verbose=0, warm_start=False, callback=None, batch_size=32, eta0=None, power_t=0.5,
+                 average=False, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5):
         self.solver = solver
         self.learning_rate = learning_rate
         self.alpha = alpha
         self.penalty = penalty
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
+        self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
         self.callback = callback
+        self.batch_size = batch_size
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.average = average
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -99,32 +164,103 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = False
         return tags
 
-    def _check_params(self):
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver={self.solver!r} is not available; expected one of {sorted(SOLVERS)}.")
+    # -- parameters ---------------------------------------------------------------
+    def _resolve_solver(self, penalty, n_params):
+        if self.solver != "auto":
+            return self.solver
         lr = self.learning_rate
-        if not (lr == "auto" if isinstance(lr, str) else
-                isinstance(lr, numbers.Real) and np.isfinite(lr) and lr > 0):
-            raise ValueError(f"learning_rate must be a positive number or 'auto', got {lr!r}.")
+        # Options that only one solver uses pick that solver.
+        if lr in _SGD_SCHEDULES or any(getattr(self, k) != v for k, v in _SGD_DEFAULTS.items()):
+            return "sgd"
+        if isinstance(lr, numbers.Real):
+            return "gd"
+        if n_params <= _NEWTON_MAX_DENSE:
+            return "newton"
+        return "lbfgs" if penalty.is_smooth else "gd"
+
+    def _check_params(self):
+        """Validate parameters; return the penalty object."""
+        if self.solver != "auto" and self.solver not in SOLVERS:
+            raise ValueError(f"solver={self.solver!r} is not available; expected 'auto' or one of {sorted(SOLVERS)}.")
         if not (isinstance(self.alpha, numbers.Real) and np.isfinite(self.alpha) and self.alpha >= 0):
             raise ValueError(f"alpha must be a non-negative number, got {self.alpha!r}.")
-        if not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
-            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}.")
-        if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
-        return make_penalty(self.penalty, self.alpha)
+        if self.l1_ratio is not None and not (isinstance(self.l1_ratio, numbers.Real) and 0 <= self.l1_ratio <= 1):
+            raise ValueError(f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.")
+        if self.l1_ratio is not None and self.penalty != "elasticnet":
+            raise ValueError(f"l1_ratio is only used with penalty='elasticnet', not penalty={self.penalty!r}.")
+        if self.max_iter is not None and not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
+            raise ValueError(f"max_iter must be a positive integer or None, got {self.max_iter!r}.")
+        if self.tol is not None and not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
+            raise ValueError(f"tol must be a non-negative number or None, got {self.tol!r}.")
+        return make_penalty(self.penalty, self.alpha, self.l1_ratio)
+
+    def _check_solver_options(self, solver):
+        """Refuse options the chosen solver would ignore."""
+        lr = self.learning_rate
+        if solver == "sgd":
+            if not (lr == "auto" or lr in _SGD_SCHEDULES):
+                raise ValueError(f"learning_rate for solver='sgd' must be 'auto' or one of {_SGD_SCHEDULES}, got {lr!r}.")
+            if lr in _SGD_SCHEDULES and not (isinstance(self.eta0, numbers.Real) and self.eta0 > 0):
+                raise ValueError(f"learning_rate={lr!r} needs eta0 > 0, got eta0={self.eta0!r}.")
+            if not (isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1):
+                raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}.")
+            if not 0 < self.validation_fraction < 1:
+                raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}.")
+            return
+        changed = [k for k, v in _SGD_DEFAULTS.items() if getattr(self, k) != v]
+        if changed:
+            raise ValueError(f"{', '.join(changed)} only apply to solver='sgd'; solver={solver!r} does not use them.")
+        if solver == "gd":
+            if not (lr == "auto" if isinstance(lr, str) else
+                    isinstance(lr, numbers.Real) and np.isfinite(lr) and lr > 0):
+                raise ValueError(f"learning_rate for solver='gd' must be a positive number or 'auto', got {lr!r}.")
+        elif lr != "auto":
+            raise ValueError(f"learning_rate={lr!r} is not used by solver={solver!r}; leave it at 'auto'.")
 
     def _initial_theta(self, n_params):
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape[1] + self.fit_intercept == n_params:
             theta = self.coef_.ravel().astype(np.float64)
             return np.append(theta, self.intercept_) if self.fit_intercept else theta
-        if self.random_state is None:
+        if self.random_state is None or self.solver == "sgd":
             return np.zeros(n_params)
         rng = self.random_state
         if not isinstance(rng, np.random.Generator):
             rng = check_random_state(rng)
         return rng.normal(scale=0.01, size=n_params)
 
+    # -- data ---------------------------------------------------------------------
+    def _validate_xy(self, X, y, sample_weight, reset=True, classes=None):
+        """Checked ``(X, y in {0, 1}, sample_weight or None)``; sets ``classes_`` when ``reset``."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=reset)
+        check_classification_targets(y)
+        if reset:
+            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            y_type = type_of_target(y if classes is None else labels, input_name="y", raise_unknown=True)
+            if len(labels) < 2:
+                raise ValueError(
+                    "This solver needs samples of at least 2 classes in the data, but the data "
+                    f"contains only one class: {labels[0]!r}."
+                )
+            if y_type != "binary" or len(labels) > 2:
+                raise ValueError(
+                    "Only binary classification is supported. The type of the target is "
+                    f"{y_type} ({len(labels)} classes: {list(labels[:5])}"
+                    f"{'...' if len(labels) > 5 else ''})."
+                )
+            self.classes_ = labels
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(f"y has labels {list(unknown[:5])} not in classes_ {list(self.classes_)}.")
+        y01 = (y == self.classes_[1]).astype(np.float64)
+        sw = self._check_sample_weight(sample_weight, X)
+        if self.class_weight is not None:
+            cw = compute_sample_weight(self.class_weight, y) if not isinstance(self.class_weight, dict) else (
+                np.array([self.class_weight.get(c, 1.0) for c in y], dtype=np.float64))
+            sw = cw if sw is None else sw * cw
+            sw = self._check_sample_weight(sw, X)
+        return X, y01, sw
+
+    # -- fitting --------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -142,37 +278,78 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         penalty = self._check_params()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C")
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but the data "
-                f"contains only one class: {self.classes_[0]!r}."
-            )
-        if y_type != "binary":
-            raise ValueError(
-                "Only binary classification is supported. The type of the target is "
-                f"{y_type} ({len(self.classes_)} classes: {list(self.classes_[:5])}"
-                f"{'...' if len(self.classes_) > 5 else ''})."
-            )
-        y01 = (y == self.classes_[1]).astype(np.float64)
-        sw = self._check_sample_weight(sample_weight, X)
+        X, y01, sw = self._validate_xy(X, y, sample_weight)
+        n_params = X.shape[1] + bool(self.fit_intercept)
+        solver = self._resolve_solver(penalty, n_params)
+        self._check_solver_options(solver)
+        if solver == "lbfgs" and not penalty.is_smooth:
+            raise ValueError(f"solver='lbfgs' cannot handle penalty={self.penalty!r} (its L1 term is not smooth); "
+                             "use solver='newton', 'gd' or 'sgd'.")
+        if solver == "newton" and not penalty.is_smooth and n_params > _NEWTON_MAX_DENSE:
+            raise ValueError(f"solver='newton' handles penalty={self.penalty!r} only up to {_NEWTON_MAX_DENSE} "
+                             f"parameters (proximal Newton forms the Hessian); this data has {n_params}. "
+                             "Use solver='gd' or 'sgd'.")
+        self.solver_ = solver
+        max_iter = self.max_iter or _DEFAULT_MAX_ITER[solver]
+        tol = _DEFAULT_TOL[solver] if self.tol is None else self.tol
 
+        validation = None
+        if solver == "sgd" and self.early_stopping:
+            X, y01, sw, validation = self._split_validation(X, y01, sw, penalty)
         objective = LogisticObjective(X, y01, sample_weight=sw, fit_intercept=self.fit_intercept,
                                       penalty=penalty)
         theta0 = self._initial_theta(objective.n_params)
-        if self.learning_rate == "auto":
+        if self.learning_rate == "auto" and solver in ("gd", "lbfgs", "sgd"):
             problem = Preconditioned(objective)
             to_original = problem.to_original
             x0 = problem.from_original(theta0)
+            if validation is not None:
+                validation = _SameCoordinates(validation, problem)
         else:
             problem = objective
             to_original = np.asarray
             x0 = theta0
 
-        monitor = SeparationMonitor(objective) if penalty.alpha == 0 else None
+        monitor = None
+        if penalty.alpha == 0 and solver != "sgd":
+            # Newton takes few, large steps: look after each of them.
+            monitor = SeparationMonitor(objective, first_check=2, every=True) if solver == "newton" else (
+                SeparationMonitor(objective))
+        callback = self._make_callback(monitor, to_original)
+        options = {"max_iter": max_iter, "tol": tol, "callback": callback}
+        if solver == "gd":
+            options["learning_rate"] = self.learning_rate
+        elif solver == "newton":
+            options["max_dense"] = _NEWTON_MAX_DENSE
+        elif solver == "sgd":
+            options.update(self._sgd_options(), validation=validation)
+        result = SOLVERS[solver](problem, x0, **options)
+        self._store(objective, to_original(result.x), result)
+        self._warn_on_stop(result, monitor, max_iter, tol)
+        return self
+
+    def _sgd_options(self):
+        return {"batch_size": self.batch_size, "learning_rate": self.learning_rate, "eta0": self.eta0,
+                "power_t": self.power_t, "average": self.average, "n_iter_no_change": self.n_iter_no_change,
+                "random_state": self._sgd_rng()}
+
+    def _sgd_rng(self):
+        rng = self.random_state
+        return rng if isinstance(rng, np.random.Generator) else check_random_state(rng)
+
+    def _split_validation(self, X, y01, sw, penalty):
+        """Stratified hold-out for early stopping: ``(X, y, sw, validation objective)``."""
+        from sklearn.model_selection import train_test_split
+
+        idx = np.arange(X.shape[0])
+        train, held = train_test_split(idx, test_size=self.validation_fraction, stratify=y01,
+                                       random_state=check_random_state(self.random_state))
+        train, held = np.sort(train), np.sort(held)
+        validation = LogisticObjective(X[held], y01[held], sample_weight=None if sw is None else sw[held],
+                                       fit_intercept=self.fit_intercept, penalty=penalty)
+        return X[train], y01[train], None if sw is None else sw[train], validation
+
+    def _make_callback(self, monitor, to_original):
         every = max(1, 100 // self.verbose) if self.verbose else 0
 
         def callback(state):
@@ -182,9 +359,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 return True
             return monitor is not None and monitor(to_original(state.x), state.iteration)
 
-        result = SOLVERS[self.solver](problem, x0, learning_rate=self.learning_rate,
-                                      max_iter=self.max_iter, tol=self.tol, callback=callback)
-        theta = to_original(result.x)
+        return callback
+
+    def _store(self, objective, theta, result):
         w, b = objective.split(theta)
         self.coef_ = w.reshape(1, -1).copy()
         self.intercept_ = np.array([b])
@@ -192,7 +369,52 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.converged_ = result.converged
         self.loss_history_ = np.asarray(result.loss_history)
         self.stop_reason_ = result.message
-        self._warn_on_stop(result, monitor)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of stochastic gradient descent on a piece of the data.
+
+        For data that arrives in pieces: the first call needs ``classes`` (both
+        labels), later calls continue from where the last stopped (learning
+        rate, averaging and shuffling state included).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (2,), default=None
+            Required on the first call, as in scikit-learn.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        if self.solver not in ("auto", "sgd"):
+            raise ValueError(f"partial_fit trains by stochastic gradient descent; it needs solver='sgd' "
+                             f"(or 'auto'), not solver={self.solver!r}.")
+        first = not hasattr(self, "_sgd_state")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit (both labels).")
+        penalty = self._check_params()
+        self._check_solver_options("sgd")
+        if self.early_stopping:
+            raise ValueError("early_stopping is not available with partial_fit; watch a validation set yourself.")
+        X, y01, sw = self._validate_xy(X, y, sample_weight, reset=first, classes=classes if first else None)
+        objective = LogisticObjective(X, y01, sample_weight=sw, fit_intercept=self.fit_intercept, penalty=penalty)
+        x0 = self._initial_theta(objective.n_params) if first else np.append(
+            self.coef_.ravel(), self.intercept_) if self.fit_intercept else self.coef_.ravel().copy()
+        options = self._sgd_options()
+        if self.learning_rate == "auto":
+            pass  # raw coordinates: a preconditioner per piece would change them between calls
+        result = SOLVERS["sgd"](objective, x0, max_iter=1, tol=_DEFAULT_TOL["sgd"] if self.tol is None else self.tol,
+                                callback=self._make_callback(None, np.asarray),
+                                state=None if first else self._sgd_state, **options)
+        self._sgd_state = result.state
+        self.solver_ = "sgd"
+        history = [] if first else list(self.loss_history_)
+        self._store(objective, result.x, result)
+        self.loss_history_ = np.asarray(history + list(result.loss_history[-1:]))
+        self.n_iter_ = len(self.loss_history_)
         return self
 
     def _check_sample_weight(self, sample_weight, X):
@@ -206,7 +428,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # The cost is a weighted mean: equal weights are the same as none.
         return None if np.all(sw == sw[0]) else sw
 
-    def _warn_on_stop(self, result, monitor):
+    def _warn_on_stop(self, result, monitor, max_iter, tol):
         if monitor is not None and monitor.kind is not None:
             self.stop_reason_ = f"{monitor.kind} separation"
             warnings.warn(
@@ -220,8 +442,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         elif result.status == "max_iter":
             warnings.warn(
-                f"Gradient descent did not converge in max_iter={self.max_iter} iterations "
-                f"(gradient max-norm {result.grad_norm:.3g} > tol={self.tol:g}). Increase max_iter, "
+                f"solver={self.solver_!r} did not converge in max_iter={max_iter} iterations "
+                f"(gradient max-norm {result.grad_norm:.3g} > tol={tol:g}). Increase max_iter, "
                 + ("use learning_rate='auto', or standardize the features"
                    if self.learning_rate != "auto" else "or use alpha > 0 if the classes are nearly separable")
                 + ".",
@@ -254,3 +476,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Labels: ``classes_[1]`` where the probability exceeds 0.5."""
         scores = self.decision_function(X)
         return self.classes_[(scores > 0).astype(int)]
+
+
+class _SameCoordinates:
+    """A second objective (validation rows) seen in the coordinates of a preconditioned one."""
+
+    def __init__(self, objective, like):
+        self.objective = objective
+        self.like = like
+
+    def cost(self, v):
+        return self.objective.cost(self.like.to_original(v))
+
+    def value(self, v):
+        return self.objective.value(self.like.to_original(v))
+
+    def nonsmooth_value(self, v):
+        return self.objective.nonsmooth_value(self.like.to_original(v))
+
+    @property
+    def is_smooth(self):
+        return self.objective.is_smooth

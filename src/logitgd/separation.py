@@ -72,8 +72,8 @@ class SeparationMonitor:
     """Watches an unpenalized fit; says when the data turn out separated.
 
     Call it with the parameters in the original coordinates and the
-    iteration number; it checks at iterations 10, 20, 40, 80, ... and returns
-    True once separation is established. ``kind`` is then ``"complete"`` or
+    iteration number; it checks at iterations 10, 20, 40, 80, ... (by
+    default) and returns True once separation is established. ``kind`` is then ``"complete"`` or
     ``"quasi-complete"``.
 
     Parameters
@@ -84,14 +84,20 @@ class SeparationMonitor:
         ``exp(-saturation)`` of its label) triggers the LP.
     max_lp_entries : int
         Largest ``n_samples * n_params`` on which the LP is run.
+    first_check : int
+        First iteration to look at.
+    every : bool
+        Look at every iteration from ``first_check`` on, instead of at
+        ``first_check`` times powers of two.
     """
 
-    def __init__(self, objective, saturation=20.0, max_lp_entries=20_000_000):
+    def __init__(self, objective, saturation=20.0, max_lp_entries=20_000_000, first_check=10, every=False):
         self.objective = objective
+        self._every = every
         self.saturation = saturation
         self.max_lp_entries = max_lp_entries
         self.kind = None
-        self._next_check = 10
+        self._next_check = first_check
         self._lp_done = False
         sw = objective.sample_weight
         self._rows = slice(None) if sw is None else sw > 0
@@ -100,7 +106,7 @@ class SeparationMonitor:
     def __call__(self, theta, iteration):
         if iteration < self._next_check:
             return False
-        self._next_check *= 2
+        self._next_check = iteration + 1 if self._every else 2 * self._next_check
         obj = self.objective
         margins = self._signs * obj.raw_prediction(theta)[self._rows]
         if margins.min() > 0:

@@ -5,7 +5,9 @@ of estimators, data formats or files.
 """
 
 from .gd import gradient_descent
+from .lbfgs import lbfgs
+from .newton import newton
 
-SOLVERS = {"gd": gradient_descent}
+SOLVERS = {"gd": gradient_descent, "lbfgs": lbfgs, "newton": newton}
 
-__all__ = ["SOLVERS", "gradient_descent"]
+__all__ = ["SOLVERS", "gradient_descent", "lbfgs", "newton"]
