@@ -51,8 +51,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
           1000 parameters);
         - ``"auto"``: the solver that the other options ask for (``"gd"`` for a
           numeric ``learning_rate``, ``"sgd"`` for an sgd schedule or option);
-          otherwise ``"newton"`` when there are at most 1000 parameters, else
-          ``"lbfgs"`` for smooth penalties and ``"gd"`` for L1. The choice is
+          otherwise ``"lbfgs"`` (preconditioned) for smooth penalties, and for
+          L1 ``"newton"`` up to 1000 parameters, ``"gd"`` above. The choice is
           stored in ``solver_``.
     learning_rate : float or str, default="auto"
         For ``"gd"``: a float is the fixed step of the plain update
@@ -174,9 +174,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return "sgd"
         if isinstance(lr, numbers.Real):
             return "gd"
-        if n_params <= _NEWTON_MAX_DENSE:
-            return "newton"
-        return "lbfgs" if penalty.is_smooth else "gd"
+        # Measured (benchmarks/RESULTS.md): with smooth penalties L-BFGS in the
+        # Böhning-preconditioned coordinates needs about as many passes over
+        # the data as Newton needs Hessians, and a pass is far cheaper; with
+        # L1, proximal Newton beats proximal gradient by an order of magnitude.
+        if penalty.is_smooth:
+            return "lbfgs"
+        return "newton" if n_params <= _NEWTON_MAX_DENSE else "gd"
 
     def _check_params(self):
         """Validate parameters; return the penalty object."""

@@ -238,11 +238,13 @@ class LogisticObjective:
         d = self.n_features
         H = np.zeros((d + 1, d + 1))
         for start in range(0, X.shape[0], block_rows):
-            Xb = np.asarray(X[start:start + block_rows], dtype=np.float64)
+            # h >= 0, so X̃ᵀ diag(h) X̃ = AᵀA with A = sqrt(h) X̃: a symmetric
+            # rank-k update (NumPy calls BLAS syrk for A.T @ A), half the flops.
             hb = h[start:start + block_rows]
-            Xh = Xb * hb[:, None]
-            H[:d, :d] += Xh.T @ Xb
-            H[-1, :d] += Xh.sum(axis=0)
+            rh = np.sqrt(hb)
+            A = np.asarray(X[start:start + block_rows], dtype=np.float64) * rh[:, None]
+            H[:d, :d] += A.T @ A
+            H[-1, :d] += rh @ A
             H[-1, -1] += hb.sum()
         H[:d, -1] = H[-1, :d]
         H[np.diag_indices(d)] += self.penalty.curvature()

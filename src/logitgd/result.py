@@ -52,6 +52,10 @@ class SolverResult:
         Objective value before the first update and after every iteration.
     grad_norm : float
         Max-norm of the gradient last evaluated.
+    state : object or None
+        What a solver needs to continue the run where it stopped (the
+        stochastic solver's :class:`~logitgd.solvers.sgd.SGDState`, passed back
+        as ``state=``); None for solvers that cannot be continued.
     """
 
     x: np.ndarray
@@ -62,3 +66,4 @@ class SolverResult:
     message: str
     loss_history: list = field(default_factory=list)
     grad_norm: float = float("nan")
+    state: object = None

@@ -27,9 +27,11 @@ def lbfgs(objective, x0, *, max_iter=1000, tol=1e-8, callback=None, memory=20):
     x0 : ndarray of shape (n_params,)
     max_iter : int
     tol : float
-        Stop when the gradient's max-norm is ``<= tol`` (SciPy's ``gtol``);
-        SciPy also stops when the relative decrease of the cost is below
-        machine precision (``ftol`` = 64 eps), which counts as converged.
+        Stop when the gradient's max-norm is ``<= tol`` (SciPy's ``gtol``;
+        ``ftol`` is 0, so a tiny decrease of the cost alone does not stop it:
+        near the optimum the cost changes below rounding long before the
+        coefficients settle). A line search that can no longer make progress
+        (cost and gradient at working precision) also counts as converged.
     callback : callable or None
         ``callback(IterationState)`` after each iteration; truthy stops.
     memory : int
@@ -68,7 +70,7 @@ def lbfgs(objective, x0, *, max_iter=1000, tol=1e-8, callback=None, memory=20):
     try:
         history.append(fun(x0)[0])
         res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", callback=on_iteration,
-                                      options={"maxiter": max_iter, "gtol": tol, "ftol": 64 * np.finfo(float).eps,
+                                      options={"maxiter": max_iter, "gtol": tol, "ftol": 0.0,
                                                "maxcor": memory, "maxls": 50})
         x, f = res.x, float(res.fun)
         gnorm = float(np.max(np.abs(res.jac))) if res.jac.size else 0.0

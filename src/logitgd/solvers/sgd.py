@@ -1,0 +1,689 @@
+"""Mini-batch / stochastic gradient descent.
+
+One epoch shuffles the rows (from ``random_state``) and cuts them into
+batches of ``batch_size`` rows (the last one may be smaller). For each batch
+B the smooth part f of the cost is estimated without bias by
+``objective.batch_value_and_grad(x, B)`` and the parameters take one step::
+
+    x <- prox_{eta h}(x - eta g_B)        (x - eta g_B when h = 0)
+
+``batch_size=1`` is SGD, ``batch_size=n_samples`` is full-batch gradient
+descent (the rows are then not shuffled at all). The proximal step keeps the
+L1 part h of an elastic net exact: coefficients come out exactly zero, and
+the penalty is never dropped.
+
+Learning-rate schedules (``t`` counts updates from 1, over the whole run)
+------------------------------------------------------------------------
+``"constant"``
+    ``eta_t = eta0``. With a constant step SGD converges to a neighbourhood
+    of the optimum whose size is proportional to ``eta0`` times the variance
+    of the batch gradients (smaller for larger batches); plain gradient
+    descent when ``batch_size = n_samples``.
+``"invscaling"``
+    ``eta_t = eta0 / t**power_t``. For ``1/2 < power_t <= 1`` the steps
+    satisfy Robbins–Monro (``sum eta_t = inf``, ``sum eta_t² < inf``), so the
+    noise is averaged out and the iterates converge to the optimum itself;
+    ``power_t = 1/2`` (the default) decays more slowly and is the classical
+    choice for convex, non-strongly-convex problems (error ``O(1/sqrt(t))``),
+    especially with ``average=True``.
+``"adaptive"``
+    ``eta = eta0`` while the epoch cost keeps falling; whenever it has failed
+    to fall by ``tol·|best|`` for ``n_iter_no_change`` epochs in a row, the
+    step is divided by 5 (each division shrinks the noise neighbourhood of
+    the constant step by the same factor) and the count restarts. The run
+    stops (converged) when ``eta < 1e-6·eta0``.
+``"auto"``
+    No tuning. Two estimates at the starting point, then ``"adaptive"``
+    with a shorter fuse:
+
+    1. A diagonal scaling ``D``: the per-parameter second moment of the
+       single-row gradients (the diagonal of the empirical Fisher matrix),
+       estimated without per-row loops from the differences of the gradients
+       of pairs of disjoint small batches, ``E (g_A - g_B)² = 2 Var / m`` for
+       batches of m rows. For the logistic loss at ``x = 0`` every row has
+       ``(p - y)² = 1/4 = p (1 - p)``, so this *is* the diagonal of the
+       Hessian there (Böhning's bound), and near the optimum of a
+       well-specified model it approximates it (Bartlett's identity). Steps
+       are taken in the metric of D, ``x <- prox(x - eta D⁻¹ g, eta D⁻¹)``,
+       which undoes the scale of each column: a column multiplied by 1000
+       gets a step 10⁶ times smaller and the other columns keep theirs.
+       (Parameters never seen in the sample get the median of D.)
+    2. A step ``eta0 = 1 / c``, ``c`` the largest curvature of a batch
+       objective along its own scaled gradient ``d = D⁻¹ g_B`` on the first
+       few batches of ``batch_size`` rows: ``c = dᵀ H_B d / dᵀ D d``, the local
+       value from a finite difference of batch gradients, raised to the
+       secant curvature over the proposed step ``1/c`` until that step does
+       not overshoot the minimum of the batch objective along ``d`` (a short
+       line search). This is the step that the noise of a batch of that size
+       allows: for one row it is the "normalized" step ``1 / L_i`` of that
+       row, for all rows ``1 / L`` of the whole problem, and in between it
+       tracks the expected smoothness ``L_b ≈ L_max / b + L`` of a b-row batch
+       (Gower et al., 2019).
+
+    After each epoch that does not improve the best cost by ``tol·|best|``
+    the step is divided by 5 (an epoch that fails to improve means the
+    noise floor of the current step has been reached); the run stops by the
+    common rule below. If an epoch blows up (a non-finite value, or a cost
+    ten times the starting one), it is undone and redone with a step ten
+    times smaller, instead of raising :class:`DivergenceError`.
+
+Stopping
+--------
+Once per epoch the full cost ``J = f + h`` is evaluated on all rows at the
+iterate that would be returned (the running average with ``average=True``,
+once averaging has started) and appended to ``loss_history``. The run stops
+(``converged``) when the watched cost (J, or the validation cost when
+``validation`` is given) has not improved by more than ``tol·|best|`` for
+``n_iter_no_change`` epochs in a row, as scikit-learn's ``SGDClassifier``
+does, or when the adaptive schedules have shrunk the step below
+``1e-6·eta0``; otherwise after ``max_iter`` epochs (``"max_iter"``).
+``tol=None`` switches the cost-based rules (stopping and step cuts) off.
+
+Continuation
+------------
+The result carries ``state`` (:class:`SGDState`): the raw iterate, update
+counter, current step, diagonal scaling, averaging sums, random generator,
+best costs and stopping counters. Passing it back as ``state=`` continues
+exactly where the run stopped: E calls with ``max_iter=1`` give bit for bit
+the run of one call with ``max_iter=E`` (on the same objective and options).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exceptions import DivergenceError
+from ..result import IterationState, SolverResult
+
+AUTO_RULE = 'prev'
+GROW = 1.0
+SCHEDULES = ("auto", "constant", "invscaling", "adaptive")
+
+_CUT = 5.0            # step divisor of "adaptive" and "auto"
+_BLOWUP_CUT = 10.0    # step divisor of "auto" after an epoch that blew up
+_MIN_STEP = 1e-6      # stop (or give up) once eta < _MIN_STEP * eta0
+_BLOWUP = 10.0        # an epoch cost above _BLOWUP * max(|J0|, 1) has diverged
+_PROBE_ROWS = 10_000  # rows sampled to estimate the diagonal scaling of "auto"
+_PROBE_PAIRS = 128    # pairs of small batches they are cut into
+_PROBE_BATCHES = 10   # batches whose curvature sets the step of "auto"
+
+
+@dataclass
+class SGDState:
+    """Everything needed to continue a stochastic gradient descent run.
+
+    Returned as ``result.state``; pass it back as ``state=`` to continue.
+    Treat it as opaque and immutable (the solver never modifies one it is
+    given, so the same state can be continued twice with the same outcome).
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_params,)
+        The raw (not averaged) iterate the next update starts from.
+    learning_rate : str
+        The schedule that produced it.
+    t : int
+        Updates done so far.
+    eta0 : float
+        Initial step (for ``"auto"``: the estimated one).
+    eta : float
+        Current step of ``"constant"``, ``"adaptive"`` and ``"auto"``.
+    scale : ndarray of shape (n_params,) or None
+        Diagonal scaling D of ``"auto"`` (steps are ``eta / D``).
+    rng : numpy.random.Generator or numpy.random.RandomState
+        Shuffling generator, in the state it is to continue from.
+    epoch : int
+        Epochs done over the whole run.
+    initial_cost : float
+        Cost at the very start of the run (the divergence test compares
+        with it).
+    fun : float
+        Cost of the watched iterate (average or raw) after the last epoch.
+    fun_is_average : bool
+        Whether ``fun`` is the cost of the average.
+    avg : ndarray of shape (n_params,) or None
+        Running average of the iterates (``average=True``, from the second
+        epoch on); ``avg_count`` iterates are in it.
+    best : float
+        Best watched cost so far (validation cost if watched, else J).
+    no_improvement : int
+        Epochs in a row without an improvement of ``best`` by ``tol·|best|``.
+    watches_validation : bool
+        Whether ``best`` is a validation cost.
+    best_x, best_fun, best_validation : ndarray, float, float or None
+        With a validation objective: the iterate of lowest validation cost,
+        its training cost and its validation cost.
+    validation_cost : float or None
+        Validation cost of the watched iterate after the last epoch.
+    validation_history : list of float or None
+        Validation costs of the last call, aligned with ``loss_history``.
+    """
+
+    x: np.ndarray
+    learning_rate: str
+    t: int
+    eta0: float
+    eta: float
+    scale: np.ndarray | None
+    rng: object
+    epoch: int
+    initial_cost: float
+    fun: float
+    fun_is_average: bool = False
+    avg: np.ndarray | None = None
+    avg_count: int = 0
+    best: float = math.inf
+    no_improvement: int = 0
+    last: float = math.inf
+    watches_validation: bool = False
+    best_x: np.ndarray | None = None
+    best_fun: float | None = None
+    best_validation: float | None = None
+    validation_cost: float | None = None
+    validation_history: list | None = None
+    _objective_ref: object = field(default=None, repr=False, compare=False)
+
+    def _copy(self):
+        """A deep copy (arrays and generator), sharing only the objective reference."""
+        ref, self._objective_ref = self._objective_ref, None
+        try:
+            out = copy.deepcopy(self)
+        finally:
+            self._objective_ref = ref
+        out._objective_ref = ref
+        return out
+
+
+def stochastic_gradient_descent(objective, x0, *, batch_size=32, learning_rate="auto", eta0=None,
+                                power_t=0.5, max_iter=100, tol=1e-4, n_iter_no_change=5,
+                                average=False, random_state=None, validation=None, callback=None,
+                                state=None):
+    """Minimize ``objective`` by mini-batch stochastic (proximal) gradient descent.
+
+    See the module docstring for the schedules, the stopping rule and the
+    continuation state.
+
+    Parameters
+    ----------
+    objective : object
+        With ``n_samples``, ``batch_value_and_grad(x, rows)`` (f and its
+        gradient estimated on ``rows``, unbiased), ``value(x)``, and, for a
+        non-smooth part h, ``is_smooth``, ``nonsmooth_value(x)`` and
+        ``prox(x, step)`` (``step`` a float, or with ``"auto"`` an ndarray of
+        shape (n_params,)). :class:`~logitgd.objective.LogisticObjective` and
+        :class:`~logitgd.objective.Preconditioned` both qualify.
+    x0 : ndarray of shape (n_params,)
+        Starting point; ignored (may be None) when ``state`` is given.
+    batch_size : int >= 1
+        Rows per update; 1 is SGD, ``n_samples`` (or more) full-batch GD.
+    learning_rate : {"auto", "constant", "invscaling", "adaptive"}
+        The step schedule.
+    eta0 : float > 0 or None
+        Initial step; required by "constant", "invscaling" and "adaptive",
+        must be None for "auto" (which estimates it).
+    power_t : float >= 0
+        Exponent of "invscaling".
+    max_iter : int >= 1
+        Epochs (full passes over the rows) in this call.
+    tol : float >= 0 or None
+        Relative improvement of the epoch cost that counts as progress.
+        None: no cost-based stopping or step cuts.
+    n_iter_no_change : int >= 1
+        Epochs without progress before stopping (or, for "adaptive", before
+        dividing the step by 5).
+    average : bool
+        Return the running average of the iterates, started after the first
+        epoch (averaged SGD, Polyak–Ruppert). The run itself continues from
+        the raw iterates; the cost, the stopping rule and ``callback`` see the
+        average. An average of sparse iterates is only as sparse as all of them.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        Shuffling (and the samples "auto" estimates from). An int seeds a new
+        ``numpy.random.default_rng``; a generator is used (and advanced) as
+        is. Ignored when ``state`` is given (the state carries its own).
+    validation : object, callable or None
+        Early stopping: a second objective on held-out rows, in the same
+        coordinates as ``objective`` (its ``cost(x)``, or ``value(x)`` plus
+        ``nonsmooth_value(x)``, is used), or a callable ``x -> float``. When
+        given, the stopping rule and step cuts watch its cost instead of the
+        training cost, and the returned iterate is the one with the lowest
+        validation cost seen (the starting point included).
+    callback : callable or None
+        ``callback(IterationState)`` after every epoch with the iterate that
+        would be returned, its cost J and ``iteration`` = epochs done in this
+        call; a truthy return stops with ``status="stopped"``.
+    state : SGDState or None
+        ``result.state`` of an earlier call, to continue it.
+
+    Returns
+    -------
+    SolverResult
+        ``x`` (the final, averaged or best-validation iterate), ``fun`` (its
+        cost J), ``n_iter`` (epochs done in this call), ``loss_history`` (J at
+        the start of the call, then after each epoch), ``grad_norm`` (max-norm
+        of the last mini-batch gradient mapping ``(x - x+) / step``, an
+        estimate), ``status`` (``"converged"``, ``"max_iter"``,
+        ``"stopped"``, ``"interrupted"``) and ``state`` (:class:`SGDState`;
+        None if interrupted before the first update of a new run).
+
+    Raises
+    ------
+    ValueError
+        For a bad parameter, naming it.
+    DivergenceError
+        When a fixed schedule makes the cost or a gradient non-finite, or
+        the cost grows tenfold ("auto" shrinks its step instead).
+    """
+    _check_options(batch_size, learning_rate, eta0, power_t, max_iter, tol, n_iter_no_change,
+                   average, validation, callback, state)
+    n = int(objective.n_samples)
+    if n < 1:
+        raise ValueError("objective has no rows (n_samples=0): there is nothing to fit.")
+    run = _Run(objective, batch_size=min(int(batch_size), n), learning_rate=learning_rate,
+               power_t=float(power_t), tol=None if tol is None else float(tol),
+               n_iter_no_change=int(n_iter_no_change), average=bool(average),
+               validation=_validation_cost(validation), callback=callback)
+    return run.solve(x0, eta0, random_state, state, int(max_iter))
+
+
+# -- option checks ---------------------------------------------------------------
+
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_options(batch_size, learning_rate, eta0, power_t, max_iter, tol, n_iter_no_change,
+                   average, validation, callback, state):
+    if not (_is_int(batch_size) and batch_size >= 1):
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}.")
+    if not (isinstance(learning_rate, str) and learning_rate in SCHEDULES):
+        raise ValueError(f"learning_rate must be one of {SCHEDULES}, got {learning_rate!r}.")
+    if learning_rate == "auto":
+        if eta0 is not None:
+            raise ValueError(f"eta0 must be None with learning_rate='auto' (which estimates the step), "
+                             f"got eta0={eta0!r}; pick learning_rate='constant', 'invscaling' or "
+                             "'adaptive' to set it yourself.")
+    elif not (_is_real(eta0) and eta0 > 0):
+        raise ValueError(f"eta0 must be a positive number with learning_rate={learning_rate!r}, "
+                         f"got eta0={eta0!r} (or use learning_rate='auto', which needs no eta0).")
+    if not (_is_real(power_t) and power_t >= 0):
+        raise ValueError(f"power_t must be a number >= 0, got {power_t!r}.")
+    if not (_is_int(max_iter) and max_iter >= 1):
+        raise ValueError(f"max_iter must be an integer >= 1 (epochs), got {max_iter!r}.")
+    if tol is not None and not (_is_real(tol) and tol >= 0):
+        raise ValueError(f"tol must be a number >= 0 or None, got {tol!r}.")
+    if not (_is_int(n_iter_no_change) and n_iter_no_change >= 1):
+        raise ValueError(f"n_iter_no_change must be an integer >= 1, got {n_iter_no_change!r}.")
+    if not isinstance(average, (bool, np.bool_)):
+        raise ValueError(f"average must be True or False, got {average!r}.")
+    if validation is not None and not (hasattr(validation, "cost") or hasattr(validation, "value")
+                                       or callable(validation)):
+        raise ValueError("validation must be None, an objective (with cost or value) or a callable "
+                         f"x -> float, got {type(validation).__name__}.")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}.")
+    if state is not None:
+        if not isinstance(state, SGDState):
+            raise ValueError(f"state must be the SGDState of an earlier result (result.state), got "
+                             f"{type(state).__name__}.")
+        if state.learning_rate != learning_rate:
+            raise ValueError(f"state comes from a run with learning_rate={state.learning_rate!r}; it cannot "
+                             f"be continued with learning_rate={learning_rate!r}.")
+        if learning_rate != "auto" and float(eta0) != state.eta0:
+            raise ValueError(f"state comes from a run with eta0={state.eta0!r}; it cannot be continued "
+                             f"with eta0={eta0!r}.")
+
+
+def _make_rng(random_state):
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
+    if random_state is None or _is_int(random_state) or isinstance(random_state, np.random.SeedSequence):
+        if _is_int(random_state) and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer, got {random_state!r}.")
+        return np.random.default_rng(random_state)
+    raise ValueError("random_state must be None, an int, a numpy Generator or RandomState, got "
+                     f"{random_state!r}.")
+
+
+def _validation_cost(validation):
+    if validation is None:
+        return None
+    if hasattr(validation, "cost"):
+        return validation.cost
+    if hasattr(validation, "value"):
+        if getattr(validation, "is_smooth", True) or not hasattr(validation, "nonsmooth_value"):
+            return validation.value
+        return lambda x: validation.value(x) + validation.nonsmooth_value(x)
+    return validation
+
+
+def _max_abs(v):
+    return float(np.max(np.abs(v))) if v.size else 0.0
+
+
+class _Blowup(Exception):
+    """An epoch went non-finite or grew the cost tenfold (internal)."""
+
+    def __init__(self, what):
+        super().__init__(what)
+        self.what = what
+
+
+# -- the run ---------------------------------------------------------------------
+
+class _Run:
+    def __init__(self, objective, *, batch_size, learning_rate, power_t, tol, n_iter_no_change,
+                 average, validation, callback):
+        self.obj = objective
+        self.n = int(objective.n_samples)
+        self.bs = batch_size
+        self.lr = learning_rate
+        self.power_t = power_t
+        self.tol = tol
+        self.patience = n_iter_no_change
+        self.average = average
+        self.vcost = validation
+        self.callback = callback
+        self.smooth = bool(getattr(objective, "is_smooth", True))
+
+    def cost(self, x):
+        return self.obj.value(x) + (0.0 if self.smooth else self.obj.nonsmooth_value(x))
+
+    def watched(self, st):
+        """The iterate that would be returned (ignoring the validation choice)."""
+        if self.average and st.avg is not None and st.avg_count > 0:
+            return st.avg
+        return st.x
+
+    # -- set-up ---------------------------------------------------------------
+    def _new_state(self, x0, eta0, random_state):
+        x = np.array(x0, dtype=np.float64)
+        if x.ndim != 1:
+            raise ValueError(f"x0 must be one-dimensional, got shape {np.shape(x0)}.")
+        n_params = getattr(self.obj, "n_params", None)
+        if n_params is not None and x.shape[0] != n_params:
+            raise ValueError(f"x0 has {x.shape[0]} entries, the objective has {n_params} parameters.")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("x0 contains NaN or infinite values.")
+        rng = _make_rng(random_state)
+        J0 = self.cost(x)
+        if not math.isfinite(J0):
+            raise ValueError(f"the cost at x0 is not finite ({J0!r}).")
+        return SGDState(x=x, learning_rate=self.lr, t=0, eta0=math.nan if eta0 is None else float(eta0),
+                        eta=math.nan if eta0 is None else float(eta0), scale=None, rng=rng, epoch=0,
+                        initial_cost=J0, fun=J0, best=J0)
+
+    def _resume(self, state):
+        st = state._copy()
+        x = st.x
+        n_params = getattr(self.obj, "n_params", None)
+        if n_params is not None and x.shape[0] != n_params:
+            raise ValueError(f"state has {x.shape[0]} parameters, the objective has {n_params}.")
+        if not self.average:
+            st.avg, st.avg_count = None, 0
+        same = st._objective_ref is not None and st._objective_ref() is self.obj
+        if not same or st.fun_is_average != (self.watched(st) is st.avg):
+            # other data (partial_fit on a new piece) or another watched iterate
+            st.fun = self.cost(self.watched(st))
+            st.validation_cost = None
+            if not st.watches_validation:
+                st.best, st.no_improvement = st.fun, 0
+        return st
+
+    def _start_watching(self, st):
+        """Align ``best`` and the counters with what this call watches."""
+        m = self.watched(st)
+        if self.vcost is not None:
+            if st.validation_cost is None:
+                st.validation_cost = float(self.vcost(m))
+            if not st.watches_validation or st.best_x is None:
+                st.watches_validation = True
+                st.best, st.no_improvement = st.validation_cost, 0
+                st.best_x, st.best_fun, st.best_validation = m.copy(), st.fun, st.validation_cost
+        elif st.watches_validation:
+            st.watches_validation = False
+            st.best, st.no_improvement = st.fun, 0
+            st.best_x = st.best_fun = st.best_validation = None
+            st.validation_cost = None
+
+    def solve(self, x0, eta0, random_state, state, max_iter):
+        st = None
+        status = message = None
+        history = []
+        vhistory = None
+        n_done = 0
+        gnorm = math.nan
+        live = [None]  # the latest (x, t, avg, avg_count) inside an epoch
+        try:
+            if state is None:
+                st = self._new_state(x0, eta0, random_state)
+                if self.lr == "auto":
+                    # may be interrupted: there is no state to return until it is done
+                    pending, st = st, None
+                    pending.eta0, pending.scale = self._auto_step(pending.x, pending.rng)
+                    pending.eta = pending.eta0
+                    st = pending
+            else:
+                st = self._resume(state)
+            self._start_watching(st)
+            history.append(st.fun)
+            vhistory = None if self.vcost is None else [st.validation_cost]
+            while n_done < max_iter:
+                snapshot = (st.x, st.t, st.avg, st.avg_count)
+                try:
+                    gnorm = self._epoch(st, live)
+                    m = self.watched(st)
+                    J = self.cost(m)
+                    if not math.isfinite(J) or J > _BLOWUP * max(abs(st.initial_cost), 1.0):
+                        raise _Blowup(f"the cost rose from {st.initial_cost:.6g} to {J:.6g}")
+                except _Blowup as exc:
+                    if self.lr != "auto":
+                        raise self._divergence(st, exc.what) from None
+                    st.x, st.t, st.avg, st.avg_count = snapshot
+                    live[0] = None
+                    st.eta /= _BLOWUP_CUT
+                    if st.eta < _MIN_STEP * st.eta0:
+                        raise self._divergence(st, exc.what) from None
+                    continue
+                V = None if self.vcost is None else float(self.vcost(m))
+                n_done += 1
+                st.epoch += 1
+                st.fun, st.fun_is_average = J, m is st.avg
+                history.append(J)
+                stop = self._after_epoch(st, m, J, V)
+                if vhistory is not None:
+                    vhistory.append(V)
+                live[0] = None  # the epoch is committed
+                if self.callback is not None and self.callback(IterationState(
+                        iteration=n_done, x=m, fun=J, grad_norm=gnorm)):
+                    status, message = "stopped", "stopped by callback"
+                    break
+                if stop:
+                    status, message = "converged", stop
+                    break
+            else:
+                status, message = "max_iter", f"reached max_iter={max_iter} epochs"
+        except KeyboardInterrupt:
+            status, message = "interrupted", "interrupted by the user (KeyboardInterrupt)"
+            if st is None:  # during the set-up of "auto": nothing done yet
+                x = np.array(x0, dtype=np.float64)
+                return SolverResult(x=x, fun=self._safe_cost(x), n_iter=0, converged=False,
+                                    status=status, message=message, loss_history=history,
+                                    grad_norm=gnorm, state=None)
+            if live[0] is not None:  # in the middle of an epoch: keep its last update
+                st.x, st.t, st.avg, st.avg_count = live[0]
+                st.fun = self._safe_cost(self.watched(st))
+                st.fun_is_average = self.watched(st) is st.avg
+                st.validation_cost = None
+        if vhistory is not None:
+            st.validation_history = vhistory
+        try:
+            st._objective_ref = weakref.ref(self.obj)
+        except TypeError:
+            st._objective_ref = None
+        if self.vcost is not None:
+            x, fun = st.best_x, st.best_fun
+        else:
+            x, fun = self.watched(st), st.fun
+        return SolverResult(x=x.copy(), fun=fun, n_iter=n_done, converged=status == "converged",
+                            status=status, message=message, loss_history=history,
+                            grad_norm=gnorm, state=st._copy())
+
+    def _safe_cost(self, x):
+        try:
+            return self.cost(x)
+        except KeyboardInterrupt:
+            return math.nan
+
+    def _divergence(self, st, what):
+        eta = st.eta0 if self.lr == "invscaling" else st.eta
+        hint = ("Use a smaller eta0, or learning_rate='auto', which estimates the step from the "
+                "curvature of the first mini-batches." if self.lr != "auto" else
+                "The objective is not finite along the gradient steps even for tiny steps.")
+        return DivergenceError(
+            f"stochastic gradient descent diverged with learning_rate={self.lr!r} "
+            f"(eta0={st.eta0:g}, step {eta:g}, batch_size={self.bs}): {what} in epoch {st.epoch + 1}. "
+            + hint)
+
+    # -- one epoch --------------------------------------------------------------
+    def _batches(self, rng):
+        if self.bs >= self.n:
+            return [slice(None)]
+        perm = rng.permutation(self.n)
+        return [np.sort(perm[s:s + self.bs]) for s in range(0, self.n, self.bs)]
+
+    def _epoch(self, st, live):
+        """One pass of updates; returns the max-norm of the last gradient mapping."""
+        obj, lr = self.obj, self.lr
+        bvg = obj.batch_value_and_grad
+        prox = None if self.smooth else obj.prox
+        invscaling = lr == "invscaling"
+        eta0, power_t = st.eta0, self.power_t
+        step = st.eta / st.scale if lr == "auto" else st.eta
+        averaging = self.average and st.epoch >= 1
+        x, t, avg, k = st.x, st.t, st.avg, st.avg_count
+        if averaging and avg is None:
+            avg, k = np.zeros_like(x), 0
+        x_prev = x
+        for rows in self._batches(st.rng):
+            f, g = bvg(x, rows)
+            if not (math.isfinite(f) and np.all(np.isfinite(g))):
+                raise _Blowup("a mini-batch value or gradient became non-finite")
+            t_new = t + 1
+            if invscaling:
+                step = eta0 / t_new ** power_t
+            z = x - step * g
+            x_new = z if prox is None else prox(z, step)
+            if averaging:
+                k_new = k + 1
+                avg_new = avg + (x_new - avg) / k_new
+            else:
+                k_new, avg_new = k, avg
+            x_prev = x
+            x, t, avg, k = x_new, t_new, avg_new, k_new
+            live[0] = (x, t, avg, k)
+        st.x, st.t, st.avg, st.avg_count = x, t, avg, k
+        return _max_abs((x_prev - x) / step)
+
+    # -- after an epoch ----------------------------------------------------------
+    def _after_epoch(self, st, m, J, V):
+        """Update the best costs, counters and step; a message if the run should stop."""
+        watched = J if V is None else V
+        if V is not None:
+            st.validation_cost = V
+            if V < st.best_validation:
+                st.best_x, st.best_fun, st.best_validation = m.copy(), J, V
+        if self.tol is None:
+            st.best = min(st.best, watched)
+            return None
+        what = "validation cost" if V is not None else "cost"
+        improved = watched < st.best - self.tol * abs(st.best)
+        fell = watched < st.last - self.tol * abs(st.last)
+        st.last = watched
+        st.no_improvement = 0 if improved else st.no_improvement + 1
+        st.best = min(st.best, watched)
+        if self.lr == "auto" and not (fell if AUTO_RULE == "prev" else improved):
+            st.eta /= _CUT
+        elif self.lr == "auto":
+            st.eta *= GROW
+        elif self.lr == "adaptive" and st.no_improvement >= self.patience:
+            st.eta /= _CUT
+            st.no_improvement = 0
+        if self.lr in ("auto", "adaptive") and st.eta < _MIN_STEP * st.eta0:
+            return (f"the step fell below {_MIN_STEP:g}·eta0 after the {what} stopped improving "
+                    f"by tol={self.tol:g} (relative)")
+        if self.lr != "adaptive" and st.no_improvement >= self.patience:
+            return (f"the {what} has not improved by more than tol={self.tol:g} (relative) for "
+                    f"{self.patience} epochs")
+        return None
+
+    # -- "auto": scaling and step --------------------------------------------------
+    def _auto_step(self, x, rng):
+        """``(eta0, D)``: diagonal scaling and a safe step at ``x`` (see the module docstring)."""
+        D = self._fisher_diagonal(x, rng)
+        bvg = self.obj.batch_value_and_grad
+        n_batches = -(-self.n // self.bs)
+        curvature = 0.0
+        for _ in range(min(_PROBE_BATCHES, n_batches)):
+            rows = slice(None) if self.bs >= self.n else np.sort(rng.choice(self.n, self.bs, replace=False))
+            f, g = bvg(x, rows)
+            if not (math.isfinite(f) and np.all(np.isfinite(g))):
+                raise DivergenceError("the objective or its gradient is not finite at the starting point.")
+            d = g / D
+            dDd = float(d @ g)
+            if not dDd > 0:
+                continue
+            eps = 1e-4 / math.sqrt(dDd)  # a step of 1e-4 in the scaled coordinates
+            c = float((bvg(x + eps * d, rows)[1] - g) @ d) / (eps * dDd)
+            c = max(c, 0.0)
+            for _ in range(8):  # raise c to the secant curvature over the step 1/c
+                if c <= 0:
+                    break
+                s = 1.0 / c
+                f_s, g_s = bvg(x - s * d, rows)
+                secant = float((g - g_s) @ d) / (s * dDd) if np.all(np.isfinite(g_s)) else math.inf
+                if not math.isfinite(secant):
+                    c *= 10.0
+                    continue
+                if secant <= c * (1 + 1e-9):
+                    break
+                c = secant
+            curvature = max(curvature, c)
+        eta0 = 1.0 / curvature if curvature > 0 and math.isfinite(curvature) else 1.0
+        return eta0, D
+
+    def _fisher_diagonal(self, x, rng):
+        """Per-parameter second moment of the single-row gradients at ``x``, from batch gradients."""
+        n = self.n
+        S = min(n, _PROBE_ROWS)
+        pairs = max(1, min(_PROBE_PAIRS, S // 2))
+        m = max(1, S // (2 * pairs))
+        if n < 2:
+            return np.ones_like(x)
+        idx = rng.choice(n, size=min(n, 2 * pairs * m), replace=False)
+        bvg = self.obj.batch_value_and_grad
+        sq = np.zeros_like(x)
+        total = np.zeros_like(x)
+        for k in range(pairs):
+            a = np.sort(idx[2 * k * m:(2 * k + 1) * m])
+            b = np.sort(idx[(2 * k + 1) * m:(2 * k + 2) * m])
+            ga, gb = bvg(x, a)[1], bvg(x, b)[1]
+            sq += (ga - gb) ** 2
+            total += ga + gb
+        var = 0.5 * m * sq / pairs
+        mean = total / (2 * pairs)
+        D = var + mean ** 2
+        ok = np.isfinite(D) & (D > 0)
+        if not ok.any():
+            return np.ones_like(x)
+        D[~ok] = np.median(D[ok])
+        return D
