@@ -1,7 +1,8 @@
 """Mini-batch / stochastic gradient descent.
 
 One epoch shuffles the rows (from ``random_state``) and cuts them into
-batches of ``batch_size`` rows (the last one may be smaller). For each batch
+``ceil(n_samples / batch_size)`` batches of nearly equal size (at most
+``batch_size`` rows; no tiny, extra-noisy last batch). For each batch
 B the smooth part f of the cost is estimated without bias by
 ``objective.batch_value_and_grad(x, B)`` and the parameters take one step::
 
@@ -33,24 +34,33 @@ Learning-rate schedules (``t`` counts updates from 1, over the whole run)
     the constant step by the same factor) and the count restarts. The run
     stops (converged) when ``eta < 1e-6·eta0``.
 ``"auto"``
-    No tuning. Two estimates at the starting point, then ``"adaptive"``
-    with a shorter fuse:
+    No tuning. Two estimates at the starting point, then a step that
+    follows the epoch costs:
 
     1. A diagonal scaling ``D``: the per-parameter second moment of the
        single-row gradients (the diagonal of the empirical Fisher matrix),
        estimated without per-row loops from the differences of the gradients
        of pairs of disjoint small batches, ``E (g_A - g_B)² = 2 Var / m`` for
-       batches of m rows. For the logistic loss at ``x = 0`` every row has
-       ``(p - y)² = 1/4 = p (1 - p)``, so this *is* the diagonal of the
-       Hessian there (Böhning's bound), and near the optimum of a
-       well-specified model it approximates it (Bartlett's identity). Steps
-       are taken in the metric of D, ``x <- prox(x - eta D⁻¹ g, eta D⁻¹)``,
-       which undoes the scale of each column: a column multiplied by 1000
-       gets a step 10⁶ times smaller and the other columns keep theirs.
-       (Parameters never seen in the sample get the median of D.)
+       batches of m rows, from up to 10 000 rows. For the logistic loss at
+       ``x = 0`` every row has ``(p - y)² = 1/4 = p (1 - p)``, so this *is*
+       the diagonal of the Hessian there (Böhning's bound), and near the
+       optimum of a well-specified model it approximates it (Bartlett's
+       identity). Steps are taken in the metric of D,
+       ``x <- prox(x - eta D⁻¹ g, eta D⁻¹)`` (for a separable L1 term that
+       is exactly the proximal step in that metric), which undoes the scale
+       of each column: a column multiplied by 1000 gets a step 10⁶ times
+       smaller and the other columns keep theirs. Parameters never seen in
+       the sample get the median of D. The estimate misses the curvature of
+       a smooth (ridge) penalty, which dominates where the data hardly
+       constrain a parameter (a nearly constant column; the collinear
+       directions an already preconditioned objective caps), so it is kept
+       only if it promises the faster typical rate: ``1 / c_D`` in its
+       metric against ``median(D) / c_I`` in the plain one (``c`` as in 2,
+       measured in both); a well-scaled objective such as
+       :class:`~logitgd.objective.Preconditioned` is thus stepped as it is.
     2. A step ``eta0 = 1 / c``, ``c`` the largest curvature of a batch
        objective along its own scaled gradient ``d = D⁻¹ g_B`` on the first
-       few batches of ``batch_size`` rows: ``c = dᵀ H_B d / dᵀ D d``, the local
+       10 batches of ``batch_size`` rows: ``c = dᵀ H_B d / dᵀ D d``, the local
        value from a finite difference of batch gradients, raised to the
        secant curvature over the proposed step ``1/c`` until that step does
        not overshoot the minimum of the batch objective along ``d`` (a short
@@ -60,12 +70,24 @@ Learning-rate schedules (``t`` counts updates from 1, over the whole run)
        tracks the expected smoothness ``L_b ≈ L_max / b + L`` of a b-row batch
        (Gower et al., 2019).
 
-    After each epoch that does not improve the best cost by ``tol·|best|``
-    the step is divided by 5 (an epoch that fails to improve means the
-    noise floor of the current step has been reached); the run stops by the
-    common rule below. If an epoch blows up (a non-finite value, or a cost
-    ten times the starting one), it is undone and redone with a step ten
-    times smaller, instead of raising :class:`DivergenceError`.
+    Then the "bold driver" rule (Vogl et al., 1988; Battiti, 1989) on the
+    epoch costs: after an epoch that lowers the best watched cost by more
+    than ``tol·|best|`` the step grows by 1.2; after any other epoch it is
+    halved, and an epoch that did not lower the cost at all is undone (the
+    iterate, average and counter go back to where the epoch started, and the
+    recorded cost is the one kept). An epoch that fails to improve means the
+    noise floor of the step has been reached (or the step overshoots), so
+    the step shrinks and with it the floor; an epoch that improves lets the
+    step grow, which matters because the logistic curvature at the start
+    (``p = 1/2``) is the largest it will ever be, and near a confident fit
+    the safe step is several times larger. Undoing keeps the returned
+    iterate the best one seen, so a lucky epoch can never make the run stop
+    on a worse one, and ``loss_history`` never goes up. The run stops by the
+    common rule below: ``n_iter_no_change`` epochs without improvement are as
+    many halvings of the step that did not help. If an epoch blows up (a
+    non-finite value, or a cost ten times the starting one), it is undone
+    and redone, not counted, with a step ten times smaller, instead of
+    raising :class:`DivergenceError`.
 
 Stopping
 --------
@@ -101,11 +123,11 @@ import numpy as np
 from ..exceptions import DivergenceError
 from ..result import IterationState, SolverResult
 
-AUTO_RULE = 'prev'
-GROW = 1.0
 SCHEDULES = ("auto", "constant", "invscaling", "adaptive")
 
-_CUT = 5.0            # step divisor of "adaptive" and "auto"
+_CUT = 5.0            # step divisor of "adaptive"
+_AUTO_CUT = 2.0       # step divisor of "auto" after an epoch that did not improve
+_AUTO_GROW = 1.2      # step factor of "auto" after an epoch that improved
 _BLOWUP_CUT = 10.0    # step divisor of "auto" after an epoch that blew up
 _MIN_STEP = 1e-6      # stop (or give up) once eta < _MIN_STEP * eta0
 _BLOWUP = 10.0        # an epoch cost above _BLOWUP * max(|J0|, 1) has diverged
@@ -180,7 +202,6 @@ class SGDState:
     avg_count: int = 0
     best: float = math.inf
     no_improvement: int = 0
-    last: float = math.inf
     watches_validation: bool = False
     best_x: np.ndarray | None = None
     best_fun: float | None = None
@@ -189,14 +210,16 @@ class SGDState:
     validation_history: list | None = None
     _objective_ref: object = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self):
+        # the reference to the objective (only a shortcut) neither pickles nor deep-copies
+        state = self.__dict__.copy()
+        state["_objective_ref"] = None
+        return state
+
     def _copy(self):
         """A deep copy (arrays and generator), sharing only the objective reference."""
-        ref, self._objective_ref = self._objective_ref, None
-        try:
-            out = copy.deepcopy(self)
-        finally:
-            self._objective_ref = ref
-        out._objective_ref = ref
+        out = copy.deepcopy(self)
+        out._objective_ref = self._objective_ref
         return out
 
 
@@ -233,7 +256,8 @@ def stochastic_gradient_descent(objective, x0, *, batch_size=32, learning_rate="
         Epochs (full passes over the rows) in this call.
     tol : float >= 0 or None
         Relative improvement of the epoch cost that counts as progress.
-        None: no cost-based stopping or step cuts.
+        None: no cost-based stopping, and no step changes for "adaptive" and
+        "auto" (which then keeps its estimated step).
     n_iter_no_change : int >= 1
         Epochs without progress before stopping (or, for "adaptive", before
         dividing the step by 5).
@@ -323,7 +347,7 @@ def _check_options(batch_size, learning_rate, eta0, power_t, max_iter, tol, n_it
         raise ValueError(f"tol must be a number >= 0 or None, got {tol!r}.")
     if not (_is_int(n_iter_no_change) and n_iter_no_change >= 1):
         raise ValueError(f"n_iter_no_change must be an integer >= 1, got {n_iter_no_change!r}.")
-    if not isinstance(average, (bool, np.bool_)):
+    if average not in (True, False) or _is_int(average) and not isinstance(average, np.bool_):
         raise ValueError(f"average must be True or False, got {average!r}.")
     if validation is not None and not (hasattr(validation, "cost") or hasattr(validation, "value")
                                        or callable(validation)):
@@ -436,7 +460,8 @@ class _Run:
             st.fun = self.cost(self.watched(st))
             st.validation_cost = None
             if not st.watches_validation:
-                st.best, st.no_improvement = st.fun, 0
+                st.best = st.fun
+                st.no_improvement = 0
         return st
 
     def _start_watching(self, st):
@@ -447,11 +472,13 @@ class _Run:
                 st.validation_cost = float(self.vcost(m))
             if not st.watches_validation or st.best_x is None:
                 st.watches_validation = True
-                st.best, st.no_improvement = st.validation_cost, 0
+                st.best = st.validation_cost
+                st.no_improvement = 0
                 st.best_x, st.best_fun, st.best_validation = m.copy(), st.fun, st.validation_cost
         elif st.watches_validation:
             st.watches_validation = False
-            st.best, st.no_improvement = st.fun, 0
+            st.best = st.fun
+            st.no_improvement = 0
             st.best_x = st.best_fun = st.best_validation = None
             st.validation_cost = None
 
@@ -478,7 +505,7 @@ class _Run:
             history.append(st.fun)
             vhistory = None if self.vcost is None else [st.validation_cost]
             while n_done < max_iter:
-                snapshot = (st.x, st.t, st.avg, st.avg_count)
+                snapshot = (st.x, st.t, st.avg, st.avg_count, st.fun, st.fun_is_average, st.validation_cost)
                 try:
                     gnorm = self._epoch(st, live)
                     m = self.watched(st)
@@ -488,7 +515,8 @@ class _Run:
                 except _Blowup as exc:
                     if self.lr != "auto":
                         raise self._divergence(st, exc.what) from None
-                    st.x, st.t, st.avg, st.avg_count = snapshot
+                    (st.x, st.t, st.avg, st.avg_count, st.fun, st.fun_is_average,
+                     st.validation_cost) = snapshot
                     live[0] = None
                     st.eta /= _BLOWUP_CUT
                     if st.eta < _MIN_STEP * st.eta0:
@@ -497,9 +525,14 @@ class _Run:
                 V = None if self.vcost is None else float(self.vcost(m))
                 n_done += 1
                 st.epoch += 1
-                st.fun, st.fun_is_average = J, m is st.avg
+                stop, reject = self._after_epoch(st, m, J, V)
+                if reject:  # "auto": back to the start of the epoch
+                    (st.x, st.t, st.avg, st.avg_count, st.fun, st.fun_is_average,
+                     st.validation_cost) = snapshot
+                    m, J, V = self.watched(st), st.fun, st.validation_cost
+                else:
+                    st.fun, st.fun_is_average, st.validation_cost = J, m is st.avg, V
                 history.append(J)
-                stop = self._after_epoch(st, m, J, V)
                 if vhistory is not None:
                     vhistory.append(V)
                 live[0] = None  # the epoch is committed
@@ -559,7 +592,7 @@ class _Run:
         if self.bs >= self.n:
             return [slice(None)]
         perm = rng.permutation(self.n)
-        return [np.sort(perm[s:s + self.bs]) for s in range(0, self.n, self.bs)]
+        return [np.sort(rows) for rows in np.array_split(perm, -(-self.n // self.bs))]
 
     def _epoch(self, st, live):
         """One pass of updates; returns the max-norm of the last gradient mapping."""
@@ -568,7 +601,7 @@ class _Run:
         prox = None if self.smooth else obj.prox
         invscaling = lr == "invscaling"
         eta0, power_t = st.eta0, self.power_t
-        step = st.eta / st.scale if lr == "auto" else st.eta
+        step = st.eta / st.scale if st.scale is not None else st.eta
         averaging = self.average and st.epoch >= 1
         x, t, avg, k = st.x, st.t, st.avg, st.avg_count
         if averaging and avg is None:
@@ -596,70 +629,87 @@ class _Run:
 
     # -- after an epoch ----------------------------------------------------------
     def _after_epoch(self, st, m, J, V):
-        """Update the best costs, counters and step; a message if the run should stop."""
+        """Update the best costs, counters and step: ``(message if the run should stop, reject)``.
+
+        ``reject`` (``"auto"`` only): the epoch did not lower the watched cost;
+        the caller puts the iterate back where the epoch started.
+        """
         watched = J if V is None else V
-        if V is not None:
-            st.validation_cost = V
-            if V < st.best_validation:
-                st.best_x, st.best_fun, st.best_validation = m.copy(), J, V
+        if V is not None and V < st.best_validation:
+            st.best_x, st.best_fun, st.best_validation = m.copy(), J, V
         if self.tol is None:
             st.best = min(st.best, watched)
-            return None
+            return None, False
         what = "validation cost" if V is not None else "cost"
         improved = watched < st.best - self.tol * abs(st.best)
-        fell = watched < st.last - self.tol * abs(st.last)
-        st.last = watched
+        reject = self.lr == "auto" and not watched < st.best
         st.no_improvement = 0 if improved else st.no_improvement + 1
         st.best = min(st.best, watched)
-        if self.lr == "auto" and not (fell if AUTO_RULE == "prev" else improved):
-            st.eta /= _CUT
-        elif self.lr == "auto":
-            st.eta *= GROW
+        if self.lr == "auto":
+            st.eta = st.eta * _AUTO_GROW if improved else st.eta / _AUTO_CUT
         elif self.lr == "adaptive" and st.no_improvement >= self.patience:
             st.eta /= _CUT
             st.no_improvement = 0
         if self.lr in ("auto", "adaptive") and st.eta < _MIN_STEP * st.eta0:
             return (f"the step fell below {_MIN_STEP:g}·eta0 after the {what} stopped improving "
-                    f"by tol={self.tol:g} (relative)")
+                    f"by tol={self.tol:g} (relative)"), reject
         if self.lr != "adaptive" and st.no_improvement >= self.patience:
             return (f"the {what} has not improved by more than tol={self.tol:g} (relative) for "
-                    f"{self.patience} epochs")
-        return None
+                    f"{self.patience} epochs"), reject
+        return None, reject
 
     # -- "auto": scaling and step --------------------------------------------------
     def _auto_step(self, x, rng):
-        """``(eta0, D)``: diagonal scaling and a safe step at ``x`` (see the module docstring)."""
+        """``(eta0, D or None)``: scaling and a safe step at ``x`` (see the module docstring)."""
         D = self._fisher_diagonal(x, rng)
         bvg = self.obj.batch_value_and_grad
-        n_batches = -(-self.n // self.bs)
-        curvature = 0.0
-        for _ in range(min(_PROBE_BATCHES, n_batches)):
+        probes = []
+        for _ in range(min(_PROBE_BATCHES, -(-self.n // self.bs))):
             rows = slice(None) if self.bs >= self.n else np.sort(rng.choice(self.n, self.bs, replace=False))
             f, g = bvg(x, rows)
             if not (math.isfinite(f) and np.all(np.isfinite(g))):
                 raise DivergenceError("the objective or its gradient is not finite at the starting point.")
-            d = g / D
-            dDd = float(d @ g)
-            if not dDd > 0:
+            probes.append((rows, g))
+        c_scaled = max((self._curvature(x, rows, g, D) for rows, g in probes), default=0.0)
+        c_plain = max((self._curvature(x, rows, g, None) for rows, g in probes), default=0.0)
+        # The scaling is an estimate (it misses the curvature of a smooth penalty,
+        # which matters where the data hardly do); keep it only if it promises the
+        # faster typical rate: 1/c in its metric, against median(D)/c without it.
+        typical = float(np.median(D))
+        if c_scaled > 0 and math.isfinite(c_scaled) and (
+                not (c_plain > 0 and math.isfinite(c_plain)) or 1.0 / c_scaled >= typical / c_plain):
+            return 1.0 / c_scaled, D
+        if c_plain > 0 and math.isfinite(c_plain):
+            return 1.0 / c_plain, None
+        return 1.0, D
+
+    def _curvature(self, x, rows, g, D):
+        """Curvature of the batch objective along ``d = D⁻¹ g`` in the metric D (I if None).
+
+        ``dᵀ H d / dᵀ D d`` from a finite difference of gradients, raised to the
+        secant curvature over the step ``1 / c`` until that step no longer
+        overshoots the batch objective's minimum along ``d``.
+        """
+        bvg = self.obj.batch_value_and_grad
+        d = g if D is None else g / D
+        dDd = float(d @ g)
+        if not dDd > 0:
+            return 0.0
+        eps = 1e-4 / math.sqrt(dDd)  # a step of length 1e-4 in the metric
+        c = max(float((bvg(x + eps * d, rows)[1] - g) @ d) / (eps * dDd), 0.0)
+        for _ in range(8):
+            if not c > 0:
+                break
+            s = 1.0 / c
+            g_s = bvg(x - s * d, rows)[1]
+            secant = float((g - g_s) @ d) / (s * dDd) if np.all(np.isfinite(g_s)) else math.inf
+            if not math.isfinite(secant):
+                c *= 10.0
                 continue
-            eps = 1e-4 / math.sqrt(dDd)  # a step of 1e-4 in the scaled coordinates
-            c = float((bvg(x + eps * d, rows)[1] - g) @ d) / (eps * dDd)
-            c = max(c, 0.0)
-            for _ in range(8):  # raise c to the secant curvature over the step 1/c
-                if c <= 0:
-                    break
-                s = 1.0 / c
-                f_s, g_s = bvg(x - s * d, rows)
-                secant = float((g - g_s) @ d) / (s * dDd) if np.all(np.isfinite(g_s)) else math.inf
-                if not math.isfinite(secant):
-                    c *= 10.0
-                    continue
-                if secant <= c * (1 + 1e-9):
-                    break
-                c = secant
-            curvature = max(curvature, c)
-        eta0 = 1.0 / curvature if curvature > 0 and math.isfinite(curvature) else 1.0
-        return eta0, D
+            if secant <= c * (1 + 1e-9):
+                break
+            c = secant
+        return c
 
     def _fisher_diagonal(self, x, rng):
         """Per-parameter second moment of the single-row gradients at ``x``, from batch gradients."""
