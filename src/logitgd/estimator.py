@@ -329,6 +329,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             options.update(self._sgd_options(), validation=validation)
         result = SOLVERS[solver](problem, x0, **options)
         self._store(objective, to_original(result.x), result)
+        # a later partial_fit starts a fresh SGD run from these coefficients
+        self.__dict__.pop("_sgd_state", None)
         self._warn_on_stop(result, monitor, max_iter, tol)
         return self
 
@@ -396,9 +398,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.solver not in ("auto", "sgd"):
             raise ValueError(f"partial_fit trains by stochastic gradient descent; it needs solver='sgd' "
                              f"(or 'auto'), not solver={self.solver!r}.")
-        first = not hasattr(self, "_sgd_state")
+        first = not hasattr(self, "classes_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit (both labels).")
+        state = getattr(self, "_sgd_state", None)
         penalty = self._check_params()
         self._check_solver_options("sgd")
         if self.early_stopping:
@@ -411,8 +414,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.learning_rate == "auto":
             pass  # raw coordinates: a preconditioner per piece would change them between calls
         result = SOLVERS["sgd"](objective, x0, max_iter=1, tol=_DEFAULT_TOL["sgd"] if self.tol is None else self.tol,
-                                callback=self._make_callback(None, np.asarray),
-                                state=None if first else self._sgd_state, **options)
+                                callback=self._make_callback(None, np.asarray), state=state, **options)
         self._sgd_state = result.state
         self.solver_ = "sgd"
         history = [] if first else list(self.loss_history_)
@@ -445,14 +447,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 SeparationWarning, stacklevel=3,
             )
         elif result.status == "max_iter":
-            warnings.warn(
-                f"solver={self.solver_!r} did not converge in max_iter={max_iter} iterations "
-                f"(gradient max-norm {result.grad_norm:.3g} > tol={tol:g}). Increase max_iter, "
-                + ("use learning_rate='auto', or standardize the features"
-                   if self.learning_rate != "auto" else "or use alpha > 0 if the classes are nearly separable")
-                + ".",
-                ConvergenceWarning, stacklevel=3,
-            )
+            if self.solver_ == "sgd":
+                why = (f"epochs (the epoch cost was still improving by more than tol={tol:g}). "
+                       "Increase max_iter, or tol")
+            else:
+                why = (f"iterations (gradient max-norm {result.grad_norm:.3g} > tol={tol:g}). Increase max_iter, "
+                       + ("use learning_rate='auto', or standardize the features"
+                          if self.learning_rate != "auto" else "or use alpha > 0 if the classes are nearly separable"))
+            warnings.warn(f"solver={self.solver_!r} did not converge in max_iter={max_iter} {why}.",
+                          ConvergenceWarning, stacklevel=3)
         elif result.status == "interrupted":
             warnings.warn(
                 f"Fit interrupted after {result.n_iter} iterations; the model keeps the last "
