@@ -167,3 +167,30 @@ def test_partial_fit_needs_classes_first_and_refuses_other_solvers():
     model = LogisticRegression(solver="sgd", random_state=0).partial_fit(X[:50], y[:50], classes=[0, 1])
     with pytest.raises(ValueError, match="not in classes_"):
         model.partial_fit(X[:5], np.array([0, 1, 2, 0, 1]))
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
+def test_every_full_batch_solver_stops_on_separation(solver):
+    from sklearn.datasets import load_breast_cancer
+
+    from logitgd import SeparationWarning
+
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.warns(SeparationWarning, match="separated"):
+        model = LogisticRegression(solver=solver, alpha=0.0).fit(X, y)
+    assert not model.converged_ and model.n_iter_ <= 80
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "lbfgs", "newton"])
+def test_every_solver_can_be_interrupted_and_keeps_a_finite_iterate(solver):
+    X, y = _data(np.float64)
+
+    def interrupt(state):
+        if state.iteration == 2:
+            raise KeyboardInterrupt
+
+    kw = {"random_state": 0} if solver == "sgd" else {}
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = LogisticRegression(solver=solver, alpha=1e-2, callback=interrupt, **kw).fit(X, y)
+    assert not model.converged_ and model.n_iter_ <= 2
+    assert np.all(np.isfinite(model.coef_))
