@@ -418,3 +418,17 @@ def test_load_inconsistent_file_with_valid_checksum(saved, change, match):
 
 def test_model_file_error_is_a_value_error():
     assert issubclass(ModelFileError, ValueError)
+
+
+def test_round_trip_keeps_new_solver_options(tmp_path):
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = logitgd.LogisticRegression(penalty="elasticnet", l1_ratio=0.3, alpha=1e-2,
+                                       class_weight={0: 2.0, 1: 1.0}, solver="newton").fit(X, y)
+    path = tmp_path / "m.json"
+    logitgd.save(model, path)
+    back = logitgd.load(path)
+    assert back.get_params()["class_weight"] == {0: 2.0, 1: 1.0}
+    assert back.l1_ratio == 0.3 and back.penalty == "elasticnet" and back.solver_ == "newton"
+    assert np.array_equal(back.predict_proba(X), model.predict_proba(X))

@@ -165,6 +165,13 @@ class LogisticObjective:
         """J(theta) = f(theta) + h(theta)."""
         return self.value(theta) + self.nonsmooth_value(theta)
 
+    def l1_weights(self):
+        """Per-parameter strength of h, ndarray of shape (n_params,) (0 for the intercept)."""
+        lam = np.full(self.n_params, self.penalty.l1)
+        if self.fit_intercept:
+            lam[-1] = 0.0
+        return lam
+
     def optimality(self, theta, grad):
         """Max-norm of the smallest subgradient of J at ``theta``, given ``grad`` = ∇f(theta).
 
@@ -237,12 +244,18 @@ class LogisticObjective:
         X = self.X[rows]
         d = self.n_features
         H = np.zeros((d + 1, d + 1))
+        tiny = 1e-16 * float(h.max(initial=0.0))
         for start in range(0, X.shape[0], block_rows):
             # h >= 0, so X̃ᵀ diag(h) X̃ = AᵀA with A = sqrt(h) X̃: a symmetric
             # rank-k update (NumPy calls BLAS syrk for A.T @ A), half the flops.
             hb = h[start:start + block_rows]
+            # Rows whose weight is below rounding of the largest add nothing;
+            # leaving them in makes sqrt(h) x subnormal, and subnormal
+            # arithmetic is ~100x slower (saturated probabilities do this).
+            keep = np.flatnonzero(hb > tiny)
+            hb = hb[keep]
             rh = np.sqrt(hb)
-            A = np.asarray(X[start:start + block_rows], dtype=np.float64) * rh[:, None]
+            A = np.asarray(X[start:start + block_rows][keep], dtype=np.float64) * rh[:, None]
             H[:d, :d] += A.T @ A
             H[-1, :d] += rh @ A
             H[-1, -1] += hb.sum()

@@ -7,7 +7,9 @@ The file is one JSON object::
       "format_version": 1,            # bumped on incompatible changes
       "library_version": "0.1.0",     # logitgd that wrote it
       "estimator": "LogisticRegression",
-      "params": {...},                # constructor parameters (JSON-able ones)
+      "params": {...},                # constructor parameters (all but callback and random_state;
+                                      #  a class_weight dict as {"pairs": [[label, weight], ...]})
+      "solver_used": "lbfgs",         # the solver that ran (solver_)
       "classes": [0, 1],              # labels, in classes_ order
       "classes_dtype": "int64",       # NumPy dtype string of classes_
       "n_features": 30,
@@ -41,8 +43,9 @@ FORMAT_VERSION = 1
 _REQUIRED = ("format_version", "library_version", "estimator", "params", "classes",
              "classes_dtype", "n_features", "feature_names", "coef", "intercept", "n_iter",
              "converged", "stop_reason", "loss_history", "sha256")
-_PARAMS = ("solver", "learning_rate", "alpha", "penalty", "fit_intercept", "max_iter", "tol",
-           "verbose", "warm_start")
+_PARAMS = ("solver", "learning_rate", "alpha", "penalty", "l1_ratio", "fit_intercept", "max_iter", "tol",
+           "class_weight", "verbose", "warm_start", "batch_size", "eta0", "power_t", "average",
+           "early_stopping", "validation_fraction", "n_iter_no_change")
 
 
 def _checksum(payload):
@@ -67,6 +70,21 @@ def _create_temp(directory):
         except FileExistsError:
             continue
     raise FileExistsError(f"could not create a temporary file in {directory}.")
+
+
+def _param_to_json(name, value):
+    # A class_weight dict may have non-string keys (labels): keep them as pairs.
+    if name == "class_weight" and isinstance(value, dict):
+        return {"pairs": [[_to_json_scalar(k), _to_json_scalar(v)] for k, v in value.items()]}
+    return _to_json_scalar(value)
+
+
+def _params_from_json(params):
+    params = dict(params)
+    cw = params.get("class_weight")
+    if isinstance(cw, dict):
+        params["class_weight"] = {k: v for k, v in cw["pairs"]}
+    return params
 
 
 def save(model, path, *, overwrite=False):
@@ -110,7 +128,8 @@ def save(model, path, *, overwrite=False):
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "estimator": type(model).__name__,
-        "params": {k: _to_json_scalar(params[k]) for k in _PARAMS},
+        "params": {k: _param_to_json(k, params[k]) for k in _PARAMS},
+        "solver_used": getattr(model, "solver_", None),
         "classes": [_to_json_scalar(c) for c in model.classes_],
         "classes_dtype": model.classes_.dtype.str,
         "n_features": int(model.n_features_in_),
@@ -194,7 +213,7 @@ def load(path):
     try:
         if not isinstance(payload["params"], dict):
             raise TypeError("params is not an object")
-        model = LogisticRegression(**payload["params"])
+        model = LogisticRegression(**_params_from_json(payload["params"]))
         classes = np.array(payload["classes"], dtype=np.dtype(payload["classes_dtype"]))
         coef = np.array(payload["coef"], dtype=np.float64)
         intercept = np.array(payload["intercept"], dtype=np.float64)
@@ -222,6 +241,8 @@ def load(path):
     model.n_features_in_ = d
     if names is not None:
         model.feature_names_in_ = np.array(names, dtype=object)
+    if payload.get("solver_used") is not None:
+        model.solver_ = payload["solver_used"]
     model.n_iter_ = payload["n_iter"]
     model.converged_ = payload["converged"]
     model.stop_reason_ = payload["stop_reason"]

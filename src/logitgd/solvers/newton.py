@@ -19,8 +19,8 @@ model plus h,
 
     δ = argmin_d  g·d + ½ dᵀ H d + h(x + d),
 
-solved by accelerated proximal gradient on the small dense problem (no pass
-over the data), then a line search on J = f + h with the sufficient decrease
+solved by coordinate descent on the small dense problem (glmnet's inner
+solver; no pass over the data), then a line search on J = f + h with the sufficient decrease
 ``J(x + sδ) <= J(x) + σ s Δ``, ``Δ = g·δ + h(x + δ) - h(x)``. This needs the
 dense H, so it is offered up to ``max_dense`` parameters.
 
@@ -34,6 +34,7 @@ import math
 import numpy as np
 import scipy.linalg
 
+from .. import _kernels
 from ..result import IterationState, SolverResult
 
 _SIGMA = 1e-4  # Armijo constant
@@ -166,34 +167,15 @@ def _truncated_cg(hessp, b, rtol, max_iter):
     return x
 
 
-def _prox_newton_direction(objective, x, g, H, tol, max_inner=5000):
-    """``argmin_d g·d + ½ dᵀHd + h(x + d)`` by FISTA on the dense quadratic model.
+def _prox_newton_direction(objective, x, g, H, tol):
+    """``argmin_d g·d + ½ dᵀHd + h(x + d)`` for a lasso-type h, by coordinate descent.
 
-    Works on ``u = x + d``. The model's smooth gradient is ``g + H (u - x)``;
-    FISTA runs in the metric ``diag(H)`` (per-coordinate steps ``1 / (L D_j)``,
-    L the largest eigenvalue of ``D^-1/2 H D^-1/2``), which keeps the lasso
-    prox a soft threshold and makes badly scaled columns harmless. Stops when
-    the model's gradient mapping falls to ``tol``.
+    In ``u = x + d`` the model is ``c·u + ½ uᵀHu + sum_j lam_j |u_j|`` with
+    ``c = g - H x``; coordinate descent (as in glmnet) solves it exactly per
+    coordinate, from the current x (warm start), with no pass over the data.
     """
-    D = np.diag(H).copy()
-    D[D <= 0] = 1.0
-    s = 1.0 / np.sqrt(D)
-    L = float(scipy.linalg.eigvalsh(H * np.outer(s, s), subset_by_index=[len(H) - 1, len(H) - 1])[0])
-    step = 1.0 / (max(L, 1e-12) * D)
     u = x.copy()
-    v = x.copy()
-    t = 1.0
-    base = g - H @ x
-    for _ in range(max_inner):
-        u_new = objective.prox(v - step * (base + H @ v), step)
-        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        v = u_new + ((t - 1.0) / t_new) * (u_new - u)
-        if float((u_new - u) @ (v - u_new)) > 0:  # gradient-based restart
-            v, t_new = u_new, 1.0
-        done = float(np.max(np.abs((u_new - u) / step))) <= tol
-        u, t = u_new, t_new
-        if done:
-            break
+    _kernels.lasso_qp(H, g - H @ x, u, objective.l1_weights(), tol)
     return u - x
 
 
