@@ -218,3 +218,20 @@ def test_estimator_fit_is_the_same_through_the_kernel(monkeypatch):
     fused = LogisticRegression(alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(fused.coef_, generic.coef_, rtol=1e-7)  # both at tol=1e-10
     np.testing.assert_allclose(fused.loss_history_[-1], generic.loss_history_[-1], rtol=1e-13)
+
+
+def test_lasso_qp_coordinate_descent_satisfies_the_kkt_conditions():
+    rng = np.random.default_rng(19)
+    A = rng.standard_normal((50, 8))
+    H = A.T @ A / 50 + 0.01 * np.eye(8)
+    c = rng.standard_normal(8)
+    lam = np.full(8, 0.3)
+    lam[-1] = 0.0  # an unpenalized "intercept"
+    for solve in (_kernels._lasso_qp_cd, _kernels._lasso_qp_cd_py):
+        u = np.zeros(8)
+        solve(H, c, u, lam, 1e-13, 10_000)
+        grad = c + H @ u
+        nz = u != 0
+        np.testing.assert_allclose(grad[nz], -lam[nz] * np.sign(u[nz]), atol=1e-10)
+        assert np.all(np.abs(grad[~nz]) <= lam[~nz] + 1e-10)
+        assert (~nz).any()
