@@ -797,3 +797,15 @@ def test_console_script_is_installed(data_dir, tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [f"logitgd: error: data file {tmp_path / 'missing.csv'} does not exist."]
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--penalty", "l1", "--alpha", "0.01"], ("0.01 (L1)", "solver         newton")),
+    (["--penalty", "elasticnet", "--l1-ratio", "0.5", "--alpha", "0.01"], ("elastic net, l1_ratio 0.5",)),
+    (["--solver", "sgd"], ("solver         sgd", "learning rate  auto")),
+])
+def test_fit_reports_penalty_and_solver(capsys, args, expected):
+    code, out, err = cli(capsys, "fit", "--quiet", *args)
+    assert code == 0, err
+    for text in expected:
+        assert text in out

@@ -225,8 +225,10 @@ def cmd_fit(args):
     columns = {"train": _metrics(model, X_tr, y_tr)}
     if X_te is not None:
         columns["test"] = _metrics(model, pd.DataFrame(X_te, columns=names), y_te)
-    penalty = f"{args.alpha:g} (L2)" if args.alpha > 0 else "0 (maximum likelihood)"
-    print(f"alpha          {penalty}")
+    kind = {"l2": "L2", "l1": "L1", "elasticnet": f"elastic net, l1_ratio {args.l1_ratio:g}"
+            if args.l1_ratio is not None else "elastic net"}.get(args.penalty)
+    summary = f"{args.alpha:g} ({kind})" if args.alpha > 0 and kind else f"{args.alpha:g} (maximum likelihood)"
+    print(f"alpha          {summary}")
     print(f"solver         {model.solver_}")
     if model.solver_ in ("gd", "sgd"):
         print(f"learning rate  {args.learning_rate}")
