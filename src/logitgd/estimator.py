@@ -410,9 +410,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         objective = LogisticObjective(X, y01, sample_weight=sw, fit_intercept=self.fit_intercept, penalty=penalty)
         x0 = self._initial_theta(objective.n_params) if first else np.append(
             self.coef_.ravel(), self.intercept_) if self.fit_intercept else self.coef_.ravel().copy()
+        # Raw coordinates, also for learning_rate="auto": a preconditioner built
+        # per piece would change the coordinates of the carried state between calls.
         options = self._sgd_options()
-        if self.learning_rate == "auto":
-            pass  # raw coordinates: a preconditioner per piece would change them between calls
         result = SOLVERS["sgd"](objective, x0, max_iter=1, tol=_DEFAULT_TOL["sgd"] if self.tol is None else self.tol,
                                 callback=self._make_callback(None, np.asarray), state=state, **options)
         self._sgd_state = result.state
