@@ -114,7 +114,11 @@ def test_options_a_solver_would_ignore_are_refused(solver, option, value):
 
 def test_auto_picks_a_solver_and_says_which():
     X, y = _data(np.float64)
-    assert LogisticRegression(alpha=1e-3).fit(X, y).solver_ == "lbfgs"
+    assert LogisticRegression(alpha=1e-3).fit(X, y).solver_ == "newton"  # small: Hessians are cheap
+    big = np.repeat(X, 60, axis=0)  # 24,000 x 6, 7 parameters: still small
+    assert LogisticRegression(alpha=1e-3).fit(big, np.repeat(y, 60)).solver_ == "newton"
+    wide = np.c_[np.repeat(X, 5, axis=0), np.random.default_rng(6).standard_normal((2000, 300))]
+    assert LogisticRegression(alpha=1e-3).fit(wide, np.repeat(y, 5)).solver_ == "lbfgs"
     assert LogisticRegression(alpha=1e-3, penalty="l1").fit(X, y).solver_ == "newton"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a few iterations only: not converged
