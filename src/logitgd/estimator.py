@@ -228,8 +228,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         elif lr != "auto":
             raise ValueError(f"learning_rate={lr!r} is not used by solver={solver!r}; leave it at 'auto'.")
 
+    def _warm(self):
+        return self.warm_start and hasattr(self, "coef_")
+
     def _initial_theta(self, n_params):
-        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape[1] + self.fit_intercept == n_params:
+        if self._warm() and self.coef_.shape[1] + self.fit_intercept == n_params:
             theta = self.coef_.ravel().astype(np.float64)
             return np.append(theta, self.intercept_) if self.fit_intercept else theta
         if self.random_state is None or self.solver == "sgd":
@@ -310,6 +313,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         objective = LogisticObjective(X, y01, sample_weight=sw, fit_intercept=self.fit_intercept,
                                       penalty=penalty)
         theta0 = self._initial_theta(objective.n_params)
+        if solver == "newton" and self.random_state is None and not self._warm():
+            # IRLS starts from the intercept-only model: one Newton step saved
+            theta0 = objective.intercept_only()
         if self.learning_rate == "auto" and solver in ("gd", "lbfgs", "sgd"):
             problem = Preconditioned(objective)
             to_original = problem.to_original

@@ -172,6 +172,20 @@ class LogisticObjective:
             lam[-1] = 0.0
         return lam
 
+    def intercept_only(self):
+        """Parameters of the best constant model: w = 0, b = logit(weighted mean of y).
+
+        The optimum of J when the coefficients are held at zero (the penalty
+        does not touch b), and the usual starting point of IRLS.
+        """
+        theta = np.zeros(self.n_params)
+        if self.fit_intercept:
+            s = self.sample_weight
+            ybar = float(self.y.mean() if s is None else s @ self.y / self.sw_sum)
+            ybar = min(max(ybar, 1e-10), 1 - 1e-10)
+            theta[-1] = np.log(ybar) - np.log1p(-ybar)
+        return theta
+
     def optimality(self, theta, grad):
         """Max-norm of the smallest subgradient of J at ``theta``, given ``grad`` = ∇f(theta).
 
@@ -252,10 +266,12 @@ class LogisticObjective:
             # Rows whose weight is below rounding of the largest add nothing;
             # leaving them in makes sqrt(h) x subnormal, and subnormal
             # arithmetic is ~100x slower (saturated probabilities do this).
-            keep = np.flatnonzero(hb > tiny)
-            hb = hb[keep]
+            Xb = X[start:start + block_rows]
+            if not (hb > tiny).all():
+                keep = np.flatnonzero(hb > tiny)
+                hb, Xb = hb[keep], Xb[keep]
             rh = np.sqrt(hb)
-            A = np.asarray(X[start:start + block_rows][keep], dtype=np.float64) * rh[:, None]
+            A = np.multiply(Xb, rh[:, None], dtype=np.float64)
             H[:d, :d] += A.T @ A
             H[-1, :d] += rh @ A
             H[-1, -1] += hb.sum()

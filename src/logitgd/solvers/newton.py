@@ -96,7 +96,7 @@ def newton(objective, x0, *, max_iter=100, tol=1e-8, callback=None, max_dense=10
                 if not slope < 0:  # the model sees no decrease left: at working precision
                     status, message = "converged", "the proximal Newton model sees no decrease left"
                     break
-            step, F_new, x_new = _line_search(objective, x, F, delta, slope, smooth)
+            step, F_new, x_new = _line_search(objective, x, F, delta, slope, smooth, gnorm)
             n_iter = it
             if x_new is None:
                 status, message = "converged", "the line search found no decrease at working precision"
@@ -132,12 +132,12 @@ def _newton_direction(objective, x, g, dense):
         try:
             factor = scipy.linalg.cho_factor(C, lower=False)
             r = np.abs(np.diag(factor[0]))
-            if r.min() ** 2 > 1e-12 * r.max() ** 2:
+            if r.min() ** 2 > 1e-15 * r.max() ** 2:
                 return scipy.linalg.cho_solve(factor, -g / D) / D
         except np.linalg.LinAlgError:
             pass
         lam, Q = scipy.linalg.eigh(C)
-        keep = lam > 1e-12 * lam[-1]
+        keep = lam > 1e-15 * lam[-1]
         return (Q[:, keep] @ ((Q[:, keep].T @ (-g / D)) / lam[keep])) / D
     hessp = objective.hessian_operator(x)
     return _truncated_cg(hessp, -g, rtol=min(0.5, math.sqrt(float(np.linalg.norm(g)))),
@@ -179,14 +179,23 @@ def _prox_newton_direction(objective, x, g, H, tol):
     return u - x
 
 
-def _line_search(objective, x, F, delta, slope, smooth):
-    """Backtracking on J along δ from step 1; ``(step, J(x + sδ), x + sδ)`` or ``(.., None)``."""
+def _line_search(objective, x, F, delta, slope, smooth, gnorm):
+    """Backtracking on J along δ from step 1; ``(step, J(x + sδ), x + sδ)`` or ``(.., None)``.
+
+    Accepts the Armijo condition ``J(x + sδ) <= J(x) + σ s slope``. Near the
+    optimum J changes below its own rounding and that test cannot decide; a
+    step whose change of J is within rounding is then accepted if it lowers
+    the optimality measure (the gradient), as Newton's steps there do.
+    """
     step = 1.0
+    eps_F = 8 * np.finfo(float).eps * abs(F)
     for _ in range(60):
         x_new = x + step * delta
         F_new = objective.value(x_new) + (0.0 if smooth else objective.nonsmooth_value(x_new))
-        if math.isfinite(F_new) and F_new <= F + _SIGMA * step * slope + 4 * np.finfo(float).eps * abs(F):
-            if F_new <= F:
+        if math.isfinite(F_new):
+            if F_new <= F + _SIGMA * step * slope:
+                return step, F_new, x_new
+            if abs(F_new - F) <= eps_F and objective.optimality(x_new, objective.grad(x_new)) < gnorm:
                 return step, F_new, x_new
         step *= 0.5
     return step, F, None
