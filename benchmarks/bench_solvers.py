@@ -232,6 +232,8 @@ def run_logitgd(P, solver, defaults=False):
     J = P.J(model.coef_, model.intercept_)
     last = runs[-1]
     notes = []
+    if solver == "auto" and getattr(model, "solver_", None):
+        notes.append(f"chose `{model.solver_}`")
     if defaults:
         notes.append(f"own stop: {getattr(model, 'stop_reason_', '?')}")
     if last["warnings"]:
