@@ -96,13 +96,12 @@ def newton(objective, x0, *, max_iter=100, tol=1e-8, callback=None, max_dense=10
                 if not slope < 0:  # the model sees no decrease left: at working precision
                     status, message = "converged", "the proximal Newton model sees no decrease left"
                     break
-            step, F_new, x_new = _line_search(objective, x, F, delta, slope, smooth, gnorm)
+            step, F_new, x_new, g_new = _line_search(objective, x, F, delta, slope, smooth, gnorm)
             n_iter = it
             if x_new is None:
                 status, message = "converged", "the line search found no decrease at working precision"
                 break
-            x, F = x_new, F_new
-            f, g = objective.value_and_grad(x)
+            x, F, g = x_new, F_new, g_new
             history.append(F)
             if callback is not None and callback(IterationState(it, x, F, gnorm)):
                 status, message = "stopped", "stopped by callback"
@@ -180,22 +179,26 @@ def _prox_newton_direction(objective, x, g, H, tol):
 
 
 def _line_search(objective, x, F, delta, slope, smooth, gnorm):
-    """Backtracking on J along δ from step 1; ``(step, J(x + sδ), x + sδ)`` or ``(.., None)``.
+    """Backtracking on J along δ from step 1: ``(step, J, x + sδ, ∇f)``, or ``(.., None, None)``.
 
     Accepts the Armijo condition ``J(x + sδ) <= J(x) + σ s slope``. Near the
     optimum J changes below its own rounding and that test cannot decide; a
     step whose change of J is within rounding is then accepted if it lowers
-    the optimality measure (the gradient), as Newton's steps there do.
+    the optimality measure (the gradient), as Newton's steps there do. Each
+    trial evaluates f and its gradient together (one pass over the data):
+    Newton's unit step is almost always accepted, and its gradient is the
+    next iteration's.
     """
     step = 1.0
     eps_F = 8 * np.finfo(float).eps * abs(F)
     for _ in range(60):
         x_new = x + step * delta
-        F_new = objective.value(x_new) + (0.0 if smooth else objective.nonsmooth_value(x_new))
+        f_new, g_new = objective.value_and_grad(x_new)
+        F_new = f_new + (0.0 if smooth else objective.nonsmooth_value(x_new))
         if math.isfinite(F_new):
             if F_new <= F + _SIGMA * step * slope:
-                return step, F_new, x_new
-            if abs(F_new - F) <= eps_F and objective.optimality(x_new, objective.grad(x_new)) < gnorm:
-                return step, F_new, x_new
+                return step, F_new, x_new, g_new
+            if abs(F_new - F) <= eps_F and objective.optimality(x_new, g_new) < gnorm:
+                return step, F_new, x_new, g_new
         step *= 0.5
-    return step, F, None
+    return step, F, None, None
