@@ -6,6 +6,8 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse
+from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
@@ -14,7 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._numerics import log_sigmoid, sigmoid
 from .exceptions import ConvergenceWarning, SeparationWarning
-from .objective import LogisticObjective, Preconditioned
+from .objective import LogisticObjective, MultinomialObjective, Preconditioned
 from .penalty import make_penalty
 from .separation import SeparationMonitor
 from .solvers import SOLVERS
@@ -27,6 +29,7 @@ _SGD_DEFAULTS = {"batch_size": 32, "eta0": None, "power_t": 0.5, "average": Fals
 _DEFAULT_MAX_ITER = {"gd": 5000, "lbfgs": 1000, "newton": 100, "sgd": 100}
 _DEFAULT_TOL = {"gd": 1e-8, "lbfgs": 1e-8, "newton": 1e-8, "sgd": 1e-4}
 _SGD_SCHEDULES = ("constant", "invscaling", "adaptive")
+_MULTI_CLASS = ("auto", "multinomial", "ovr")
 # Largest number of parameters for which Newton forms the dense Hessian.
 _NEWTON_MAX_DENSE = 1000
 # solver="auto" with a smooth penalty: Newton while a Hessian costs at most this
@@ -35,13 +38,19 @@ _SMALL_HESSIAN_FLOPS = 1e8
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
-    """Binary logistic regression trained by gradient descent and its relatives.
+    """Logistic (binary) and softmax (multinomial) regression trained by gradient descent and its relatives.
 
     Minimizes the weighted mean log-loss plus an elastic-net penalty on the
     coefficients (never on the intercept)::
 
         J(w, b) = sum_i s_i L(y_i, x_i·w + b) / sum_i s_i
                   + alpha (l1_ratio ||w||_1 + (1 - l1_ratio) / 2 ||w||²)
+
+    With more than two classes ``L`` is the softmax cross-entropy of the K
+    scores ``x_i·w_k + b_k`` (all K classes parametrized; ``||w||`` is then
+    over all K·d coefficients, as in scikit-learn). X may be dense or a
+    scipy.sparse matrix (CSC is converted to CSR once; sparse data is never
+    made dense).
 
     Parameters
     ----------
@@ -55,9 +64,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         - ``"auto"``: the solver that the other options ask for (``"gd"`` for a
           numeric ``learning_rate``, ``"sgd"`` for an sgd schedule or option);
           otherwise, for smooth penalties, ``"newton"`` while a Hessian is cheap
-          (``n_samples * n_params**2 <= 1e8``) and ``"lbfgs"`` (preconditioned)
-          above; for L1, ``"newton"`` up to 1000 parameters and ``"gd"`` above.
-          The choice is stored in ``solver_``.
+          (``n_samples * n_params**2 <= 1e8``, with ``n_params`` the number
+          of coefficients and intercepts of all classes) and ``"lbfgs"``
+          (preconditioned) above; for L1, ``"newton"`` up to 1000 parameters
+          and ``"gd"`` above. The choice is stored in ``solver_``.
     learning_rate : float or str, default="auto"
         For ``"gd"``: a float is the fixed step of the plain update
         ``w <- w - lr * grad``; ``"auto"`` needs no tuning (gradient descent
@@ -118,18 +128,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sgd only, with ``early_stopping``.
     n_iter_no_change : int, default=5
         sgd only: epochs without improvement before stopping.
+    multi_class : {"auto", "multinomial", "ovr"}, default="auto"
+        With more than two classes: ``"multinomial"`` (and ``"auto"``) fits
+        one softmax model; ``"ovr"`` fits one binary model per class (that
+        class against the rest) and normalizes their probabilities. With two
+        classes all three fit the binary model. Unpenalized multinomial fits
+        (``alpha=0``) report coefficients centered across classes (the softmax
+        sees only their differences); intercepts are always centered.
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-    coef_ : ndarray of shape (1, n_features)
-    intercept_ : ndarray of shape (1,)
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) for two classes, else (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
     solver_ : str
         The solver that ran (``solver`` unless it was ``"auto"``).
     n_iter_ : int
+        For ``"ovr"``, the most iterations any class's fit took.
     converged_ : bool
+        For ``"ovr"``, whether every class's fit converged.
     loss_history_ : ndarray
-        Cost J before the first update and after each iteration (epoch for sgd).
+        Cost J before the first update and after each iteration (epoch for sgd);
+        for ``"ovr"`` the sum over classes of each fit's history, padded with
+        its last value.
     stop_reason_ : str
         Why the solver stopped.
     n_features_in_ : int
@@ -140,7 +161,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def __init__(self, solver="auto", learning_rate="auto", alpha=0.0, penalty="l2", l1_ratio=None,
                  fit_intercept=True, max_iter=None, tol=None, class_weight=None, random_state=None,
                  verbose=0, warm_start=False, callback=None, batch_size=32, eta0=None, power_t=0.5,
-                 average=False, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5):
+                 average=False, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
+                 multi_class="auto"):
         self.solver = solver
         self.learning_rate = learning_rate
         self.alpha = alpha
@@ -161,11 +183,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.multi_class = multi_class
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     # -- parameters ---------------------------------------------------------------
@@ -203,6 +225,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"max_iter must be a positive integer or None, got {self.max_iter!r}.")
         if self.tol is not None and not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
             raise ValueError(f"tol must be a non-negative number or None, got {self.tol!r}.")
+        if self.multi_class not in _MULTI_CLASS:
+            raise ValueError(f"multi_class must be one of {_MULTI_CLASS}, got {self.multi_class!r}.")
         return make_penalty(self.penalty, self.alpha, self.l1_ratio)
 
     def _check_solver_options(self, solver):
@@ -231,10 +255,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _warm(self):
         return self.warm_start and hasattr(self, "coef_")
 
-    def _initial_theta(self, n_params):
-        if self._warm() and self.coef_.shape[1] + self.fit_intercept == n_params:
-            theta = self.coef_.ravel().astype(np.float64)
-            return np.append(theta, self.intercept_) if self.fit_intercept else theta
+    def _initial_theta(self, n_params, warm=None):
+        """Starting parameters: ``warm`` (coef rows, intercepts) if their size fits, else zeros or random."""
+        if warm is not None:
+            coef, intercept = warm
+            theta = np.asarray(coef, dtype=np.float64).T  # (d, K): [W; b] row by row
+            if self.fit_intercept:
+                theta = np.vstack([theta, np.asarray(intercept, dtype=np.float64)[None, :]])
+            if theta.size == n_params:
+                return theta.ravel()
         if self.random_state is None or self.solver == "sgd":
             return np.zeros(n_params)
         rng = self.random_state
@@ -244,35 +273,43 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -- data ---------------------------------------------------------------------
     def _validate_xy(self, X, y, sample_weight, reset=True, classes=None):
-        """Checked ``(X, y in {0, 1}, sample_weight or None)``; sets ``classes_`` when ``reset``."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], order="C", reset=reset)
+        """Checked ``(X, y as class indices, sample_weight or None)``; sets ``classes_`` when ``reset``.
+
+        For two classes the indices are 0.0/1.0 floats (the binary model's labels).
+        """
+        X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
+                             dtype=[np.float64, np.float32], order="C", reset=reset)
         check_classification_targets(y)
         if reset:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            y_type = type_of_target(y if classes is None else labels, input_name="y", raise_unknown=True)
+            type_of_target(y if classes is None else labels, input_name="y", raise_unknown=True)
             if len(labels) < 2:
                 raise ValueError(
                     "This solver needs samples of at least 2 classes in the data, but the data "
                     f"contains only one class: {labels[0]!r}."
                 )
-            if y_type != "binary" or len(labels) > 2:
-                raise ValueError(
-                    "Only binary classification is supported. The type of the target is "
-                    f"{y_type} ({len(labels)} classes: {list(labels[:5])}"
-                    f"{'...' if len(labels) > 5 else ''})."
-                )
             self.classes_ = labels
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(f"y has labels {list(unknown[:5])} not in classes_ {list(self.classes_)}.")
-        y01 = (y == self.classes_[1]).astype(np.float64)
+        if len(self.classes_) == 2:
+            y_enc = (y == self.classes_[1]).astype(np.float64)
+        else:
+            y_enc = np.searchsorted(self.classes_, y).astype(np.intp)
         sw = self._check_sample_weight(sample_weight, X)
         if self.class_weight is not None:
             cw = compute_sample_weight(self.class_weight, y) if not isinstance(self.class_weight, dict) else (
                 np.array([self.class_weight.get(c, 1.0) for c in y], dtype=np.float64))
             sw = cw if sw is None else sw * cw
             sw = self._check_sample_weight(sw, X)
-        return X, y01, sw
+        return X, y_enc, sw
+
+    def _objective(self, X, y_enc, sw, penalty, n_classes):
+        """The binary objective (``n_classes == 1``) or the softmax one."""
+        if n_classes == 1:
+            return LogisticObjective(X, y_enc, sample_weight=sw, fit_intercept=self.fit_intercept, penalty=penalty)
+        return MultinomialObjective(X, y_enc, n_classes, sample_weight=sw, fit_intercept=self.fit_intercept,
+                                    penalty=penalty)
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -280,10 +317,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            float32 data stays float32.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float32 data stays float32; sparse data stays sparse (CSR).
         y : array-like of shape (n_samples,)
-            Exactly two distinct labels (ints, strings, bools, ...).
+            Two or more distinct labels (ints, strings, bools, ...).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; the cost is their weighted mean.
 
@@ -292,8 +329,46 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         penalty = self._check_params()
-        X, y01, sw = self._validate_xy(X, y, sample_weight)
-        n_params = X.shape[1] + bool(self.fit_intercept)
+        warm = (self.coef_, self.intercept_) if self._warm() else None
+        X, y_enc, sw = self._validate_xy(X, y, sample_weight)
+        K = len(self.classes_)
+        if K == 2 or self.multi_class != "ovr":
+            objective, theta, result, monitor, max_iter, tol = self._fit_one(
+                X, y_enc, sw, penalty, 1 if K == 2 else K, warm)
+            self._store(objective, theta, result)
+            self._warn_on_stop(result, monitor, max_iter, tol)
+        else:
+            self._fit_ovr(X, y_enc, sw, penalty, warm)
+        # a later partial_fit starts a fresh SGD run from these coefficients
+        self.__dict__.pop("_sgd_state", None)
+        return self
+
+    def _fit_ovr(self, X, y_enc, sw, penalty, warm):
+        """One binary fit per class (that class against the rest)."""
+        K = len(self.classes_)
+        coefs, intercepts, results = [], [], []
+        for k in range(K):
+            warm_k = None if warm is None or warm[0].shape[0] != K else (warm[0][k:k + 1], warm[1][k:k + 1])
+            objective, theta, result, monitor, max_iter, tol = self._fit_one(
+                X, (y_enc == k).astype(np.float64), sw, penalty, 1, warm_k)
+            self._warn_on_stop(result, monitor, max_iter, tol, what=f" (class {self.classes_[k]!r} vs rest)",
+                               stacklevel=4)
+            w, b = objective.split(theta)
+            coefs.append(w)
+            intercepts.append(b)
+            results.append(result)
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.array(intercepts)
+        self.n_iter_ = max(r.n_iter for r in results)
+        self.converged_ = all(r.converged for r in results)
+        length = max(len(r.loss_history) for r in results)
+        self.loss_history_ = np.sum([np.pad(np.asarray(r.loss_history, dtype=float), (0, length - len(r.loss_history)),
+                                            mode="edge") for r in results], axis=0)
+        self.stop_reason_ = "; ".join(f"{c!r}: {r.message}" for c, r in zip(self.classes_, results))
+
+    def _fit_one(self, X, y_enc, sw, penalty, n_classes, warm):
+        """Run the solver on one objective: ``(objective, theta, result, monitor, max_iter, tol)``."""
+        n_params = (X.shape[1] + bool(self.fit_intercept)) * n_classes
         solver = self._resolve_solver(penalty, X.shape[0], n_params)
         self._check_solver_options(solver)
         if solver == "lbfgs" and not penalty.is_smooth:
@@ -309,11 +384,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         validation = None
         if solver == "sgd" and self.early_stopping:
-            X, y01, sw, validation = self._split_validation(X, y01, sw, penalty)
-        objective = LogisticObjective(X, y01, sample_weight=sw, fit_intercept=self.fit_intercept,
-                                      penalty=penalty)
-        theta0 = self._initial_theta(objective.n_params)
-        if solver == "newton" and self.random_state is None and not self._warm():
+            X, y_enc, sw, validation = self._split_validation(X, y_enc, sw, penalty, n_classes)
+        objective = self._objective(X, y_enc, sw, penalty, n_classes)
+        theta0 = self._initial_theta(objective.n_params, warm)
+        if solver == "newton" and self.random_state is None and warm is None:
             # IRLS starts from the intercept-only model: one Newton step saved
             theta0 = objective.intercept_only()
         if self.learning_rate == "auto" and solver in ("gd", "lbfgs", "sgd"):
@@ -341,11 +415,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         elif solver == "sgd":
             options.update(self._sgd_options(), validation=validation)
         result = SOLVERS[solver](problem, x0, **options)
-        self._store(objective, to_original(result.x), result)
-        # a later partial_fit starts a fresh SGD run from these coefficients
-        self.__dict__.pop("_sgd_state", None)
-        self._warn_on_stop(result, monitor, max_iter, tol)
-        return self
+        return objective, to_original(result.x), result, monitor, max_iter, tol
 
     def _sgd_options(self):
         return {"batch_size": self.batch_size, "learning_rate": self.learning_rate, "eta0": self.eta0,
@@ -356,17 +426,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         rng = self.random_state
         return rng if isinstance(rng, np.random.Generator) else check_random_state(rng)
 
-    def _split_validation(self, X, y01, sw, penalty):
+    def _split_validation(self, X, y_enc, sw, penalty, n_classes):
         """Stratified hold-out for early stopping: ``(X, y, sw, validation objective)``."""
         from sklearn.model_selection import train_test_split
 
         idx = np.arange(X.shape[0])
-        train, held = train_test_split(idx, test_size=self.validation_fraction, stratify=y01,
+        train, held = train_test_split(idx, test_size=self.validation_fraction, stratify=y_enc,
                                        random_state=check_random_state(self.random_state))
         train, held = np.sort(train), np.sort(held)
-        validation = LogisticObjective(X[held], y01[held], sample_weight=None if sw is None else sw[held],
-                                       fit_intercept=self.fit_intercept, penalty=penalty)
-        return X[train], y01[train], None if sw is None else sw[train], validation
+        validation = self._objective(X[held], y_enc[held], None if sw is None else sw[held], penalty, n_classes)
+        return X[train], y_enc[train], None if sw is None else sw[train], validation
 
     def _make_callback(self, monitor, to_original):
         every = max(1, 100 // self.verbose) if self.verbose else 0
@@ -380,10 +449,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         return callback
 
-    def _store(self, objective, theta, result):
-        w, b = objective.split(theta)
-        self.coef_ = w.reshape(1, -1).copy()
-        self.intercept_ = np.array([b])
+    def _store(self, objective, theta, result, center=True):
+        W, b = objective.split(theta)
+        if objective.n_classes == 1:
+            self.coef_ = W.reshape(1, -1).copy()
+            self.intercept_ = np.array([b])
+        else:
+            self.coef_ = W.T.copy()
+            self.intercept_ = np.array(b, dtype=np.float64)
+            if center:
+                # The softmax sees only differences between classes: report the
+                # centered member of the family (the ridge optimum already is).
+                self.intercept_ -= self.intercept_.mean()
+                if objective.penalty.alpha == 0:
+                    self.coef_ -= self.coef_.mean(axis=0)
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.loss_history_ = np.asarray(result.loss_history)
@@ -392,15 +471,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of stochastic gradient descent on a piece of the data.
 
-        For data that arrives in pieces: the first call needs ``classes`` (both
+        For data that arrives in pieces: the first call needs ``classes`` (all
         labels), later calls continue from where the last stopped (learning
-        rate, averaging and shuffling state included).
+        rate, averaging and shuffling state included). More than two classes
+        train the multinomial model (``multi_class="ovr"`` is refused here).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-        classes : array-like of shape (2,), default=None
+        classes : array-like of shape (n_classes,), default=None
             Required on the first call, as in scikit-learn.
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -413,16 +493,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                              f"(or 'auto'), not solver={self.solver!r}.")
         first = not hasattr(self, "classes_")
         if first and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit (both labels).")
+            raise ValueError("classes must be passed on the first call to partial_fit (all the labels).")
         state = getattr(self, "_sgd_state", None)
         penalty = self._check_params()
         self._check_solver_options("sgd")
         if self.early_stopping:
             raise ValueError("early_stopping is not available with partial_fit; watch a validation set yourself.")
-        X, y01, sw = self._validate_xy(X, y, sample_weight, reset=first, classes=classes if first else None)
-        objective = LogisticObjective(X, y01, sample_weight=sw, fit_intercept=self.fit_intercept, penalty=penalty)
-        x0 = self._initial_theta(objective.n_params) if first else np.append(
-            self.coef_.ravel(), self.intercept_) if self.fit_intercept else self.coef_.ravel().copy()
+        X, y_enc, sw = self._validate_xy(X, y, sample_weight, reset=first, classes=classes if first else None)
+        K = len(self.classes_)
+        if K > 2 and self.multi_class == "ovr":
+            raise ValueError("partial_fit trains the multinomial model; multi_class='ovr' is only available with fit.")
+        objective = self._objective(X, y_enc, sw, penalty, 1 if K == 2 else K)
+        x0 = self._initial_theta(objective.n_params, None if first else (self.coef_, self.intercept_))
         # Raw coordinates, also for learning_rate="auto": a preconditioner built
         # per piece would change the coordinates of the carried state between calls.
         options = self._sgd_options()
@@ -431,7 +513,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._sgd_state = result.state
         self.solver_ = "sgd"
         history = [] if first else list(self.loss_history_)
-        self._store(objective, result.x, result)
+        self._store(objective, result.x, result, center=False)
         self.loss_history_ = np.asarray(history + list(result.loss_history[-1:]))
         self.n_iter_ = len(self.loss_history_)
         return self
@@ -447,7 +529,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # The cost is a weighted mean: equal weights are the same as none.
         return None if np.all(sw == sw[0]) else sw
 
-    def _warn_on_stop(self, result, monitor, max_iter, tol):
+    def _warn_on_stop(self, result, monitor, max_iter, tol, what="", stacklevel=3):
         if monitor is not None and monitor.kind is not None:
             self.stop_reason_ = f"{monitor.kind} separation"
             warnings.warn(
@@ -457,7 +539,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"grow without bound. Stopped after {result.n_iter} iterations; coef_ gives a "
                 "separating direction, not an estimate, and predicted probabilities are "
                 "overconfident. Use alpha > 0 (an L2 penalty) for finite, well-defined coefficients.",
-                SeparationWarning, stacklevel=3,
+                SeparationWarning, stacklevel=stacklevel,
             )
         elif result.status == "max_iter":
             if self.solver_ == "sgd":
@@ -467,35 +549,55 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 why = (f"iterations (gradient max-norm {result.grad_norm:.3g} > tol={tol:g}). Increase max_iter, "
                        + ("use learning_rate='auto', or standardize the features"
                           if self.learning_rate != "auto" else "or use alpha > 0 if the classes are nearly separable"))
-            warnings.warn(f"solver={self.solver_!r} did not converge in max_iter={max_iter} {why}.",
-                          ConvergenceWarning, stacklevel=3)
+            warnings.warn(f"solver={self.solver_!r}{what} did not converge in max_iter={max_iter} {why}.",
+                          ConvergenceWarning, stacklevel=stacklevel)
         elif result.status == "interrupted":
             warnings.warn(
-                f"Fit interrupted after {result.n_iter} iterations; the model keeps the last "
+                f"Fit{what} interrupted after {result.n_iter} iterations; the model keeps the last "
                 "accepted coefficients (converged_=False).",
-                UserWarning, stacklevel=3,
+                UserWarning, stacklevel=stacklevel,
             )
 
     def decision_function(self, X):
-        """Raw scores ``X @ coef_.T + intercept_``, ndarray of shape (n_samples,)."""
+        """Raw scores ``X @ coef_.T + intercept_``: shape (n_samples,) for two classes, else (n_samples, K)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return X @ self.coef_[0] + self.intercept_[0]
+        X = validate_data(self, X, accept_sparse="csr", accept_large_sparse=True,
+                          dtype=[np.float64, np.float32], reset=False)
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def _ovr(self):
+        return len(self.classes_) > 2 and self.multi_class == "ovr"
 
     def predict_proba(self, X):
-        """Class probabilities, ndarray of shape (n_samples, 2), columns as ``classes_``."""
+        """Class probabilities, ndarray of shape (n_samples, n_classes), columns as ``classes_``.
+
+        Two classes: ``sigmoid`` of the score. Multinomial: the softmax of the
+        K scores. ``"ovr"``: each class's ``sigmoid``, normalized to sum to 1.
+        """
         z = self.decision_function(X)
-        return np.column_stack([sigmoid(-z), sigmoid(z)])
+        if z.ndim == 1:
+            return np.column_stack([sigmoid(-z), sigmoid(z)])
+        if self._ovr():
+            p = sigmoid(z)
+            return p / p.sum(axis=1, keepdims=True)
+        return softmax(z, axis=1)
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the raw scores."""
         z = self.decision_function(X)
-        return np.column_stack([log_sigmoid(-z), log_sigmoid(z)])
+        if z.ndim == 1:
+            return np.column_stack([log_sigmoid(-z), log_sigmoid(z)])
+        if self._ovr():
+            return log_softmax(log_sigmoid(z), axis=1)
+        return log_softmax(z, axis=1)
 
     def predict(self, X):
-        """Labels: ``classes_[1]`` where the probability exceeds 0.5."""
+        """Labels: the most probable class (two classes: ``classes_[1]`` where its probability exceeds 0.5)."""
         scores = self.decision_function(X)
-        return self.classes_[(scores > 0).astype(int)]
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
 
 
 class _SameCoordinates:

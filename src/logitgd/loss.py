@@ -1,4 +1,4 @@
-"""Binary log-loss on raw scores.
+"""Binary and multinomial log-loss on raw scores.
 
 The loss of one example with label ``y`` in {0, 1} and raw score
 ``z = x·w + b`` is the negative log-likelihood of a Bernoulli with
@@ -56,3 +56,45 @@ class BinaryLogLoss:
 def _linear_part(y, z):
     """``max(z, 0) - y z``, exact (no cancellation) when y is 0 or 1."""
     return np.where(z >= 0, z * (1 - y), -z * y)
+
+
+class MultinomialLogLoss:
+    """Per-sample softmax cross-entropy as a function of the raw scores.
+
+    With raw scores ``z`` of shape (K,) for one example of class ``c``::
+
+        L(c, z) = logsumexp(z) - z_c,     dL/dz = softmax(z) - onehot(c)
+
+    ``logsumexp`` is max-shifted (``m + log(sum(exp(z - m)))``, ``m = max z``),
+    so no ``exp`` overflows and the loss of a confident right answer keeps its
+    precision. The second derivative is ``diag(p) - p pᵀ``.
+    """
+
+    def loss(self, y, raw_prediction):
+        """Per-sample loss for integer labels ``y`` in [0, K), ndarray of shape (n,)."""
+        return self.loss_gradient(y, raw_prediction, want_grad=False)[0]
+
+    def loss_gradient(self, y, raw_prediction, want_grad=True):
+        """Per-sample loss, shape (n,), and dL/dz = P - Y, shape (n, K) (None if not ``want_grad``)."""
+        Z = np.asarray(raw_prediction, dtype=np.float64)
+        rows = np.arange(Z.shape[0])
+        top = Z.argmax(axis=1)
+        m = Z[rows, top]
+        E = np.exp(Z - m[:, None])
+        # log(sum exp(z - m)) = log1p(sum over the others): a confident right
+        # answer keeps its tiny loss to full relative precision.
+        E[rows, top] = 0.0
+        rest = E.sum(axis=1)
+        loss = np.log1p(rest) + (m - Z[rows, y])
+        if not want_grad:
+            return loss, None
+        E[rows, top] = 1.0
+        E /= (1.0 + rest)[:, None]
+        E[rows, y] -= 1.0
+        return loss, E
+
+    def proba(self, raw_prediction):
+        """Softmax of the raw scores, rows summing to 1."""
+        Z = np.asarray(raw_prediction, dtype=np.float64)
+        E = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return E / E.sum(axis=1, keepdims=True)

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 from . import _kernels
-from .loss import BinaryLogLoss
+from .loss import BinaryLogLoss, MultinomialLogLoss
 from .penalty import NoPenalty
 
 
@@ -37,7 +38,7 @@ class LogisticObjective:
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
+    X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features), float32 or float64
     y : ndarray of shape (n_samples,), values in {0, 1}
     sample_weight : ndarray of shape (n_samples,) or None
     fit_intercept : bool
@@ -66,14 +67,29 @@ class LogisticObjective:
             self.sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
             self.sw_sum = float(self.sample_weight.sum())
         self.n_features = d
-        self.n_params = d + self.fit_intercept
-        self.loss = BinaryLogLoss()
+        self.sparse = scipy.sparse.issparse(X)
+        self._setup_classes()
+        # theta is the matrix [W; b] of shape (d + intercept, n_classes),
+        # flattened row by row: the coefficients come first, then the intercepts.
+        self.n_coef = d * self.n_classes
+        self.n_params = (d + self.fit_intercept) * self.n_classes
         if use_kernel == "auto":
-            use_kernel = X.shape[0] * X.shape[1] >= self.KERNEL_MIN_SIZE
-        self.uses_kernel = bool(
-            use_kernel and _kernels.AVAILABLE and isinstance(X, np.ndarray)
-            and X.dtype in (np.float32, np.float64) and X.flags.c_contiguous
-        )
+            use_kernel = (X.nnz if self.sparse else X.shape[0] * X.shape[1]) >= self.KERNEL_MIN_SIZE
+        self.uses_kernel = bool(use_kernel and _kernels.AVAILABLE and self._kernel_fits(X))
+
+    # Binary: one score column, sigmoid link.
+    n_classes = 1
+    _BOUND = 0.25  # p (1 - p) <= 1/4: Böhning's bound
+
+    def _setup_classes(self):
+        self.loss = BinaryLogLoss()
+
+    def _kernel_fits(self, X):
+        if X.dtype not in (np.float32, np.float64):
+            return False
+        if self.sparse:
+            return X.format == "csr"
+        return isinstance(X, np.ndarray) and X.flags.c_contiguous
 
     # -- parameters ---------------------------------------------------------
     def split(self, theta):
@@ -81,6 +97,10 @@ class LogisticObjective:
         if self.fit_intercept:
             return theta[:-1], float(theta[-1])
         return theta, 0.0
+
+    def coefficients(self, theta):
+        """The penalized part of theta (all but the intercepts), flat."""
+        return theta[:self.n_coef]
 
     def raw_prediction(self, theta):
         """Raw scores ``z = X w + b``, ndarray of shape (n_samples,)."""
@@ -94,18 +114,21 @@ class LogisticObjective:
         if self.uses_kernel:
             sw = self.sample_weight if self.sample_weight is not None else np.empty(0)
             g = np.empty(self.n_features + 1) if want_grad else None
-            loss = _kernels.dense_loss_grad(self.X, self.y, sw, np.ascontiguousarray(w, np.float64), b, g)
+            w = np.ascontiguousarray(w, np.float64)
+            if self.sparse:
+                loss = _kernels.csr_loss_grad(self.X, self.y, sw, w, b, g)
+            else:
+                loss = _kernels.dense_loss_grad(self.X, self.y, sw, w, b, g)
             return loss, g
         if self.X.dtype == np.float64:
             return self._data_term_rows(self.X, self.y, self.sample_weight, w, b, want_grad)
         # Other dtypes (float32): float64 arithmetic, one block of rows at a
         # time, so the temporary copy stays small and sums stay accurate.
-        loss, g = 0.0, np.zeros(self.n_features + 1) if want_grad else None
+        loss, g = 0.0, np.zeros((self.n_features + 1) * self.n_classes) if want_grad else None
         for start in range(0, self.X.shape[0], self.BLOCK_ROWS):
             rows = slice(start, start + self.BLOCK_ROWS)
             sw = None if self.sample_weight is None else self.sample_weight[rows]
-            part, g_part = self._data_term_rows(np.asarray(self.X[rows], dtype=np.float64), self.y[rows],
-                                                sw, w, b, want_grad)
+            part, g_part = self._data_term_rows(_rows_f64(self.X, rows), self.y[rows], sw, w, b, want_grad)
             loss += part
             if want_grad:
                 g += g_part
@@ -133,7 +156,7 @@ class LogisticObjective:
     def value(self, theta):
         """f(theta), the smooth part of J (all of J for smooth penalties)."""
         loss, _ = self._data_term(theta, want_grad=False)
-        return loss / self.sw_sum + self.penalty.smooth_value(self.split(theta)[0])
+        return loss / self.sw_sum + self.penalty.smooth_value(self.coefficients(theta))
 
     def value_and_grad(self, theta):
         """``(f(theta), ∇f(theta))``, the gradient of shape (n_params,)."""
@@ -141,11 +164,11 @@ class LogisticObjective:
         return self._finish(theta, loss / self.sw_sum, g / self.sw_sum)
 
     def _finish(self, theta, mean_loss, g):
-        """Add the smooth penalty to a data term; drop the intercept slot if unused."""
-        w, _ = self.split(theta)
-        g[:-1] += self.penalty.smooth_grad(w)
+        """Add the smooth penalty to a data term; drop the intercept slots if unused."""
+        w = self.coefficients(theta)
+        g[:self.n_coef] += self.penalty.smooth_grad(w)
         if not self.fit_intercept:
-            g = g[:-1]
+            g = g[:self.n_coef]
         return mean_loss + self.penalty.smooth_value(w), g
 
     def grad(self, theta):
@@ -159,7 +182,7 @@ class LogisticObjective:
 
     def nonsmooth_value(self, theta):
         """h(theta), the lasso part of the penalty."""
-        return self.penalty.nonsmooth_value(self.split(theta)[0])
+        return self.penalty.nonsmooth_value(self.coefficients(theta))
 
     def cost(self, theta):
         """J(theta) = f(theta) + h(theta)."""
@@ -167,9 +190,8 @@ class LogisticObjective:
 
     def l1_weights(self):
         """Per-parameter strength of h, ndarray of shape (n_params,) (0 for the intercept)."""
-        lam = np.full(self.n_params, self.penalty.l1)
-        if self.fit_intercept:
-            lam[-1] = 0.0
+        lam = np.zeros(self.n_params)
+        lam[:self.n_coef] = self.penalty.l1
         return lam
 
     def intercept_only(self):
@@ -196,7 +218,7 @@ class LogisticObjective:
         l1 = self.penalty.l1
         if not l1:
             return float(np.max(np.abs(grad))) if grad.size else 0.0
-        d = self.n_features
+        d = self.n_coef
         w, gw = theta[:d], grad[:d]
         sub = np.where(w != 0, np.abs(gw + l1 * np.sign(w)), np.maximum(np.abs(gw) - l1, 0.0))
         return float(max(sub.max(initial=0.0), np.abs(grad[d:]).max(initial=0.0)))
@@ -208,7 +230,7 @@ class LogisticObjective:
         """
         if self.penalty.is_smooth:
             return theta
-        d = self.n_features
+        d = self.n_coef
         out = np.array(theta, dtype=np.float64)
         out[:d] = self.penalty.prox(out[:d], step if np.ndim(step) == 0 else step[:d])
         return out
@@ -230,7 +252,7 @@ class LogisticObjective:
         value : float
         grad : ndarray of shape (n_params,)
         """
-        X = np.asarray(self.X[rows], dtype=np.float64)
+        X = _rows_f64(self.X, rows)
         sw = None if self.sample_weight is None else self.sample_weight[rows]
         w, b = self.split(theta)
         loss, g = self._data_term_rows(X, self.y[rows], sw, w, b, want_grad=True)
@@ -271,9 +293,14 @@ class LogisticObjective:
                 keep = np.flatnonzero(hb > tiny)
                 hb, Xb = hb[keep], Xb[keep]
             rh = np.sqrt(hb)
-            A = np.multiply(Xb, rh[:, None], dtype=np.float64)
-            H[:d, :d] += A.T @ A
-            H[-1, :d] += rh @ A
+            if scipy.sparse.issparse(Xb):
+                A = scipy.sparse.csr_matrix(Xb.multiply(rh[:, None]), dtype=np.float64)
+                H[:d, :d] += (A.T @ A).toarray()
+                H[-1, :d] += A.T @ rh
+            else:
+                A = np.multiply(Xb, rh[:, None], dtype=np.float64)
+                H[:d, :d] += A.T @ A
+                H[-1, :d] += rh @ A
             H[-1, -1] += hb.sum()
         H[:d, -1] = H[-1, :d]
         H[np.diag_indices(d)] += self.penalty.curvature()
@@ -306,7 +333,9 @@ class LogisticObjective:
 
         ``X̃ = [X, 1]`` (the column of ones only with an intercept). Since
         ``p (1 - p) <= 1/4``, this matrix dominates the Hessian of J
-        everywhere, so ``M⁻¹∇J`` is a step that never overshoots.
+        everywhere, so ``M⁻¹∇J`` is a step that never overshoots. For K
+        classes the bound is this block with 1/2 for 1/4, once per class
+        (``M ⊗ I_K``, since ``diag(p) - p pᵀ <= I/2``); the block is returned.
 
         Parameters
         ----------
@@ -324,8 +353,145 @@ class LogisticObjective:
         rows = slice(None, None, stride)
         m = len(range(n)[rows])
         h = np.ones(m) if self.sample_weight is None else self.sample_weight[rows].copy()
-        h /= 4.0 * (h.sum() or 1.0)
+        h *= self._BOUND / (h.sum() or 1.0)
         return self._weighted_gram(h, block_rows, rows)
+
+
+class MultinomialObjective(LogisticObjective):
+    """Penalized, weighted mean softmax cross-entropy of ``X W + b`` over K classes.
+
+    All K classes are parametrized: ``theta`` is the matrix ``[W; b]`` of
+    shape (n_features + intercept, K) flattened row by row, so the
+    coefficients come first (penalized), then the K intercepts (not). The
+    gradient is ``X̃ᵀ (S (P − Y)) / sum(s)`` with ``P`` the softmax of the
+    scores and ``Y`` the one-hot labels.
+
+    The loss only sees differences between classes' scores: adding the same
+    vector to every column of ``[W; b]`` changes nothing. A ridge penalty
+    picks the member of that family whose coefficients sum to zero across
+    classes; the intercepts are never penalized, so their sum stays where the
+    solver started it (zero from the usual starts).
+
+    Parameters
+    ----------
+    X, sample_weight, fit_intercept, penalty, use_kernel
+        As :class:`LogisticObjective`.
+    y : ndarray of shape (n_samples,)
+        Class indices in ``[0, n_classes)``.
+    n_classes : int >= 2
+    """
+
+    _BOUND = 0.5  # diag(p) - p pᵀ <= I / 2
+
+    def __init__(self, X, y, n_classes, sample_weight=None, fit_intercept=True, penalty=None,
+                 use_kernel="auto"):
+        self.n_classes = int(n_classes)
+        super().__init__(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept,
+                         penalty=penalty, use_kernel=use_kernel)
+        self.y = np.ascontiguousarray(y, dtype=np.intp)
+
+    def _setup_classes(self):
+        self.loss = MultinomialLogLoss()
+
+    def _kernel_fits(self, X):
+        return False  # no fused multinomial kernel (yet): the NumPy path below
+
+    def split(self, theta):
+        """``(W, b)``: coefficients of shape (n_features, K) and intercepts of shape (K,)."""
+        K = self.n_classes
+        W = theta[:self.n_coef].reshape(-1, K)
+        b = theta[self.n_coef:] if self.fit_intercept else np.zeros(K)
+        return W, b
+
+    def raw_prediction(self, theta):
+        """Raw scores ``Z = X W + b``, ndarray of shape (n_samples, K)."""
+        W, b = self.split(theta)
+        return np.asarray(self.X @ W.astype(self.X.dtype, copy=False), dtype=np.float64) + b
+
+    def _data_term_rows(self, X, y, sw, W, b, want_grad):
+        """NumPy data term on float64 rows: two passes over ``X``."""
+        Z = np.asarray(X @ W) + b
+        per_sample, R = self.loss.loss_gradient(y, Z, want_grad)
+        if sw is not None:
+            per_sample = per_sample * sw
+        loss = float(per_sample.sum())
+        if not want_grad:
+            return loss, None
+        if sw is not None:
+            R *= sw[:, None]
+        g = np.empty((X.shape[1] + 1, self.n_classes))
+        g[:-1] = X.T @ R
+        g[-1] = R.sum(axis=0)
+        return loss, g.ravel()
+
+    def intercept_only(self):
+        """W = 0 and ``b_k = log(weighted share of class k)``, centered (the best constant model)."""
+        theta = np.zeros(self.n_params)
+        if self.fit_intercept:
+            s = self.sample_weight
+            share = np.bincount(self.y, weights=s, minlength=self.n_classes) / self.sw_sum
+            logs = np.log(np.maximum(share, 1e-10))
+            theta[self.n_coef:] = logs - logs.mean()
+        return theta
+
+    # -- second order ---------------------------------------------------------------
+    def _tilde_rows(self, start, stop):
+        """Rows ``[X, 1]`` (no ones without an intercept), dense float64."""
+        Xb = self.X[start:stop]
+        Xb = Xb.toarray() if scipy.sparse.issparse(Xb) else Xb
+        Xb = np.asarray(Xb, dtype=np.float64)
+        if self.fit_intercept:
+            Xb = np.hstack([Xb, np.ones((Xb.shape[0], 1))])
+        return Xb
+
+    def hessian(self, theta, block_rows=None):
+        """Dense Hessian of f, ndarray of shape (n_params, n_params).
+
+        ``sum_i s_i (diag(p_i) - p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ / sum(s)`` plus the ridge
+        curvature, formed as ``blockdiag_k(X̃ᵀ diag(s p_k) X̃) - BᵀB`` with
+        ``B = sqrt(s) (X̃ ⊗ P)`` row by row (BLAS-3), ``n · n_params²`` flops.
+        Sparse X is made dense one block of rows at a time.
+        """
+        K = self.n_classes
+        p1 = self.n_params // K
+        P = self.loss.proba(self.raw_prediction(theta))
+        s = (np.ones(P.shape[0]) if self.sample_weight is None else self.sample_weight) / self.sw_sum
+        H = np.zeros((p1, K, p1, K))
+        B_flat = np.zeros((self.n_params, self.n_params))
+        block_rows = block_rows or max(1, 2 ** 22 // self.n_params)
+        for start in range(0, P.shape[0], block_rows):
+            Xt = self._tilde_rows(start, start + block_rows)
+            Pb, sb = P[start:start + block_rows], s[start:start + block_rows]
+            for k in range(K):
+                H[:, k, :, k] += (Xt * (sb * Pb[:, k])[:, None]).T @ Xt
+            B = (Xt[:, :, None] * (np.sqrt(sb)[:, None] * Pb)[:, None, :]).reshape(Xt.shape[0], -1)
+            B_flat += B.T @ B
+        H = H.reshape(self.n_params, self.n_params) - B_flat
+        H[np.diag_indices(self.n_coef)] += self.penalty.curvature()
+        return H
+
+    def hessian_operator(self, theta):
+        """``v -> ∇²f(theta) v`` without forming the matrix (two passes over X per product)."""
+        K = self.n_classes
+        P = self.loss.proba(self.raw_prediction(theta))
+        s = None if self.sample_weight is None else self.sample_weight[:, None]
+        X = self.X
+        l2 = self.penalty.curvature()
+
+        def hessp(v):
+            V, c = self.split(v)
+            U = np.asarray(X @ V.astype(X.dtype, copy=False), dtype=np.float64) + c
+            T = P * U
+            T -= P * T.sum(axis=1, keepdims=True)
+            if s is not None:
+                T *= s
+            out = np.empty((self.n_params // K, K))
+            out[:self.n_features] = np.asarray(X.T @ T.astype(X.dtype, copy=False)) / self.sw_sum + l2 * V
+            if self.fit_intercept:
+                out[-1] = T.sum(axis=0) / self.sw_sum
+            return out.ravel()
+
+        return hessp
 
 
 class Preconditioned:
@@ -352,10 +518,12 @@ class Preconditioned:
     def __init__(self, objective, max_dense=1024):
         self.objective = objective
         self.n_params = objective.n_params
-        if self.n_params <= max_dense and objective.is_smooth:
+        self._K = objective.n_classes
+        if self.n_params // self._K <= max_dense and objective.is_smooth:
             # From at most max(100k, 10 p²) rows: the line search covers the
             # sampling error, and forming M costs a few gradient passes at most.
-            M = objective.hessian_bound(max_rows=max(100_000, 10 * self.n_params ** 2))
+            p = self.n_params // self._K
+            M = objective.hessian_bound(max_rows=max(100_000, 10 * p ** 2))
         else:
             M = None
         self._dense = M is not None
@@ -381,33 +549,35 @@ class Preconditioned:
 
     def _diagonal_bound(self):
         obj = self.objective
-        X = obj.X
-        sw = obj.sample_weight
-        sq = np.einsum("ij,ij->j", X, X, dtype=np.float64) if sw is None else (
-            np.einsum("ij,ij,i->j", X, X, sw, dtype=np.float64))
-        diag = sq / (4.0 * obj.sw_sum) + obj.penalty.curvature()
+        sq = _column_sums_of_squares(obj.X, obj.sample_weight)
+        diag = sq * (obj._BOUND / obj.sw_sum) + obj.penalty.curvature()
         if obj.fit_intercept:
-            diag = np.append(diag, 0.25)
+            diag = np.append(diag, obj._BOUND)
         D = np.sqrt(diag)
         D[D == 0] = 1.0
-        return D
+        # one entry per parameter: theta is [W; b] row by row, K per row
+        return np.repeat(D, self._K)
 
+    # theta and v as matrices of shape (d + intercept, K): the bound acts on
+    # each class's column alike (M ⊗ I_K).
     def to_original(self, v):
         """``theta = R⁻¹ v``."""
         if self._dense:
-            return scipy.linalg.solve_triangular(self._R, v, lower=False)
+            V = v.reshape(-1, self._K)
+            return scipy.linalg.solve_triangular(self._R, V, lower=False).ravel()
         return v / self._D
 
     def from_original(self, theta):
         """``v = R theta``."""
         if self._dense:
-            return self._R @ theta
+            return (self._R @ theta.reshape(-1, self._K)).ravel()
         return theta * self._D
 
     def _pull_back(self, g):
         """Gradient in ``v``: ``R⁻ᵀ ∇J``."""
         if self._dense:
-            return scipy.linalg.solve_triangular(self._R, g, lower=False, trans="T")
+            G = g.reshape(-1, self._K)
+            return scipy.linalg.solve_triangular(self._R, G, lower=False, trans="T").ravel()
         return g / self._D
 
     def value(self, v):
@@ -444,3 +614,24 @@ class Preconditioned:
 
     def grad(self, v):
         return self.value_and_grad(v)[1]
+
+
+def _rows_f64(X, rows):
+    """Rows of X (dense or sparse) as float64."""
+    part = X[rows]
+    if scipy.sparse.issparse(part):
+        return part.astype(np.float64)
+    return np.asarray(part, dtype=np.float64)
+
+
+def _column_sums_of_squares(X, sample_weight=None):
+    """``sum_i s_i x_ij²`` per column, float64, for dense or sparse X (no copy of X)."""
+    if scipy.sparse.issparse(X):
+        X = scipy.sparse.csr_matrix(X) if X.format != "csr" else X
+        vals = np.square(X.data, dtype=np.float64)
+        if sample_weight is not None:
+            vals *= np.repeat(sample_weight, np.diff(X.indptr))
+        return np.bincount(X.indices, weights=vals, minlength=X.shape[1])
+    if sample_weight is None:
+        return np.einsum("ij,ij->j", X, X, dtype=np.float64)
+    return np.einsum("ij,ij,i->j", X, X, sample_weight, dtype=np.float64)

@@ -11,6 +11,12 @@ coefficients. Two checks, cheap first:
 * otherwise linear programs decide (see :func:`separation_kind`). They run
   only once probabilities start to saturate, and only on data small enough
   for them (``max_lp_entries``).
+
+With K classes (softmax) the margin of a sample is its own class's score
+minus the best other class's score; all margins positive is again complete
+separation (the scores can be scaled up for ever). The LP test for the
+quasi-complete case is binary only: a multinomial fit on quasi-separated
+data runs to ``max_iter`` and says so.
 """
 
 from __future__ import annotations
@@ -101,20 +107,36 @@ class SeparationMonitor:
         self._lp_done = False
         sw = objective.sample_weight
         self._rows = slice(None) if sw is None else sw > 0
-        self._signs = (2.0 * objective.y - 1.0)[self._rows]
+        self._multi = objective.n_classes > 1
+        if not self._multi:
+            self._signs = (2.0 * objective.y - 1.0)[self._rows]
+
+    def _margins(self, theta):
+        """Binary: ``(2y - 1) z``; K classes: own score minus the best other score."""
+        obj = self.objective
+        if not self._multi:
+            return self._signs * obj.raw_prediction(theta)[self._rows]
+        Z = obj.raw_prediction(theta)[self._rows]
+        y = obj.y[self._rows]
+        rows = np.arange(len(y))
+        own = Z[rows, y].copy()
+        Z[rows, y] = -np.inf
+        return own - Z.max(axis=1)
 
     def __call__(self, theta, iteration):
         if iteration < self._next_check:
             return False
         self._next_check = iteration + 1 if self._every else 2 * self._next_check
         obj = self.objective
-        margins = self._signs * obj.raw_prediction(theta)[self._rows]
+        margins = self._margins(theta)
         if margins.min() > 0:
             self.kind = "complete"
             return True
-        if (not self._lp_done and margins.max() > self.saturation
+        # The LP test (quasi-complete separation) is for two classes.
+        if (not self._multi and not self._lp_done and margins.max() > self.saturation
                 and obj.X.shape[0] * obj.n_params <= self.max_lp_entries):
             self._lp_done = True
-            self.kind = separation_kind(obj.X, obj.y, obj.sample_weight, obj.fit_intercept)
+            X = obj.X.toarray() if obj.sparse else obj.X
+            self.kind = separation_kind(X, obj.y, obj.sample_weight, obj.fit_intercept)
             return self.kind is not None
         return False
