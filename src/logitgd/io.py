@@ -1,23 +1,48 @@
-"""Reading data files and turning tables into (X, y), with errors that name the problem.
+"""Reading data files and turning them into (X, y), with errors that name the problem.
 
-Supported files: CSV (``.csv``, ``.txt``, also gzip-compressed ``.csv.gz``) and
-Parquet (``.parquet``, ``.pq``). Every check here raises
+Supported files: CSV (``.csv``, ``.txt``, also gzip-compressed ``.csv.gz``),
+Parquet (``.parquet``, ``.pq``) and svmlight/LIBSVM (``.svm``, ``.libsvm``,
+``.svmlight``, each also ``.gz`` or ``.bz2``-compressed), which is read into a
+sparse CSR matrix. Every check here raises
 :class:`~logitgd.exceptions.DataError` with one line saying which file,
-column and row is wrong and what was expected. Rows are counted from 1 for
-the first data row (the header is not a row).
+column and row (or, for svmlight, which line) is wrong and what was expected.
+Rows are counted from 1 for the first data row (the header is not a row);
+svmlight lines are counted from 1 for the first line of the file.
+
+Tables with text (categorical) columns are one-hot encoded by
+:func:`encode_table`, which returns a JSON-able description of the encoding
+that :func:`apply_encoding` replays on new data.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import os
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .exceptions import DataError
 
 _CSV = (".csv", ".txt", ".csv.gz", ".txt.gz")
 _PARQUET = (".parquet", ".pq")
+_SVMLIGHT = tuple(ext + comp for ext in (".svm", ".libsvm", ".svmlight") for comp in ("", ".gz", ".bz2"))
+
+
+def is_svmlight(path):
+    """Whether ``path`` names an svmlight/LIBSVM file (by its extension)."""
+    return os.fspath(path).lower().endswith(_SVMLIGHT)
+
+
+def _check_file(path):
+    if not os.path.exists(path):
+        raise DataError(f"data file {path} does not exist.")
+    if os.path.isdir(path):
+        raise DataError(f"{path} is a directory, not a data file.")
+    if os.path.getsize(path) == 0:
+        raise DataError(f"data file {path} is empty.")
 
 
 def read_table(path):
@@ -31,12 +56,9 @@ def read_table(path):
     """
     path = os.fspath(path)
     lower = path.lower()
-    if not os.path.exists(path):
-        raise DataError(f"data file {path} does not exist.")
-    if os.path.isdir(path):
-        raise DataError(f"{path} is a directory, not a data file.")
-    if os.path.getsize(path) == 0:
-        raise DataError(f"data file {path} is empty.")
+    _check_file(path)
+    if lower.endswith(_SVMLIGHT):
+        raise DataError(f"{path} is an svmlight file, not a table; read it with read_svmlight.")
     with open(path, "rb") as fh:
         head = fh.read(4)
     if lower.endswith(_PARQUET):
@@ -62,7 +84,7 @@ def read_table(path):
         return df
     raise DataError(
         f"cannot tell the format of {path}: expected a name ending in "
-        f"{', '.join(_CSV + _PARQUET)}."
+        f"{', '.join(_CSV + _PARQUET + _SVMLIGHT[::3])} (svmlight also .gz, .bz2)."
     )
 
 
@@ -86,8 +108,10 @@ def _more(n):
     return f" (and {n} more)" if n else ""
 
 
-def numeric_features(df, columns, source):
+def numeric_features(df, columns, source, hint="encode categories first"):
     """``df[columns]`` as a float64 ndarray, after checking each column.
+
+    ``hint`` ends the message for a column of text: what to do about it.
 
     Raises
     ------
@@ -115,7 +139,7 @@ def numeric_features(df, columns, source):
                 row, more = _first_bad(bad.to_numpy())
                 raise DataError(
                     f"{source}: column {col!r} is not numeric: row {row} holds {s.iloc[row - 1]!r}"
-                    f"{_more(more)}; features must be numbers (encode categories first)."
+                    f"{_more(more)}; features must be numbers ({hint})."
                 )
             s = converted
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -132,8 +156,17 @@ def numeric_features(df, columns, source):
     return out
 
 
+def _columns_list(df):
+    return ", ".join(map(str, df.columns[:20])) + (", ..." if len(df.columns) > 20 else "")
+
+
+def _check_target_column(df, target, source):
+    if target not in df.columns:
+        raise DataError(f"{source} has no target column {target!r}; its columns are: {_columns_list(df)}.")
+
+
 def split_xy(df, target, source):
-    """Split a table into features and a binary target column.
+    """Split a table into numeric features and a column of class labels.
 
     Returns
     -------
@@ -141,41 +174,55 @@ def split_xy(df, target, source):
     y : ndarray of shape (n_samples,)
     feature_names : list of str
     """
-    if target not in df.columns:
-        cols = ", ".join(map(str, df.columns[:20])) + (", ..." if len(df.columns) > 20 else "")
-        raise DataError(f"{source} has no target column {target!r}; its columns are: {cols}.")
+    _check_target_column(df, target, source)
     features = [c for c in df.columns if c != target]
     if not features:
         raise DataError(f"{source} has no feature columns besides the target {target!r}.")
     _check_rows(len(df), source)
     check_target(df[target], target, source)
-    X = numeric_features(df, features, source)
+    X = numeric_features(df, features, source, hint="name text columns with --categorical to one-hot encode them")
     return X, df[target].to_numpy(), [str(c) for c in features]
 
 
-def check_target(y, target, source, min_classes=2):
-    """Raise DataError unless ``y`` has no missing values and ``min_classes`` to two classes.
+def check_target(y, target, source, min_classes=2, what=None):
+    """Raise DataError unless ``y`` holds class labels, none missing, of at least ``min_classes`` classes.
 
-    Fitting needs both classes; evaluating a model on data of one class is fine.
+    Fitting needs two classes or more; evaluating a model on data of one
+    class is fine. Numbers that are not whole (a continuous variable, not
+    labels) are refused. ``what`` names the labels in messages (default:
+    ``"target column 'name'"``; ``"the labels"`` for an svmlight file).
     """
+    from sklearn.utils.multiclass import type_of_target
+
+    what = what or f"target column {target!r}"
+    has, holds = ("have", "hold") if what.startswith("the labels") else ("has", "holds")
     y = pd.Series(y) if not isinstance(y, pd.Series) else y
     _check_rows(len(y), source)
     missing = pd.isna(y).to_numpy()
     if missing.any():
         row, more = _first_bad(missing)
-        raise DataError(f"{source}: target column {target!r} has a missing value at row {row}{_more(more)}.")
+        raise DataError(f"{source}: {what} {has} a missing value at row {row}{_more(more)}.")
+    if pd.api.types.is_float_dtype(y) and type_of_target(y.to_numpy()) == "continuous":
+        values = y.to_numpy(dtype=np.float64)
+        row, more = _first_bad(values != np.round(values))
+        raise DataError(
+            f"{source}: {what} {holds} numbers that are not whole (row {row}: {float(values[row - 1])!r}"
+            f"{_more(more)}); a classifier needs class labels, not a continuous variable."
+        )
     classes = pd.unique(y)
     if len(classes) < min_classes:
         raise DataError(
-            f"{source}: target column {target!r} has only one class ({classes[0]!r}); "
-            "a classifier needs two."
+            f"{source}: {what} {has} only one class ({classes[0]!r}); "
+            "a classifier needs two or more."
         )
-    if len(classes) > 2:
-        shown = ", ".join(map(repr, sorted(classes, key=str)[:5])) + (", ..." if len(classes) > 5 else "")
-        raise DataError(
-            f"{source}: target column {target!r} has {len(classes)} classes ({shown}); "
-            "logitgd fits exactly two."
-        )
+
+
+def _missing_columns_error(source, missing, n_columns, kind="feature columns"):
+    shown = ", ".join(map(repr, missing[:10])) + (", ..." if len(missing) > 10 else "")
+    return DataError(
+        f"{source} does not match the model: it lacks {len(missing)} of the model's "
+        f"{n_columns} {kind}: {shown}."
+    )
 
 
 def model_features(df, model, source):
@@ -199,10 +246,305 @@ def model_features(df, model, source):
         present = {str(c) for c in df.columns}
         missing = [c for c in columns if c not in present]
         if missing:
-            shown = ", ".join(map(repr, missing[:10])) + (", ..." if len(missing) > 10 else "")
-            raise DataError(
-                f"{source} does not match the model: it lacks {len(missing)} of the model's "
-                f"{len(columns)} feature columns: {shown}."
-            )
+            raise _missing_columns_error(source, missing, len(columns))
         df = df.rename(columns=str)
     return numeric_features(df, columns, source)
+
+
+# -- categorical columns: one-hot encoding ---------------------------------------
+
+def _categorical_values(df, columns, source):
+    """The categorical ``columns`` of ``df`` as an object array of str, checked for missing values.
+
+    Categories are compared as text, so 1 in a Parquet integer column and
+    "1" in a CSV file are the same category.
+    """
+    out = np.empty((len(df), len(columns)), dtype=object)
+    for j, col in enumerate(columns):
+        s = df[col]
+        if isinstance(s, pd.DataFrame):
+            raise DataError(f"{source} has more than one column named {col!r}.")
+        missing = s.isna().to_numpy()
+        if missing.any():
+            row, more = _first_bad(missing)
+            raise DataError(
+                f"{source}: categorical column {col!r} has a missing value at row {row}{_more(more)}; "
+                "fill it (for example with a 'missing' category) or drop the row."
+            )
+        out[:, j] = s.astype(str).to_numpy(dtype=object)
+    return out
+
+
+def _one_hot(categories):
+    from sklearn.preprocessing import OneHotEncoder
+
+    return OneHotEncoder(categories=categories, sparse_output=True, handle_unknown="ignore", dtype=np.float64)
+
+
+def encode_table(df, target, categorical, source):
+    """Split a table into a sparse feature matrix, with ``categorical`` columns one-hot encoded, and labels.
+
+    The numeric columns (all but the target and ``categorical``, in file
+    order) come first, then one block of 0/1 columns per categorical column
+    (in the order given), one column per category seen here, sorted.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,)
+    encoding : dict
+        JSON-able; :func:`apply_encoding` encodes new data the same way::
+
+            {"kind": "table", "numeric": [column, ...],
+             "categorical": [{"column": name, "categories": [str, ...]}, ...],
+             "feature_names": [column, ..., "name=category", ...]}
+
+    Raises
+    ------
+    DataError
+        No such target or categorical column, a categorical column that is
+        the target or named twice, a missing categorical value, or any
+        problem :func:`split_xy` reports.
+    """
+    df = df.rename(columns=str)
+    _check_target_column(df, target, source)
+    seen = set()
+    for col in categorical:
+        if col == target:
+            raise DataError(f"--categorical names {col!r}, which is the target column.")
+        if col not in df.columns:
+            raise DataError(f"--categorical: {source} has no column {col!r}; its columns are: {_columns_list(df)}.")
+        if col in seen:
+            raise DataError(f"--categorical names the column {col!r} twice.")
+        seen.add(col)
+    numeric = [str(c) for c in df.columns if c != target and c not in seen]
+    _check_rows(len(df), source)
+    check_target(df[target], target, source)
+    X_num = numeric_features(df, numeric, source,
+                             hint="name text columns with --categorical to one-hot encode them")
+    values = _categorical_values(df, categorical, source)
+    encoder = _one_hot("auto").fit(values)
+    X = sp.hstack([sp.csr_matrix(X_num), encoder.transform(values)], format="csr", dtype=np.float64)
+    blocks = [{"column": col, "categories": [str(v) for v in cats]}
+              for col, cats in zip(categorical, encoder.categories_)]
+    encoding = {
+        "kind": "table",
+        "numeric": numeric,
+        "categorical": blocks,
+        "feature_names": numeric + [f"{b['column']}={v}" for b in blocks for v in b["categories"]],
+    }
+    return X, df[target].to_numpy(), encoding
+
+
+def apply_encoding(df, encoding, source):
+    """Encode a table as :func:`encode_table` did when it returned ``encoding``.
+
+    A category not seen when ``encoding`` was made encodes to all zeros in
+    its column's block (the model then uses only the other columns).
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix, float64
+    unseen : list of (column, count, first_row, value)
+        For each categorical column with unseen categories: how many rows,
+        the first such row (from 1) and its value.
+
+    Raises
+    ------
+    DataError
+        ``df`` lacks some of the columns, or holds a non-numeric, missing or
+        infinite value where the encoding needs a number or a category.
+    """
+    df = df.rename(columns=str)
+    numeric = list(encoding["numeric"])
+    categorical = [b["column"] for b in encoding["categorical"]]
+    wanted = numeric + categorical
+    present = set(df.columns)
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise _missing_columns_error(source, missing, len(wanted), kind="columns")
+    X_num = numeric_features(df, numeric, source)
+    values = _categorical_values(df, categorical, source)
+    categories = [np.array(b["categories"], dtype=object) for b in encoding["categorical"]]
+    unseen = []
+    for j, (col, cats) in enumerate(zip(categorical, categories)):
+        new = ~np.isin(values[:, j], cats)
+        if new.any():
+            row, more = _first_bad(new)
+            unseen.append((col, more + 1, row, values[row - 1, j]))
+    if categorical:
+        X_cat = _one_hot(categories).fit(values[:1]).transform(values)
+    else:
+        X_cat = sp.csr_matrix((len(df), 0))
+    X = sp.hstack([sp.csr_matrix(X_num), X_cat], format="csr", dtype=np.float64)
+    return X, unseen
+
+
+# -- svmlight / LIBSVM files -------------------------------------------------------
+
+def _open_binary(path):
+    lower = path.lower()
+    if lower.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if lower.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+def _show(token, limit=40):
+    text = token.decode("utf-8", "replace")
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _parses(kind, text):
+    try:
+        kind(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _svmlight_line_problem(line, zero_based, n_features):
+    """What is wrong with one line of an svmlight file, or None.
+
+    The rules are those of scikit-learn's reader: ``label [qid:n]
+    index:value ...`` separated by white space, ``#`` starts a comment,
+    indices increase along a line, and they are 0-based if ``zero_based``.
+    ``n_features`` (with a model): the number of columns there are.
+    """
+    if b"\0" in line:
+        return "holds binary data (a NUL byte); this is not a text svmlight file"
+    parts = line.split(b"#", 1)[0].split()
+    if not parts:
+        return None
+    label, features = parts[0], parts[1:]
+    if b":" in label:
+        return f"expected a numeric label first, got the feature {_show(label)}"
+    if b"," in label:
+        return f"expected one numeric label, got {_show(label)} (multi-label lines are not supported)"
+    if not _parses(float, label):
+        return f"expected a numeric label first, got {_show(label)}"
+    if not np.isfinite(float(label)):
+        return f"the label {_show(label)} is not a finite number"
+    if features and features[0].startswith(b"qid"):
+        key, _, value = features.pop(0).partition(b":")
+        if key != b"qid" or not _parses(int, value):
+            return f"expected 'qid:<integer>', got {_show(key + b':' + value)}"
+    previous = None
+    base = 0 if zero_based else 1
+    for token in features:
+        index, colon, value = token.partition(b":")
+        if not colon:
+            return f"expected 'index:value', got {_show(token)}"
+        if not _parses(int, index):
+            return f"expected 'index:value' with a whole-number index, got {_show(token)}"
+        if not _parses(float, value):
+            return f"expected 'index:value' with a numeric value, got {_show(token)}"
+        index = int(index)
+        if index < 0:
+            return f"feature index {index} in {_show(token)} is negative"
+        if index == 0 and not zero_based:
+            return (f"feature index 0 in {_show(token)}, but indices are 1-based here "
+                    "(as in the data the model was trained on)")
+        if index >= 2**31 - 1:
+            return f"feature index {index} in {_show(token)} is too large"
+        if previous is not None and index <= previous:
+            return (f"feature indices must increase along a line, but {index} comes after {previous} "
+                    f"(in {_show(token)})")
+        if not np.isfinite(float(value)):
+            return f"feature {index} has the non-finite value {_show(value)}"
+        if n_features is not None and index - base >= n_features:
+            return (f"feature index {index} is beyond the model's {n_features} features "
+                    f"(indices {base} to {n_features - 1 + base})")
+        previous = index
+    return None
+
+
+def _svmlight_problem(path, zero_based, n_features):
+    """``(line number, problem)`` for the first bad line of an svmlight file, or None."""
+    try:
+        with _open_binary(path) as fh:
+            for lineno, line in enumerate(fh, 1):
+                problem = _svmlight_line_problem(line, zero_based, n_features)
+                if problem:
+                    return lineno, problem
+    except (OSError, EOFError):  # a damaged .gz/.bz2: reported by the caller
+        return None
+    return None
+
+
+def _svmlight_error(path, zero_based, n_features, fallback):
+    found = _svmlight_problem(path, zero_based, n_features)
+    if found is None:
+        return DataError(f"{path} could not be read as svmlight: {fallback}")
+    lineno, problem = found
+    return DataError(f"{path} line {lineno}: {problem}.")
+
+
+def read_svmlight(path, *, n_features=None, zero_based="auto"):
+    """Read an svmlight/LIBSVM file with :func:`sklearn.datasets.load_svmlight_file`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.svm``, ``.libsvm`` or ``.svmlight``, optionally ``.gz``/``.bz2``.
+    n_features : int or None
+        The number of columns of X (a model's ``n_features_in_``); an index
+        beyond it is an error naming its line. None: as many as the file uses.
+    zero_based : bool or "auto"
+        Whether feature indices start at 0. ``"auto"`` (as scikit-learn):
+        0-based if any index is 0, else 1-based. With a model, pass the
+        value that its training file was read with, so that columns match.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,)
+        The labels: int64 when all are whole numbers, else float64.
+    zero_based : bool
+        The indexing used.
+
+    Raises
+    ------
+    DataError
+        Missing or empty file, a damaged compressed file, or a malformed
+        line, with the line number and what is wrong with it (scikit-learn's
+        own messages do not say which line).
+    """
+    from sklearn.datasets import load_svmlight_file
+
+    path = os.fspath(path)
+    _check_file(path)
+    compressed = path.lower().endswith((".gz", ".bz2"))
+    try:
+        # Always read the indices as they are, and settle the base here: the
+        # caller learns which base "auto" chose, and a 0 in a 1-based file
+        # gets its line number.
+        X, y = load_svmlight_file(path, dtype=np.float64, zero_based=True)
+    except (ValueError, OverflowError) as exc:
+        raise _svmlight_error(path, zero_based if zero_based != "auto" else True, n_features,
+                              _one_line(exc)) from None
+    except (OSError, EOFError) as exc:  # a .gz or .bz2 that is not one, or cut short
+        what = "compressed svmlight" if compressed else "svmlight"
+        raise DataError(f"{path} could not be read as {what}: {_one_line(exc)}") from None
+    X = sp.csr_matrix(X)
+    if X.shape[0] == 0:
+        raise DataError(f"data file {path} has no data lines (only blank lines and comments).")
+    lowest = int(X.indices.min()) if X.nnz else None
+    if zero_based == "auto":
+        zero_based = not (lowest is not None and lowest > 0)
+    if not zero_based and lowest == 0:
+        raise _svmlight_error(path, False, None, "feature index 0 in a file with 1-based indices")
+    width = X.shape[1] if zero_based else max(X.shape[1] - 1, 0)
+    if n_features is not None and width > n_features:
+        raise _svmlight_error(path, zero_based, n_features,
+                              f"it has {width} features, the model {n_features}")
+    if not (np.isfinite(X.data).all() and np.isfinite(y).all()):
+        raise _svmlight_error(path, zero_based, n_features, "it holds non-finite values")
+    if not zero_based:
+        X = sp.csr_matrix((X.data, X.indices - 1, X.indptr), shape=(X.shape[0], width))
+    if n_features is not None and X.shape[1] != n_features:
+        X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], n_features))
+    if np.all(y == np.round(y)) and np.abs(y).max() < 2**53:
+        y = y.astype(np.int64)
+    return X, y, bool(zero_based)
