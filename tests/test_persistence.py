@@ -432,3 +432,149 @@ def test_round_trip_keeps_new_solver_options(tmp_path):
     assert back.get_params()["class_weight"] == {0: 2.0, 1: 1.0}
     assert back.l1_ratio == 0.3 and back.penalty == "elasticnet" and back.solver_ == "newton"
     assert np.array_equal(back.predict_proba(X), model.predict_proba(X))
+
+
+# -- format version 2: K classes, sparse data, multi_class, input_encoding ---------
+
+def iris_data():
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([0, 1, 2]),
+    np.array([3, 7, 11], dtype=np.int32),
+    np.array(["setosa", "versicolor", "virginica"]),
+    np.array(["a", "bb", "ccc"], dtype=object),
+], ids=["int", "int32", "str", "object-str"])
+@pytest.mark.parametrize("multi_class", ["multinomial", "ovr"])
+def test_round_trip_multiclass(tmp_path, labels, multi_class):
+    X, y = iris_data()
+    model = LogisticRegression(alpha=1e-2, multi_class=multi_class).fit(X, labels[y])
+    assert model.coef_.shape == (3, 4) and model.intercept_.shape == (3,)
+    path = tmp_path / "m.json"
+    logitgd.save(model, path)
+    loaded = logitgd.load(path)
+    assert loaded.multi_class == multi_class
+    assert loaded.coef_.shape == (3, 4) and loaded.intercept_.shape == (3,)
+    assert_same_model(model, loaded, X)
+    assert [type(c) for c in loaded.classes_] == [type(c) for c in model.classes_]
+    payload = json.loads(path.read_text())
+    assert payload["format_version"] == FORMAT_VERSION == 2
+    assert payload["params"]["multi_class"] == multi_class
+    assert payload["classes"] == [c.item() if hasattr(c, "item") else c for c in model.classes_]
+
+
+def test_round_trip_model_fitted_on_sparse_data(tmp_path):
+    import scipy.sparse as sp
+
+    X, y = make_data()
+    X = sp.csr_matrix(np.where(np.abs(X) > 5, X, 0.0))
+    model = LogisticRegression(alpha=1e-3).fit(X, y)
+    path = tmp_path / "m.json"
+    logitgd.save(model, path)
+    loaded = logitgd.load(path)
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert np.array_equal(loaded.coef_, model.coef_)
+
+
+V1_FILE = os.path.join(os.path.dirname(__file__), "data", "model_v1.json")
+
+
+def test_format_version_1_file_still_loads(tmp_path):
+    """A file written by logitgd's format 1 (binary, no multi_class, no input_encoding)."""
+    payload = json.loads(open(V1_FILE, encoding="utf-8").read())
+    assert payload["format_version"] == 1 and "input_encoding" not in payload
+    assert "multi_class" not in payload["params"]
+    model, encoding = logitgd.load(V1_FILE, return_encoding=True)
+    assert encoding is None
+    assert model.multi_class == "auto"
+    assert list(model.classes_) == payload["classes"]
+    assert list(model.feature_names_in_) == payload["feature_names"]
+    X = pd.DataFrame(make_data(n=20, seed=5)[0], columns=payload["feature_names"])
+    z = X.to_numpy() @ np.array(payload["coef"][0]) + payload["intercept"][0]
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1], 1 / (1 + np.exp(-z)), rtol=1e-14)
+    # Saved again, it becomes a version-2 file with the same model.
+    again = tmp_path / "again.json"
+    logitgd.save(model, again)
+    assert json.loads(again.read_text())["format_version"] == FORMAT_VERSION
+    assert_same_model(model, logitgd.load(again), X)
+
+
+SVM_ENCODING = {"kind": "svmlight", "zero_based": False}
+
+
+def table_encoding():
+    return {"kind": "table", "numeric": ["age", "income"],
+            "categorical": [{"column": "colour", "categories": ["blue", "red"]}],
+            "feature_names": ["age", "income", "colour=blue", "colour=red"]}
+
+
+@pytest.fixture
+def wide_model():
+    X, y = make_data()
+    return LogisticRegression(alpha=1e-3).fit(np.column_stack([X, X[:, :1] > 0]), y)
+
+
+@pytest.mark.parametrize("encoding", [None, SVM_ENCODING, table_encoding()], ids=["none", "svmlight", "table"])
+def test_input_encoding_round_trip(tmp_path, wide_model, encoding):
+    path = tmp_path / "m.json"
+    logitgd.save(wide_model, path, input_encoding=encoding)
+    model, back = logitgd.load(path, return_encoding=True)
+    assert back == encoding
+    assert json.loads(path.read_text())["input_encoding"] == encoding
+    assert np.array_equal(model.coef_, wide_model.coef_)
+    assert isinstance(logitgd.load(path), LogisticRegression)  # without return_encoding: the model only
+
+
+BAD_ENCODINGS = {
+    "not-object": ([1, 2], "not an object"),
+    "kind": ({"kind": "xml"}, "unknown kind"),
+    "svm-base": ({"kind": "svmlight", "zero_based": "yes"}, "zero_based"),
+    "width": (dict(table_encoding(), numeric=["age"], feature_names=["age", "a", "b"]), "makes 3 features"),
+    "names": (dict(table_encoding(), feature_names=["age"]), "feature_names"),
+    "empty-categories": (dict(table_encoding(), categorical=[{"column": "colour", "categories": []}]),
+                         "categorical"),
+    "repeated-column": (dict(table_encoding(), numeric=["age", "colour"]), "twice"),
+    "extra-entry": (dict(table_encoding(), extra=1), "entries"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_ENCODINGS))
+def test_malformed_input_encoding(tmp_path, wide_model, name):
+    encoding, needle = BAD_ENCODINGS[name]
+    path = tmp_path / "m.json"
+    with pytest.raises(ValueError, match=needle):
+        logitgd.save(wide_model, path, input_encoding=encoding)
+    assert not path.exists()
+    # A file edited by hand, with a fresh checksum, is refused on loading.
+    logitgd.save(wide_model, path, input_encoding=table_encoding())
+    _rewrite(path, lambda p: p.update(input_encoding=encoding), rehash=True)
+    with pytest.raises(ModelFileError, match=f"malformed input_encoding.*{needle}") as info:
+        logitgd.load(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: p.update(classes=[0, 1, 2]),  # three classes need three rows of coef
+    lambda p: p.update(classes=[0, 1, 2], coef=p["coef"] * 3, intercept=p["intercept"]),
+    lambda p: p.update(classes=[0, 1, 2], coef=p["coef"] * 3, intercept=p["intercept"] * 3 + [0.0]),
+    lambda p: p.update(classes=[0, 1, 1], coef=p["coef"] * 3, intercept=p["intercept"] * 3),
+    lambda p: p.update(classes=[0], coef=p["coef"], intercept=p["intercept"]),
+    lambda p: p.update(classes=[[0, 1], [2, 3]]),
+], ids=["3-classes-1-row", "3-rows-1-intercept", "4-intercepts", "repeated-class", "one-class", "2d-classes"])
+def test_load_inconsistent_multiclass_file(saved, change):
+    _rewrite(saved, change, rehash=True)
+    with pytest.raises(ModelFileError, match="inconsistent"):
+        logitgd.load(saved)
+
+
+def test_three_class_file_edited_to_consistent_shapes_loads(saved, frame):
+    """The shape rules accept K rows for K classes (and the model then predicts K classes)."""
+    def three(p):
+        p.update(classes=[0, 1, 2], coef=p["coef"] * 3, intercept=p["intercept"] * 3)
+
+    _rewrite(saved, three, rehash=True)
+    loaded = logitgd.load(saved)
+    assert loaded.predict_proba(frame[0]).shape == (len(frame[0]), 3)

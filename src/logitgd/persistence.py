@@ -4,22 +4,34 @@ The file is one JSON object::
 
     {
       "format": "logitgd-model",      # identifies the file
-      "format_version": 1,            # bumped on incompatible changes
+      "format_version": 2,            # bumped on incompatible changes
       "library_version": "0.1.0",     # logitgd that wrote it
       "estimator": "LogisticRegression",
       "params": {...},                # constructor parameters (all but callback and random_state;
                                       #  a class_weight dict as {"pairs": [[label, weight], ...]})
       "solver_used": "lbfgs",         # the solver that ran (solver_)
-      "classes": [0, 1],              # labels, in classes_ order
+      "classes": [0, 1],              # labels, in classes_ order (K >= 2 of them)
       "classes_dtype": "int64",       # NumPy dtype string of classes_
       "n_features": 30,
       "feature_names": [...] | null,
-      "coef": [[...]],                # (n_classes_fitted, n_features)
-      "intercept": [...],
+      "coef": [[...]],                # (1, n_features) for two classes, (K, n_features) for K > 2
+      "intercept": [...],             # (1,) for two classes, (K,) for K > 2
       "n_iter": 123, "converged": true, "stop_reason": "...",
       "loss_history": [...],
+      "input_encoding": {...} | null, # how the command line turned a data file into X (below)
       "sha256": "..."                 # of the object above, without this key
     }
+
+``input_encoding`` is null for a model fitted on numbers (a NumPy array, a
+DataFrame, the numeric columns of a CSV file), else one of::
+
+    {"kind": "svmlight", "zero_based": true}
+    {"kind": "table", "numeric": [column, ...],
+     "categorical": [{"column": name, "categories": [str, ...]}, ...],
+     "feature_names": [column, ..., "name=category", ...]}
+
+(see :func:`logitgd.io.encode_table`). Version 1 files (binary models,
+without ``input_encoding`` and the ``multi_class`` parameter) still load.
 
 Floats are written by Python's ``repr``, the shortest string that reads back
 to the same double, so a round trip gives bit-identical predictions. The
@@ -39,13 +51,13 @@ from sklearn.utils.validation import check_is_fitted
 from .exceptions import ModelFileError
 
 FORMAT = "logitgd-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _REQUIRED = ("format_version", "library_version", "estimator", "params", "classes",
              "classes_dtype", "n_features", "feature_names", "coef", "intercept", "n_iter",
              "converged", "stop_reason", "loss_history", "sha256")
 _PARAMS = ("solver", "learning_rate", "alpha", "penalty", "l1_ratio", "fit_intercept", "max_iter", "tol",
            "class_weight", "verbose", "warm_start", "batch_size", "eta0", "power_t", "average",
-           "early_stopping", "validation_fraction", "n_iter_no_change")
+           "early_stopping", "validation_fraction", "n_iter_no_change", "multi_class")
 
 
 def _checksum(payload):
@@ -87,15 +99,20 @@ def _params_from_json(params):
     return params
 
 
-def save(model, path, *, overwrite=False):
+def save(model, path, *, overwrite=False, input_encoding=None):
     """Write a fitted :class:`~logitgd.LogisticRegression` to ``path`` as JSON.
 
     Parameters
     ----------
     model : fitted LogisticRegression
+        Binary or multi-class.
     path : str or path-like
     overwrite : bool, default=False
         An existing file is replaced only if True.
+    input_encoding : dict or None, default=None
+        How the data file was turned into the model's features (see the
+        module docstring); the command line stores it so that ``predict``
+        and ``evaluate`` encode new data the same way.
 
     Raises
     ------
@@ -107,6 +124,8 @@ def save(model, path, *, overwrite=False):
         ``path`` is a directory.
     TypeError
         ``model`` is not a logitgd LogisticRegression.
+    ValueError
+        ``input_encoding`` is malformed or does not match the model.
     """
     from . import __version__
     from .estimator import LogisticRegression
@@ -114,6 +133,8 @@ def save(model, path, *, overwrite=False):
     if not isinstance(model, LogisticRegression):
         raise TypeError(f"save() writes a logitgd LogisticRegression, got {type(model).__name__}.")
     check_is_fitted(model)
+    if input_encoding is not None:
+        _check_input_encoding(input_encoding, int(model.n_features_in_))
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a directory; give a file name for the model.")
@@ -128,7 +149,7 @@ def save(model, path, *, overwrite=False):
         "format_version": FORMAT_VERSION,
         "library_version": __version__,
         "estimator": type(model).__name__,
-        "params": {k: _param_to_json(k, params[k]) for k in _PARAMS},
+        "params": {k: _param_to_json(k, params[k]) for k in _PARAMS if k in params},
         "solver_used": getattr(model, "solver_", None),
         "classes": [_to_json_scalar(c) for c in model.classes_],
         "classes_dtype": model.classes_.dtype.str,
@@ -141,6 +162,7 @@ def save(model, path, *, overwrite=False):
         "converged": bool(model.converged_),
         "stop_reason": str(model.stop_reason_),
         "loss_history": [float(v) for v in model.loss_history_],
+        "input_encoding": input_encoding,
     }
     payload["sha256"] = _checksum(payload)
     # Write next to the target and rename: a crash never leaves half a file.
@@ -155,8 +177,20 @@ def save(model, path, *, overwrite=False):
         raise
 
 
-def load(path):
-    """Read a model written by :func:`save`.
+def load(path, *, return_encoding=False):
+    """Read a model written by :func:`save` (any format version up to :data:`FORMAT_VERSION`).
+
+    Parameters
+    ----------
+    path : str or path-like
+    return_encoding : bool, default=False
+        Also return the file's ``input_encoding`` (a dict, or None).
+
+    Returns
+    -------
+    model : LogisticRegression
+    input_encoding : dict or None
+        Only with ``return_encoding=True``.
 
     Raises
     ------
@@ -222,8 +256,10 @@ def load(path):
         raise ModelFileError(f"{path} has malformed contents: {exc}") from None
     d = payload["n_features"]
     names = payload["feature_names"]
-    if (not isinstance(d, int) or isinstance(d, bool) or d < 1 or coef.shape != (1, d)
-            or intercept.shape != (1,) or classes.shape != (2,) or classes[0] == classes[1]
+    n_classes = classes.shape[0] if classes.ndim == 1 else 0
+    rows = 1 if n_classes == 2 else n_classes
+    if (not isinstance(d, int) or isinstance(d, bool) or d < 1 or n_classes < 2
+            or coef.shape != (rows, d) or intercept.shape != (rows,) or not _distinct(classes)
             or loss_history.ndim != 1
             or (names is not None and (not isinstance(names, list) or len(names) != d
                                        or not all(isinstance(n, str) for n in names)))):
@@ -231,8 +267,15 @@ def load(path):
             f"{path} is inconsistent: coef has shape {coef.shape}, intercept {intercept.shape}, "
             f"{classes.size} classes, n_features={d!r} and "
             f"{'no' if names is None else len(names) if isinstance(names, list) else 'malformed'} "
-            "feature names (expected coef (1, n_features), intercept (1,), 2 distinct classes)."
+            "feature names (expected K >= 2 distinct classes, coef (1, n_features) and intercept (1,) "
+            "for two classes, (K, n_features) and (K,) for K > 2)."
         )
+    encoding = payload.get("input_encoding")
+    if encoding is not None:
+        try:
+            _check_input_encoding(encoding, d)
+        except ValueError as exc:
+            raise ModelFileError(f"{path} has a malformed input_encoding: {exc}") from None
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         raise ModelFileError(f"{path} has non-finite coefficients.")
     model.classes_ = classes
@@ -247,7 +290,49 @@ def load(path):
     model.converged_ = payload["converged"]
     model.stop_reason_ = payload["stop_reason"]
     model.loss_history_ = loss_history
-    return model
+    return (model, encoding) if return_encoding else model
+
+
+def _distinct(classes):
+    try:
+        return len(set(classes.tolist())) == len(classes)
+    except TypeError:  # unhashable entries
+        return False
+
+
+def _is_str_list(value):
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check_input_encoding(encoding, n_features):
+    """Raise ValueError unless ``encoding`` is a valid input_encoding for ``n_features`` columns."""
+    if not isinstance(encoding, dict):
+        raise ValueError("it is not an object")
+    kind = encoding.get("kind")
+    if kind == "svmlight":
+        if set(encoding) != {"kind", "zero_based"} or not isinstance(encoding["zero_based"], bool):
+            raise ValueError('expected {"kind": "svmlight", "zero_based": true or false}')
+        return
+    if kind != "table":
+        raise ValueError(f"unknown kind {kind!r} (expected 'table' or 'svmlight')")
+    if set(encoding) != {"kind", "numeric", "categorical", "feature_names"}:
+        raise ValueError("a table encoding has the entries kind, numeric, categorical, feature_names")
+    numeric, blocks = encoding["numeric"], encoding["categorical"]
+    if not _is_str_list(numeric):
+        raise ValueError("numeric is not a list of column names")
+    if not (isinstance(blocks, list) and all(
+            isinstance(b, dict) and set(b) == {"column", "categories"} and isinstance(b["column"], str)
+            and _is_str_list(b["categories"]) and b["categories"]
+            and len(set(b["categories"])) == len(b["categories"]) for b in blocks)):
+        raise ValueError('categorical is not a list of {"column": name, "categories": [distinct text, ...]}')
+    columns = numeric + [b["column"] for b in blocks]
+    if len(set(columns)) != len(columns):
+        raise ValueError("a column is named twice")
+    width = len(numeric) + sum(len(b["categories"]) for b in blocks)
+    if width != n_features:
+        raise ValueError(f"it makes {width} features, the model has {n_features}")
+    if not _is_str_list(encoding["feature_names"]) or len(encoding["feature_names"]) != width:
+        raise ValueError(f"feature_names is not a list of {width} names")
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
