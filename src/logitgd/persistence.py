@@ -123,7 +123,8 @@ def save(model, path, *, overwrite=False, input_encoding=None):
     IsADirectoryError
         ``path`` is a directory.
     TypeError
-        ``model`` is not a logitgd LogisticRegression.
+        ``model`` is not a logitgd LogisticRegression, or ``input_encoding``
+        is not a dict.
     ValueError
         ``input_encoding`` is malformed or does not match the model.
     """
@@ -274,7 +275,7 @@ def load(path, *, return_encoding=False):
     if encoding is not None:
         try:
             _check_input_encoding(encoding, d)
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             raise ModelFileError(f"{path} has a malformed input_encoding: {exc}") from None
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         raise ModelFileError(f"{path} has non-finite coefficients.")
@@ -305,9 +306,9 @@ def _is_str_list(value):
 
 
 def _check_input_encoding(encoding, n_features):
-    """Raise ValueError unless ``encoding`` is a valid input_encoding for ``n_features`` columns."""
+    """Raise TypeError/ValueError unless ``encoding`` is a valid input_encoding for ``n_features`` columns."""
     if not isinstance(encoding, dict):
-        raise ValueError("it is not an object")
+        raise TypeError("it is not an object")
     kind = encoding.get("kind")
     if kind == "svmlight":
         if set(encoding) != {"kind", "zero_based"} or not isinstance(encoding["zero_based"], bool):
