@@ -384,6 +384,12 @@ def test_fit_data_without_target_option(capsys, data_dir):
     assert_one_error(code, err, "--target")
 
 
+def test_evaluate_table_without_target_option(capsys, data_dir, model_path):
+    code, out, err = cli(capsys, "evaluate", model_path, data_dir / "data.csv")
+    assert_one_error(code, err, "--target", "CSV or Parquet")
+    assert out == ""
+
+
 def test_missing_target_column(capsys, data_dir, model_path):
     code, _, err = cli(capsys, "fit", data_dir / "data.csv", "--target", "Label", "--quiet")
     assert_one_error(code, err, "'Label'", "no target column", "a, b, c, label")
@@ -480,13 +486,19 @@ def test_target_with_one_class(capsys, tmp_path, model_path):
     assert float(next(line for line in out.splitlines() if line.startswith("accuracy")).split()[-1]) > 0
 
 
-def test_target_with_more_than_two_classes(capsys, tmp_path, model_path):
+def test_evaluate_binary_model_on_data_with_a_third_class(capsys, tmp_path, model_path):
     df = make_frame()
     df.loc[:9, "label"] = "maybe"
     path = write_csv(tmp_path, df)
-    assert_one_error(*cli(capsys, *fit_args(path))[::2], "'label'", "3 classes", "'maybe'", "two")
     assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2],
-                     "'label'", "3 classes")
+                     "'label'", "'maybe'", "does not know", "'no'", "'yes'")
+
+
+def test_continuous_target_is_not_a_class_label(capsys, tmp_path):
+    df = make_frame()
+    df["label"] = np.arange(200) / 7.0
+    path = write_csv(tmp_path, df)
+    assert_one_error(*cli(capsys, *fit_args(path))[::2], "'label'", "not whole", "row 2", "continuous")
 
 
 def test_target_with_missing_value(capsys, tmp_path):
@@ -768,7 +780,6 @@ def test_model_and_plot_must_differ(capsys, data_dir, tmp_path):
     (["fit", "--tol=-1e-8"], ("--tol", "non-negative")),
     (["fit", "--random-state", "-1"], ("--random-state",)),
     (["predict", "model.json"], ("data",)),
-    (["evaluate", "model.json", "data.csv"], ("--target",)),
     (["train"], ("train",)),
     ([], ("command",)),
 ])
@@ -809,3 +820,457 @@ def test_fit_reports_penalty_and_solver(capsys, args, expected):
     assert code == 0, err
     for text in expected:
         assert text in out
+
+
+def test_options_the_estimator_refuses_are_one_line_errors(capsys):
+    assert_one_error(*cli(capsys, "fit", "--quiet", "--penalty", "elasticnet")[::2], "cannot fit", "l1_ratio")
+    assert_one_error(*cli(capsys, "fit", "--quiet", "--solver", "lbfgs", "--learning-rate", "0.1")[::2],
+                     "cannot fit", "learning_rate")
+
+
+# -- per-class metrics and the confusion matrix -------------------------------------
+
+def per_class(out):
+    """{label: [precision, recall, F1, support]} from the printed per-class table."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("per class ("))
+    assert lines[start + 1].split() == ["class", "precision", "recall", "F1", "support"]
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        label, *values = line.split()
+        rows[label] = [float(v) for v in values]
+    return rows
+
+
+def confusion(out):
+    """(labels across, {true label: counts}) from the printed confusion matrix."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("confusion matrix ("))
+    assert "true class down, predicted class across" in lines[start]
+    across = lines[start + 1].split()
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.strip() or len(line.split()) != len(across) + 1:
+            break
+        label, *counts = line.split()
+        rows[label] = [int(c) for c in counts]
+    return across, rows
+
+
+def assert_report_matches(out, y, pred, classes):
+    """The printed per-class table and confusion matrix are scikit-learn's, for these predictions."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    labels = [str(c) for c in classes]
+    rows = per_class(out)
+    assert list(rows) == labels
+    expected = np.column_stack(precision_recall_fscore_support(y, pred, labels=classes, zero_division=0))
+    np.testing.assert_allclose([rows[lab] for lab in labels], expected, atol=5e-5)
+    across, matrix = confusion(out)
+    assert across == labels and list(matrix) == labels
+    assert np.array_equal([matrix[lab] for lab in labels], confusion_matrix(y, pred, labels=classes))
+
+
+@pytest.mark.filterwarnings("error")
+def test_evaluate_binary_prints_per_class_metrics_and_confusion_matrix(capsys, data_dir, model_path):
+    code, out, err = cli(capsys, "evaluate", model_path, data_dir / "data.csv", "--target", "label")
+    assert code == 0, err
+    model = logitgd.load(model_path)
+    df = pd.read_csv(data_dir / "data.csv")
+    assert_report_matches(out, df["label"].to_numpy(), model.predict(df[FEATURES]), model.classes_)
+    assert sum(confusion(out)[1]["yes"]) == (df["label"] == "yes").sum()
+
+
+# -- more than two classes -------------------------------------------------------------
+
+IRIS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+
+
+@pytest.fixture(scope="module")
+def iris_dir(tmp_path_factory):
+    from sklearn.datasets import load_iris
+
+    d = tmp_path_factory.mktemp("iris")
+    bunch = load_iris(as_frame=True)
+    df = bunch.frame.rename(columns={"target": "code"})
+    df.drop(columns="code").assign(species=bunch.target_names[df["code"]]).to_csv(d / "iris.csv", index=False)
+    df.to_csv(d / "iris_codes.csv", index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def iris_model(iris_dir):
+    path = iris_dir / "iris.json"
+    assert main(["fit", str(iris_dir / "iris.csv"), "--target", "species", "--quiet", "--model", str(path)]) == 0
+    return path
+
+
+@pytest.mark.filterwarnings("error")
+def test_fit_three_classes_prints_per_class_metrics(capsys, iris_dir, tmp_path):
+    model_file = tmp_path / "m.json"
+    code, out, err = cli(capsys, "fit", iris_dir / "iris.csv", "--target", "species", "--quiet",
+                         "--model", model_file)
+    assert code == 0, err
+    assert err == ""
+    assert "150 rows, 4 features), target 'species', 3 classes" in out
+    assert "multi-class    multinomial" in out
+    assert "120 train, 30 test" in out
+    assert "one-vs-rest" in out  # how the ROC AUC of K classes is averaged
+    train_acc, test_acc = table_row(out, "accuracy")
+    assert train_acc > 0.9 and test_acc > 0.85
+    for name in ("log-loss", "ROC AUC"):
+        assert all(0 < v < 1.01 for v in table_row(out, name))
+    rows = per_class(out)
+    assert list(rows) == ["setosa", "versicolor", "virginica"]
+    assert [r[3] for r in rows.values()] == [10, 10, 10]  # stratified test part
+    across, matrix = confusion(out)
+    assert across == ["setosa", "versicolor", "virginica"]
+    counts = np.array(list(matrix.values()))
+    assert counts.sum() == 30 and counts.sum(axis=1).tolist() == [10, 10, 10]
+    assert np.trace(counts) / 30 == pytest.approx(test_acc, abs=1e-4)
+
+    model = logitgd.load(model_file)
+    assert model.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert model.coef_.shape == (3, 4) and model.intercept_.shape == (3,)
+    assert list(model.feature_names_in_) == IRIS
+
+
+@pytest.mark.filterwarnings("error")
+def test_evaluate_three_classes_matches_sklearn(capsys, iris_dir, iris_model):
+    from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
+    code, out, err = cli(capsys, "evaluate", iris_model, iris_dir / "iris.csv", "--target", "species")
+    assert code == 0, err
+    model = logitgd.load(iris_model)
+    df = pd.read_csv(iris_dir / "iris.csv")
+    y, proba, pred = df["species"].to_numpy(), model.predict_proba(df[IRIS]), model.predict(df[IRIS])
+    assert table_row(out, "accuracy")[0] == pytest.approx(accuracy_score(y, pred), abs=1e-4)
+    assert table_row(out, "log-loss")[0] == pytest.approx(log_loss(y, proba, labels=model.classes_), abs=1e-4)
+    assert table_row(out, "ROC AUC")[0] == pytest.approx(
+        roc_auc_score(y, proba, multi_class="ovr", labels=model.classes_), abs=1e-4)
+    assert_report_matches(out, y, pred, model.classes_)
+
+
+@pytest.mark.filterwarnings("error")
+def test_evaluate_three_classes_on_data_without_one_of_them(capsys, iris_dir, iris_model, tmp_path):
+    df = pd.read_csv(iris_dir / "iris.csv")
+    path = write_csv(tmp_path, df[df["species"] != "setosa"], "two.csv")
+    code, out, err = cli(capsys, "evaluate", iris_model, path, "--target", "species")
+    assert code == 0, err
+    auc_line = next(line for line in out.splitlines() if line.startswith("ROC AUC"))
+    assert auc_line.split()[-1] == "n/a"  # undefined without every class
+    assert 0 < table_row(out, "accuracy")[0] <= 1
+    assert per_class(out)["setosa"][3] == 0
+    assert sum(confusion(out)[1]["setosa"]) == 0
+
+
+@pytest.mark.filterwarnings("error")
+def test_predict_three_classes(capsys, iris_dir, iris_model):
+    code, out, err = cli(capsys, "predict", iris_model, iris_dir / "iris.csv")
+    assert code == 0, err
+    preds = pd.read_csv(io.StringIO(out))
+    columns = ["proba_setosa", "proba_versicolor", "proba_virginica"]
+    assert list(preds.columns) == [*columns, "prediction"]
+    model = logitgd.load(iris_model)
+    df = pd.read_csv(iris_dir / "iris.csv")
+    np.testing.assert_allclose(preds[columns].to_numpy(), model.predict_proba(df[IRIS]), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(preds[columns].sum(axis=1), 1.0, atol=1e-12)
+    best = np.array([c.removeprefix("proba_") for c in columns])[preds[columns].to_numpy().argmax(axis=1)]
+    assert (preds["prediction"].to_numpy() == best).all()
+
+
+def test_fit_three_classes_one_vs_rest_with_integer_labels(capsys, iris_dir, tmp_path):
+    paths = {mc: tmp_path / f"{mc}.json" for mc in ("ovr", "multinomial")}
+    for mc, path in paths.items():
+        code, out, err = cli(capsys, "fit", iris_dir / "iris_codes.csv", "--target", "code", "--quiet",
+                             "--multi-class", mc, "--alpha", "0.01", "--model", path)
+        assert code == 0, err
+        assert f"multi-class    {mc}" in out
+        assert list(per_class(out)) == ["0", "1", "2"]
+    ovr, multinomial = (logitgd.load(paths[mc]) for mc in ("ovr", "multinomial"))
+    assert ovr.multi_class == "ovr" and multinomial.multi_class == "multinomial"
+    assert ovr.classes_.tolist() == [0, 1, 2] and ovr.coef_.shape == (3, 4)
+    assert not np.allclose(ovr.coef_, multinomial.coef_)
+    code, out, err = cli(capsys, "predict", paths["ovr"], iris_dir / "iris_codes.csv")
+    assert code == 0, err
+    preds = pd.read_csv(io.StringIO(out))
+    assert list(preds.columns) == ["proba_0", "proba_1", "proba_2", "prediction"]
+    assert preds["prediction"].dtype.kind == "i"
+
+
+def test_too_few_rows_for_a_stratified_test_set_of_many_classes(capsys, tmp_path):
+    df = pd.DataFrame({"a": np.arange(20.0), "label": np.repeat(list("abcde"), 4)})
+    path = write_csv(tmp_path, df, "five.csv")
+    assert_one_error(*cli(capsys, *fit_args(path, "--test-size", "0.1"))[::2], "stratified", "--test-size")
+    assert cli(capsys, *fit_args(path, "--test-size", "0.25"))[0] == 0
+
+
+# -- svmlight files ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def svm_dir(tmp_path_factory):
+    """data.csv's features, with small values set to zero, as 1-based svmlight files; labels 0/1."""
+    import bz2
+    import gzip
+
+    from sklearn.datasets import dump_svmlight_file
+
+    d = tmp_path_factory.mktemp("svm")
+    df = make_frame()
+    X = df[FEATURES].to_numpy(copy=True)
+    X[np.abs(X) < 0.5] = 0.0
+    dump_svmlight_file(X, (df["label"] == "yes").astype(int), str(d / "data.svm"), zero_based=False)
+    raw = (d / "data.svm").read_bytes()
+    (d / "data.svm.gz").write_bytes(gzip.compress(raw))
+    (d / "data.libsvm.bz2").write_bytes(bz2.compress(raw))
+    return d
+
+
+@pytest.fixture(scope="module")
+def svm_model(svm_dir):
+    path = svm_dir / "svm.json"
+    assert main(["fit", str(svm_dir / "data.svm"), "--quiet", "--model", str(path)]) == 0
+    return path
+
+
+def load_svm(path, n_features=3):
+    from sklearn.datasets import load_svmlight_file
+
+    X, y = load_svmlight_file(str(path), zero_based=False, n_features=n_features)
+    return X, y.astype(int)
+
+
+def test_fit_svmlight_is_the_model_of_its_matrix(capsys, svm_dir, tmp_path):
+    path = tmp_path / "m.json"
+    code, out, err = cli(capsys, "fit", svm_dir / "data.svm", "--quiet", "--test-size", "0", "--model", path)
+    assert code == 0, err
+    assert "200 rows, 3 features" in out and "1-based feature indices" in out
+    assert "labels from the file" in out
+    X, y = load_svm(svm_dir / "data.svm")
+    model, encoding = logitgd.load(path, return_encoding=True)
+    assert encoding == {"kind": "svmlight", "zero_based": False}
+    assert model.classes_.tolist() == [0, 1] and not hasattr(model, "feature_names_in_")
+    reference = logitgd.LogisticRegression(alpha=1e-4).fit(X.toarray(), y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["data.svm.gz", "data.libsvm.bz2"])
+def test_fit_compressed_svmlight(capsys, svm_dir, svm_model, tmp_path, name):
+    path = tmp_path / "m.json"
+    code, _out, err = cli(capsys, "fit", svm_dir / name, "--quiet", "--model", path)
+    assert code == 0, err
+    assert np.array_equal(logitgd.load(path).coef_, logitgd.load(svm_model).coef_)
+
+
+@pytest.mark.filterwarnings("error")
+def test_predict_and_evaluate_svmlight(capsys, svm_dir, svm_model):
+    from sklearn.metrics import accuracy_score
+
+    model = logitgd.load(svm_model)
+    X, y = load_svm(svm_dir / "data.svm")
+    code, out, err = cli(capsys, "predict", svm_model, svm_dir / "data.svm.gz")
+    assert code == 0, err
+    preds = pd.read_csv(io.StringIO(out))
+    assert list(preds.columns) == ["proba_0", "proba_1", "prediction"]
+    np.testing.assert_allclose(preds[["proba_0", "proba_1"]].to_numpy(), model.predict_proba(X), rtol=1e-12)
+    assert np.array_equal(preds["prediction"], model.predict(X))
+
+    code, out, err = cli(capsys, "evaluate", svm_model, svm_dir / "data.svm")
+    assert code == 0, err
+    assert table_row(out, "accuracy")[0] == pytest.approx(accuracy_score(y, model.predict(X)), abs=1e-4)
+    assert_report_matches(out, y, model.predict(X), model.classes_)
+
+
+def test_predict_svmlight_with_fewer_features_than_the_model(capsys, svm_model, tmp_path):
+    path = tmp_path / "narrow.svm"
+    path.write_text("1 1:0.5\n0 2:-1\n")
+    code, out, err = cli(capsys, "predict", svm_model, path)
+    assert code == 0, err
+    model = logitgd.load(svm_model)
+    X = np.array([[0.5, 0.0, 0.0], [0.0, -1.0, 0.0]])
+    np.testing.assert_allclose(pd.read_csv(io.StringIO(out))["proba_1"], model.predict_proba(X)[:, 1], rtol=1e-12)
+
+
+def bad_svm(tmp_path, svm_dir, line, at=17, name="bad.svm"):
+    lines = (svm_dir / "data.svm").read_text().splitlines()
+    lines[at - 1] = line
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("line, needles", [
+    ("1 1:0.5 abc", ("expected 'index:value'", "'abc'")),
+    ("1 1:0.5 2:nan", ("non-finite", "'nan'")),
+    ("one 1:0.5", ("numeric label", "'one'")),
+    ("1 2:1 1:0.5", ("increase",)),
+])
+def test_malformed_svmlight_line(capsys, svm_dir, svm_model, tmp_path, line, needles):
+    path = bad_svm(tmp_path, svm_dir, line)
+    expected = (f"{path} line 17:", *needles)
+    assert_one_error(*cli(capsys, "fit", path, "--quiet")[::2], *expected)
+    assert_one_error(*cli(capsys, "predict", svm_model, path)[::2], *expected)
+    assert_one_error(*cli(capsys, "evaluate", svm_model, path)[::2], *expected)
+
+
+def test_svmlight_with_more_features_than_the_model(capsys, svm_dir, svm_model, tmp_path):
+    path = bad_svm(tmp_path, svm_dir, "1 1:0.5 4:2", at=9)
+    assert_one_error(*cli(capsys, "predict", svm_model, path)[::2], "line 9:", "index 4", "3 features")
+    assert_one_error(*cli(capsys, "evaluate", svm_model, path)[::2], "line 9:", "index 4", "3 features")
+
+
+def test_svmlight_index_zero_for_a_model_of_one_based_data(capsys, svm_dir, svm_model, tmp_path):
+    path = bad_svm(tmp_path, svm_dir, "0 0:1.5 2:1", at=30)
+    assert_one_error(*cli(capsys, "predict", svm_model, path)[::2], "line 30:", "index 0", "1-based")
+    # Fitting reads such a file as 0-based (index 0 appears), and says so.
+    code, out, err = cli(capsys, "fit", path, "--quiet")
+    assert code == 0, err
+    assert "4 features" in out and "0-based feature indices" in out
+
+
+@pytest.mark.parametrize("content, needle", [(b"", "is empty"), (b"# nothing\n\n", "no data lines")])
+def test_svmlight_without_data(capsys, svm_model, tmp_path, content, needle):
+    path = tmp_path / "empty.svm"
+    path.write_bytes(content)
+    assert_one_error(*cli(capsys, "fit", path, "--quiet")[::2], str(path), needle)
+    assert_one_error(*cli(capsys, "predict", svm_model, path)[::2], str(path), needle)
+
+
+def test_svmlight_with_one_class(capsys, tmp_path):
+    path = tmp_path / "one.svm"
+    path.write_text("1 1:1\n1 2:1\n1 1:3\n")
+    assert_one_error(*cli(capsys, "fit", path, "--quiet", "--test-size", "0")[::2], "the labels have only one class")
+
+
+def test_svmlight_options_that_do_not_apply(capsys, svm_dir, svm_model):
+    data = svm_dir / "data.svm"
+    assert_one_error(*cli(capsys, "fit", data, "--target", "label", "--quiet")[::2], "--target", "svmlight")
+    assert_one_error(*cli(capsys, "fit", data, "--categorical", "a", "--quiet")[::2], "--categorical", "svmlight")
+    assert_one_error(*cli(capsys, "evaluate", svm_model, data, "--target", "label")[::2], "--target", "svmlight")
+
+
+def test_svmlight_and_table_models_do_not_mix(capsys, data_dir, model_path, svm_dir, svm_model):
+    assert_one_error(*cli(capsys, "predict", model_path, svm_dir / "data.svm")[::2],
+                     "svmlight file", "named columns", "a, b, c")
+    assert_one_error(*cli(capsys, "predict", svm_model, data_dir / "data.csv")[::2],
+                     "trained on an svmlight file", ".svm")
+
+
+# -- categorical columns ---------------------------------------------------------------
+
+def make_cat_frame(n=240, seed=0):
+    """Two numeric columns, a text and an integer category, and a target that depends on all of them."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "colour": rng.choice(["red", "green", "blue"], size=n),
+        "b": rng.normal(size=n) * 10,
+        "size": rng.choice([1, 2, 3, 4], size=n),
+    })
+    z = df["a"] + 1.5 * (df["colour"] == "red") - (df["size"] == 4) + 0.05 * df["b"] + rng.normal(size=n)
+    df["label"] = np.where(z > 0.3, "pos", "neg")
+    return df
+
+
+@pytest.fixture(scope="module")
+def cat_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cat")
+    df = make_cat_frame()
+    df.to_csv(d / "cat.csv", index=False)
+    df[["label", "size", "b", "colour", "a"]].to_parquet(d / "cat.parquet")
+    return d
+
+
+@pytest.fixture(scope="module")
+def cat_model(cat_dir):
+    path = cat_dir / "cat.json"
+    assert main(["fit", str(cat_dir / "cat.csv"), "--target", "label", "--categorical", "colour,size",
+                 "--quiet", "--test-size", "0", "--model", str(path)]) == 0
+    return path
+
+
+def encoded(df, categories=None):
+    """The matrix logitgd should build: numeric a, b, then one-hot colour and size, by scikit-learn."""
+    import scipy.sparse as sp
+    from sklearn.preprocessing import OneHotEncoder
+
+    cats = df[["colour", "size"]].astype(str)
+    enc = OneHotEncoder(categories=categories or "auto", handle_unknown="ignore").fit(cats)
+    return sp.hstack([sp.csr_matrix(df[["a", "b"]].to_numpy()), enc.transform(cats)], format="csr"), enc
+
+
+def test_fit_categorical_is_the_model_of_the_one_hot_matrix(capsys, cat_dir, cat_model):
+    model, encoding = logitgd.load(cat_model, return_encoding=True)
+    df = pd.read_csv(cat_dir / "cat.csv")
+    X, enc = encoded(df)
+    assert encoding["numeric"] == ["a", "b"]
+    assert encoding["categorical"] == [{"column": c, "categories": list(cats)}
+                                       for c, cats in zip(["colour", "size"], enc.categories_)]
+    assert model.n_features_in_ == X.shape[1] == 9
+    reference = logitgd.LogisticRegression(alpha=1e-4).fit(X, df["label"])
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-9)
+    code, out, err = cli(capsys, "fit", cat_dir / "cat.csv", "--target", "label", "--categorical", "colour,size",
+                         "--quiet")
+    assert code == 0, err
+    assert "240 rows, 9 features: 2 numeric and 2 categorical columns, one-hot encoded into 7" in out
+
+
+@pytest.mark.filterwarnings("error")
+def test_predict_and_evaluate_categorical(capsys, cat_dir, cat_model):
+    model = logitgd.load(cat_model)
+    df = pd.read_csv(cat_dir / "cat.csv")
+    X, _ = encoded(df)
+    code, out, err = cli(capsys, "predict", cat_model, cat_dir / "cat.parquet")  # columns in another order
+    assert code == 0, err
+    assert err == ""
+    preds = pd.read_csv(io.StringIO(out))
+    np.testing.assert_allclose(preds[["proba_neg", "proba_pos"]].to_numpy(), model.predict_proba(X), rtol=1e-12)
+
+    code, out, err = cli(capsys, "evaluate", cat_model, cat_dir / "cat.parquet", "--target", "label")
+    code_csv, out_csv, _ = cli(capsys, "evaluate", cat_model, cat_dir / "cat.csv", "--target", "label")
+    assert code == code_csv == 0, err
+    for name in ("accuracy", "log-loss", "ROC AUC"):
+        assert table_row(out, name) == table_row(out_csv, name)
+    assert table_row(out, "accuracy")[0] == pytest.approx(np.mean(model.predict(X) == df["label"]), abs=1e-4)
+    assert_report_matches(out, df["label"].to_numpy(), model.predict(X), model.classes_)
+
+
+def test_predict_categorical_unseen_category_encodes_as_zeros(capsys, cat_dir, cat_model, tmp_path):
+    model, encoding = logitgd.load(cat_model, return_encoding=True)
+    new = make_cat_frame(n=8, seed=3).drop(columns="label")
+    new["size"] = new["size"].astype(object)
+    new.loc[5, "size"] = "XL"
+    path = write_csv(tmp_path, new, "new.csv")
+    code, out, err = cli(capsys, "predict", cat_model, path)
+    assert code == 0
+    warning = err.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("logitgd: warning:")
+    assert "'size'" in warning[0] and "row 6" in warning[0] and "'XL'" in warning[0] and "zeros" in warning[0]
+    categories = [np.array(b["categories"], dtype=object) for b in encoding["categorical"]]
+    X, _ = encoded(new, categories)
+    assert X[5, 5:].nnz == 0  # no size column is set for the unseen size
+    preds = pd.read_csv(io.StringIO(out))
+    np.testing.assert_allclose(preds["proba_pos"], model.predict_proba(X)[:, 1], rtol=1e-12)
+
+
+def test_categorical_bad_input(capsys, cat_dir, cat_model, tmp_path):
+    data = cat_dir / "cat.csv"
+    assert_one_error(*cli(capsys, *fit_args(data, "--categorical", "colour,shape"))[::2],
+                     "--categorical", "no column 'shape'", "a, colour, b, size, label")
+    assert_one_error(*cli(capsys, *fit_args(data, "--categorical", "label"))[::2], "'label'", "target")
+    assert_one_error(*cli(capsys, *fit_args(data))[::2], "column 'colour'", "not numeric", "--categorical")
+    assert_one_error(*cli(capsys, "fit", "--categorical", "mean radius", "--quiet")[::2], "--categorical", "DATA")
+
+    df = make_cat_frame()
+    df.loc[10, "colour"] = None
+    path = write_csv(tmp_path, df, "missing.csv")
+    expected = (str(path), "categorical column 'colour'", "missing value", "row 11")
+    assert_one_error(*cli(capsys, *fit_args(path, "--categorical", "colour,size"))[::2], *expected)
+    assert_one_error(*cli(capsys, "predict", cat_model, path)[::2], *expected)
+
+    fewer = write_csv(tmp_path, make_cat_frame().drop(columns=["size", "b"]), "fewer.csv")
+    assert_one_error(*cli(capsys, "predict", cat_model, fewer)[::2], "lacks 2 of the model's 4 columns", "'b', 'size'")
+    assert_usage_error(capsys, ["fit", "x.csv", "--categorical", "a,,b"], "--categorical", "'a,,b'")

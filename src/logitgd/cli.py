@@ -70,15 +70,29 @@ def _int_in(low, high=None):
     return parse
 
 
+def _column_list(text):
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected column names separated by commas, got {text!r}")
+    return names
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="logitgd", description="Logistic regression trained by gradient descent.")
     parser.add_argument("--version", action="version", version=f"logitgd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    fit = sub.add_parser("fit", help="train a model on a CSV/Parquet file (or the built-in data)")
-    fit.add_argument("data", nargs="?", help=f"CSV or Parquet file; omitted: the built-in {BUILTIN} data")
-    fit.add_argument("--target", help="name of the label column (required with DATA)")
+    fit = sub.add_parser("fit", help="train a model on a CSV/Parquet/svmlight file (or the built-in data)")
+    fit.add_argument("data", nargs="?",
+                     help=f"CSV, Parquet or svmlight file; omitted: the built-in {BUILTIN} data")
+    fit.add_argument("--target", help="name of the label column (required with a CSV or Parquet DATA; "
+                                      "an svmlight file holds its labels)")
+    fit.add_argument("--categorical", type=_column_list, default=[], metavar="COL1,COL2",
+                     help="columns to one-hot encode (CSV/Parquet); the features become a sparse matrix")
+    fit.add_argument("--multi-class", choices=["auto", "multinomial", "ovr"], default=None,
+                     help="with more than two classes: one softmax model or one-vs-rest "
+                          "(default: the estimator's, 'auto')")
     fit.add_argument("--test-size", type=_fraction, default=0.2,
                      help="fraction held out for testing, stratified (default 0.2; 0 for none)")
     fit.add_argument("--alpha", type=_non_negative, default=DEFAULT_ALPHA,
@@ -104,14 +118,14 @@ def build_parser():
 
     pred = sub.add_parser("predict", help="probabilities and labels for new data")
     pred.add_argument("model", help="model file written by 'logitgd fit --model'")
-    pred.add_argument("data", help="CSV or Parquet file with the model's feature columns")
+    pred.add_argument("data", help="CSV, Parquet or svmlight file with the model's features")
     pred.add_argument("--output", help="write predictions here (CSV); default: standard output")
     pred.add_argument("--force", action="store_true", help="overwrite an existing output file")
 
     ev = sub.add_parser("evaluate", help="metrics of a saved model on labelled data")
     ev.add_argument("model", help="model file written by 'logitgd fit --model'")
-    ev.add_argument("data", help="CSV or Parquet file with the model's features and the target")
-    ev.add_argument("--target", required=True, help="name of the label column")
+    ev.add_argument("data", help="CSV, Parquet or svmlight file with the model's features and labels")
+    ev.add_argument("--target", help="name of the label column (required with a CSV or Parquet file)")
     return parser
 
 
@@ -141,17 +155,22 @@ def _load_builtin():
 
 
 def _metrics(model, X, y):
+    """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2) and the predictions."""
     from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
+    classes = model.classes_
     proba = model.predict_proba(X)
     pred = model.predict(X)
-    positive = y == model.classes_[1]
-    auc = roc_auc_score(positive, proba[:, 1]) if 0 < positive.sum() < len(y) else float("nan")
-    return {
-        "accuracy": accuracy_score(y, pred),
-        "log-loss": log_loss(positive, proba[:, 1], labels=[False, True]),
-        "ROC AUC": auc,
-    }
+    every_class = bool(np.isin(classes, y).all())  # else ROC AUC is undefined
+    if len(classes) == 2:
+        positive = y == classes[1]
+        loss = log_loss(positive, proba[:, 1], labels=[False, True])
+        auc = roc_auc_score(positive, proba[:, 1]) if every_class else float("nan")
+    else:
+        loss = log_loss(y, proba, labels=classes)
+        auc = (roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes)
+               if every_class else float("nan"))
+    return {"accuracy": accuracy_score(y, pred), "log-loss": loss, "ROC AUC": auc, "pred": pred}
 
 
 def _table(columns):
@@ -164,32 +183,113 @@ def _table(columns):
     return "\n".join(lines)
 
 
+def _class_report(classes, y, pred, part):
+    """Precision, recall, F1 and support per class, and the confusion matrix, as text."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
+    matrix = confusion_matrix(y, pred, labels=classes)
+    labels = [str(c) for c in classes]
+    width = max(12, max(map(len, labels)) + 2)
+    lines = [f"per class ({part})", f"{'class':<{width}}" + "".join(
+        f"{h:>10}" for h in ("precision", "recall", "F1", "support"))]
+    for label, p, r, f, n in zip(labels, precision, recall, f1, support):
+        lines.append(f"{label:<{width}}{p:>10.4f}{r:>10.4f}{f:>10.4f}{n:>10d}")
+    cell = max(max(map(len, labels)), len(str(matrix.max()))) + 2
+    lines += ["", f"confusion matrix ({part}): true class down, predicted class across",
+              f"{'':<{width}}" + "".join(f"{label:>{cell}}" for label in labels)]
+    for label, counts in zip(labels, matrix):
+        lines.append(f"{label:<{width}}" + "".join(f"{v:>{cell}d}" for v in counts))
+    return "\n".join(lines)
+
+
+def _report(columns, classes, y, part):
+    """The metrics table, then per-class metrics and the confusion matrix of ``part``."""
+    text = _table(columns)
+    if len(classes) > 2:
+        text += "\n(ROC AUC: one-vs-rest, averaged over the classes)"
+    return text + "\n\n" + _class_report(classes, y, columns[part]["pred"], part)
+
+
+def _read_training_data(args):
+    """``(X, y, names, encoding, source, target)`` for ``fit``.
+
+    X is an ndarray with column ``names`` (numeric tables, the built-in
+    data) or a CSR matrix with ``names`` None (svmlight, ``--categorical``);
+    ``encoding`` is what the model file keeps to read new data the same way.
+    """
+    from .io import check_target, encode_table, is_svmlight, read_svmlight, read_table, split_xy
+
+    if args.data is None:
+        if args.categorical:
+            raise DataError("--categorical needs a DATA file; the built-in data has no categorical columns.")
+        df, target, source = _load_builtin()
+        target = args.target or target
+        X, y, names = split_xy(df, target, source)
+        return X, y, names, None, source, target
+    if is_svmlight(args.data):
+        if args.target:
+            raise DataError(f"--target does not apply to the svmlight file {args.data}: "
+                            "the label is the first field of each line.")
+        if args.categorical:
+            raise DataError(f"--categorical applies to CSV and Parquet files, not to the svmlight file {args.data}.")
+        X, y, zero_based = read_svmlight(args.data)
+        check_target(y, None, args.data, what="the labels")
+        return X, y, None, {"kind": "svmlight", "zero_based": zero_based}, args.data, None
+    if not args.target:
+        raise DataError("--target is required with a CSV or Parquet DATA file: name the label column.")
+    df = read_table(args.data)
+    if args.categorical:
+        X, y, encoding = encode_table(df, args.target, args.categorical, args.data)
+        return X, y, None, encoding, args.data, args.target
+    X, y, names = split_xy(df, args.target, args.data)
+    return X, y, names, None, args.data, args.target
+
+
+def _describe(X, encoding):
+    """'200 rows, 3 features' and, for sparse inputs, how they were made."""
+    text = f"{X.shape[0]} rows, {X.shape[1]} features"
+    if encoding is None:
+        return text
+    if encoding["kind"] == "svmlight":
+        base = 0 if encoding["zero_based"] else 1
+        return f"{text}, {X.nnz} nonzero values, {base}-based feature indices"
+    blocks = encoding["categorical"]
+    return (f"{text}: {len(encoding['numeric'])} numeric and {len(blocks)} categorical "
+            f"columns, one-hot encoded into {sum(len(b['categories']) for b in blocks)}")
+
+
+def _multi_class(model):
+    """How a model with more than two classes was fitted: 'multinomial' (softmax) or 'ovr'."""
+    return "ovr" if getattr(model, "multi_class", "auto") == "ovr" else "multinomial"
+
+
 def cmd_fit(args):
     from sklearn.model_selection import train_test_split
 
     from .estimator import LogisticRegression
-    from .io import read_table, split_xy
 
     _check_outputs({"--model": args.model, "--plot": args.plot}, args.force)
-    if args.data is None:
-        df, target, source = _load_builtin()
-        target = args.target or target
-    else:
-        if not args.target:
-            raise DataError("--target is required with a DATA file: name the label column.")
-        df, target, source = read_table(args.data), args.target, args.data
-    X, y, names = split_xy(df, target, source)
+    X, y, names, encoding, source, target = _read_training_data(args)
     import pandas as pd
 
+    n_classes = len(pd.unique(y))
     if args.test_size > 0:
         counts = pd.Series(y).value_counts()
         if counts.min() < 2 or round(args.test_size * len(y)) < 2:
             raise DataError(f"{source}: too few rows in a class to hold out a stratified test set; use --test-size 0.")
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size, stratify=y,
-                                                  random_state=args.random_state)
+        try:
+            X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size, stratify=y,
+                                                      random_state=args.random_state)
+        except ValueError as exc:  # e.g. fewer test rows than classes
+            raise DataError(f"{source}: cannot hold out a stratified test set ({exc}); "
+                            "use another --test-size, or --test-size 0.") from None
     else:
         X_tr, y_tr, X_te, y_te = X, y, None, None
-    X_tr = pd.DataFrame(X_tr, columns=names)
+    if names is not None:
+        X_tr = pd.DataFrame(X_tr, columns=names)
+        if X_te is not None:
+            X_te = pd.DataFrame(X_te, columns=names)
 
     bar = None
     if not args.quiet:
@@ -204,10 +304,13 @@ def cmd_fit(args):
 
     solver = args.solver or ("gd" if args.learning_rate != "auto" else "auto")
     penalty = None if args.penalty == "none" else args.penalty
+    extra = {} if args.multi_class is None else {"multi_class": args.multi_class}
     model = LogisticRegression(solver=solver, alpha=args.alpha, penalty=penalty, l1_ratio=args.l1_ratio,
                                learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
-                               callback=progress if bar is not None else None)
-    print(f"logitgd {__version__}: fitting {source} ({len(y)} rows, {len(names)} features), target {target!r}")
+                               callback=progress if bar is not None else None, **extra)
+    print(f"logitgd {__version__}: fitting {source} ({_describe(X, encoding)}), "
+          + ("labels from the file" if target is None else f"target {target!r}")
+          + (f", {n_classes} classes" if n_classes > 2 else ""))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -215,6 +318,8 @@ def cmd_fit(args):
             model.fit(X_tr, y_tr)
         except DivergenceError as exc:
             raise DivergenceError(f"{exc} On the command line: --learning-rate auto (the default).") from None
+        except ValueError as exc:  # options the estimator refuses (e.g. elasticnet without --l1-ratio)
+            raise DataError(f"cannot fit: {exc}") from None
         finally:
             if bar is not None:
                 bar.close()
@@ -224,23 +329,27 @@ def cmd_fit(args):
 
     columns = {"train": _metrics(model, X_tr, y_tr)}
     if X_te is not None:
-        columns["test"] = _metrics(model, pd.DataFrame(X_te, columns=names), y_te)
+        columns["test"] = _metrics(model, X_te, y_te)
     kind = {"l2": "L2", "l1": "L1", "elasticnet": f"elastic net, l1_ratio {args.l1_ratio:g}"
             if args.l1_ratio is not None else "elastic net"}.get(args.penalty)
     summary = f"{args.alpha:g} ({kind})" if args.alpha > 0 and kind else f"{args.alpha:g} (maximum likelihood)"
     print(f"alpha          {summary}")
     print(f"solver         {model.solver_}")
+    if n_classes > 2:
+        print(f"multi-class    {_multi_class(model)}")
     if model.solver_ in ("gd", "sgd"):
         print(f"learning rate  {args.learning_rate}")
     print(f"iterations     {model.n_iter_}")
     print(f"time           {elapsed:.3f} s")
     print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
     print(f"rows           {len(y_tr)} train" + (f", {len(y_te)} test" if y_te is not None else ""))
-    print(_table(columns))
+    print(_report(columns, model.classes_, y_tr if X_te is None else y_te, "train" if X_te is None else "test"))
+    if args.model or args.plot:
+        print()
     if args.model:
         from .persistence import save
 
-        save(model, args.model, overwrite=args.force)
+        save(model, args.model, overwrite=args.force, input_encoding=encoding)
         print(f"model          {args.model}")
     if args.plot:
         from .plots import plot_cost_curve
@@ -263,15 +372,57 @@ def _features(df, model, source):
     return X if names is None else pd.DataFrame(X, columns=list(names), copy=False)
 
 
+def _read_for_model(model, encoding, path, target):
+    """``(X, y)`` of a data file, read as the model's training data was; y is None without labels.
+
+    ``target``: the label column of a table (None: no labels wanted). An
+    svmlight file always has labels.
+    """
+    from .io import apply_encoding, check_target, is_svmlight, read_svmlight, read_table
+
+    kind = encoding["kind"] if encoding else None
+    if is_svmlight(path):
+        if target:
+            raise DataError(f"--target does not apply to the svmlight file {path}: "
+                            "the label is the first field of each line.")
+        names = getattr(model, "feature_names_in_", None)
+        if kind == "table" or names is not None:
+            shown = ", ".join(encoding["numeric"] + [b["column"] for b in encoding["categorical"]]
+                              if kind == "table" else map(str, names))
+            raise DataError(f"{path} is an svmlight file, but the model was trained on named columns "
+                            f"({shown[:200]}); give a CSV or Parquet file with them.")
+        zero_based = encoding["zero_based"] if kind == "svmlight" else "auto"
+        X, y, _ = read_svmlight(path, n_features=int(model.n_features_in_), zero_based=zero_based)
+        return X, y
+    if kind == "svmlight":
+        raise DataError(f"the model was trained on an svmlight file, but {path} is a table; "
+                        "give an svmlight file (.svm, .libsvm, .svmlight).")
+    df = read_table(path)
+    y = None
+    if target is not None:
+        if target not in df.columns:
+            raise DataError(f"{path} has no target column {target!r}.")
+        check_target(df[target], target, path, min_classes=1)
+        y = df[target].to_numpy()
+    if kind == "table":
+        X, unseen = apply_encoding(df, encoding, path)
+        for column, count, row, value in unseen:
+            print(f"logitgd: warning: {path}: categorical column {column!r} has {count} "
+                  f"row{'s' if count > 1 else ''} with a category not seen in training (first: row {row}, "
+                  f"{value!r}); encoded as all zeros.", file=sys.stderr)
+    else:
+        X = _features(df, model, path)
+    return X, y
+
+
 def cmd_predict(args):
     import pandas as pd
 
-    from .io import read_table
     from .persistence import load
 
     _check_outputs({"--output": args.output}, args.force)
-    model = load(args.model)
-    X = _features(read_table(args.data), model, args.data)
+    model, encoding = load(args.model, return_encoding=True)
+    X, _ = _read_for_model(model, encoding, args.data, None)
     proba = model.predict_proba(X)
     out = pd.DataFrame({f"proba_{c}": proba[:, k] for k, c in enumerate(model.classes_)})
     out["prediction"] = model.predict(X)
@@ -290,26 +441,25 @@ def _as_model_labels(y, classes, source, target):
     lookup = {str(c): c for c in classes}
     unknown = sorted({str(v) for v in y} - lookup.keys())
     if unknown:
+        what = "the labels" if target is None else f"target column {target!r}"
         raise DataError(
-            f"{source}: target column {target!r} has labels {unknown[:5]} that the model does "
+            f"{source}: {what} has labels {unknown[:5]} that the model does "
             f"not know (its classes are {[str(c) for c in classes]})."
         )
     return np.array([lookup[str(v)] for v in y], dtype=classes.dtype)
 
 
 def cmd_evaluate(args):
-    from .io import check_target, read_table
+    from .io import is_svmlight
     from .persistence import load
 
-    model = load(args.model)
-    df = read_table(args.data)
-    if args.target not in df.columns:
-        raise DataError(f"{args.data} has no target column {args.target!r}.")
-    check_target(df[args.target], args.target, args.data, min_classes=1)
-    y = _as_model_labels(df[args.target].to_numpy(), model.classes_, args.data, args.target)
-    X = _features(df, model, args.data)
+    if not args.target and not is_svmlight(args.data):
+        raise DataError("--target is required with a CSV or Parquet file: name the label column.")
+    model, encoding = load(args.model, return_encoding=True)
+    X, y = _read_for_model(model, encoding, args.data, args.target)
+    y = _as_model_labels(y, model.classes_, args.data, args.target)
     print(f"{args.model} on {args.data} ({len(y)} rows)")
-    print(_table({"data": _metrics(model, X, y)}))
+    print(_report({"data": _metrics(model, X, y)}, model.classes_, y, "data"))
     return 0
 
 
