@@ -1,0 +1,130 @@
+"""scipy.sparse input: same fits as dense data, the one-pass CSR kernel, and memory."""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from logitgd import LogisticRegression
+from logitgd import _kernels
+from logitgd.objective import LogisticObjective, MultinomialObjective, Preconditioned
+from logitgd.penalty import make_penalty
+
+
+def _sparse_data(n=600, d=40, density=0.15, K=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=density, format="csr", random_state=seed,
+                  data_rvs=lambda k: rng.standard_normal(k))
+    W = rng.standard_normal((d, K)) * 0.8
+    Z = X @ W + rng.standard_normal((n, K)) * 0.5
+    y = Z.argmax(axis=1) if K > 2 else (Z[:, 0] > Z[:, 1]).astype(int)
+    return X, y
+
+
+CASES = [
+    ("gd", "l2"), ("lbfgs", "l2"), ("newton", "l2"), ("sgd", "l2"),
+    ("gd", "l1"), ("newton", "l1"), ("sgd", "l1"), ("newton", None), ("lbfgs", "elasticnet"),
+]
+
+
+@pytest.mark.parametrize("K", [2, 4])
+@pytest.mark.parametrize("solver, penalty", CASES)
+def test_sparse_and_dense_give_the_same_fit(solver, penalty, K):
+    if solver == "lbfgs" and penalty == "elasticnet":
+        solver = "gd"
+    X, y = _sparse_data(K=K)
+    kw = {"solver": solver, "penalty": penalty, "alpha": 1e-2, "tol": 1e-12, "random_state": None}
+    if penalty == "elasticnet":
+        kw["l1_ratio"] = 0.5
+    if solver == "sgd":
+        kw.update(max_iter=30, tol=1e-4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sgd stopped at max_iter; the comparison is what matters
+        dense = LogisticRegression(**kw).fit(X.toarray(), y)
+        sparse = LogisticRegression(**kw).fit(X, y)
+    # The same objective value to 1e-10 (relative) for every solver.
+    pen = make_penalty(penalty, 1e-2, kw.get("l1_ratio"))
+    y_enc = y if K > 2 else y.astype(float)
+    obj = LogisticObjective(X, y_enc, penalty=pen) if K == 2 else MultinomialObjective(X, y, K, penalty=pen)
+    J_dense, J_sparse = obj.cost(_theta(dense)), obj.cost(_theta(sparse))
+    assert J_sparse == pytest.approx(J_dense, rel=1e-10)
+    # The coefficients: to 1e-10 where the solver stops on a gradient of 1e-12
+    # (Newton; L-BFGS on the binary ridge problem) or follows the same steps
+    # (sgd); elsewhere a 1e-10 agreement of J pins them to about its square root.
+    exact = (solver == "newton" and penalty != "l1") or solver == "sgd" or (solver == "lbfgs" and K == 2)
+    scale = np.abs(dense.coef_).max()
+    atol = (1e-10 if exact else 1e-6) * scale
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=0, atol=atol)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=0, atol=atol)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X.toarray()), atol=atol)
+
+
+def _theta(model):
+    return np.vstack([model.coef_.T, model.intercept_[None, :]]).ravel() if model.coef_.shape[0] > 1 else (
+        np.append(model.coef_[0], model.intercept_))
+
+
+def test_csc_int64_indices_and_float32_are_accepted():
+    X, y = _sparse_data(K=3)
+    ref = LogisticRegression(alpha=1e-2, tol=1e-12).fit(X, y)
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    for Xv in (X.tocsc(), X64):
+        m = LogisticRegression(alpha=1e-2, tol=1e-12).fit(Xv, y)
+        np.testing.assert_allclose(m.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
+    m32 = LogisticRegression(alpha=1e-2, tol=1e-8).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(m32.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not _kernels.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_csr_kernel_matches_the_numpy_path(dtype, index_dtype, weighted):
+    X, y = _sparse_data(n=1500, d=300, density=0.03)
+    X = X.astype(dtype)
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    sw = np.random.default_rng(1).random(len(y)) if weighted else None
+    theta = np.random.default_rng(2).standard_normal(301) * 2
+    fast = LogisticObjective(X, y, sw, penalty=make_penalty("l2", 0.1), use_kernel=True)
+    slow = LogisticObjective(X, y, sw, penalty=make_penalty("l2", 0.1), use_kernel=False)
+    assert fast.uses_kernel and not slow.uses_kernel
+    f1, g1 = fast.value_and_grad(theta)
+    f2, g2 = slow.value_and_grad(theta)
+    assert f1 == pytest.approx(f2, rel=1e-12)
+    np.testing.assert_allclose(g1, g2, rtol=1e-9, atol=1e-12)
+    assert fast.value(theta) == pytest.approx(f1, rel=1e-14)
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_peak_memory_of_a_sparse_fit_stays_under_twice_the_data(K):
+    rng = np.random.default_rng(0)
+    n, d, per_row = 20_000, 5_000, 20
+    indices = rng.integers(0, d, n * per_row).astype(np.int32)
+    X = sp.csr_matrix((rng.standard_normal(n * per_row), indices, np.arange(0, n * per_row + 1, per_row)),
+                      shape=(n, d))
+    y = rng.integers(0, K, n)
+    data_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    coef_bytes = 8 * (d + 1) * K
+    for solver in ("lbfgs", "gd"):
+        tracemalloc.start()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            LogisticRegression(alpha=1e-3, solver=solver, max_iter=20).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert peak < 2 * data_bytes + coef_bytes, (solver, peak, data_bytes)
+
+
+def test_wide_sparse_data_uses_newton_cg_and_a_diagonal_preconditioner():
+    X, y = _sparse_data(n=300, d=3000, density=0.005)
+    obj = LogisticObjective(X, y.astype(float), penalty=make_penalty("l2", 1e-2))
+    assert not Preconditioned(obj)._dense
+    m = LogisticRegression(alpha=1e-2, solver="newton").fit(X, y)
+    assert m.converged_ and m.coef_.shape == (1, 3000)
+    ref = LogisticRegression(alpha=1e-2, solver="lbfgs", tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(m.coef_, ref.coef_, atol=1e-6)
