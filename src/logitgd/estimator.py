@@ -277,6 +277,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         For two classes the indices are 0.0/1.0 floats (the binary model's labels).
         """
+        if type(X).__module__.startswith("dask"):  # stays on the workers: checked lazily, see _dask.py
+            from . import _dask
+
+            return _dask.validate(self, X, y, sample_weight, reset=reset, classes=classes)
         X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
                              dtype=[np.float64, np.float32], order="C", reset=reset)
         check_classification_targets(y)
@@ -306,6 +310,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _objective(self, X, y_enc, sw, penalty, n_classes):
         """The binary objective (``n_classes == 1``) or the softmax one."""
+        if getattr(X, "is_dask_data", False):
+            return X.objective(n_classes, self.fit_intercept, penalty)
         if n_classes == 1:
             return LogisticObjective(X, y_enc, sample_weight=sw, fit_intercept=self.fit_intercept, penalty=penalty)
         return MultinomialObjective(X, y_enc, n_classes, sample_weight=sw, fit_intercept=self.fit_intercept,
@@ -404,8 +410,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         monitor = None
         if penalty.alpha == 0 and solver != "sgd":
             # Newton takes few, large steps: look after each of them.
-            monitor = SeparationMonitor(objective, first_check=2, every=True) if solver == "newton" else (
-                SeparationMonitor(objective))
+            Monitor = getattr(objective, "separation_monitor", SeparationMonitor)
+            monitor = Monitor(objective, first_check=2, every=True) if solver == "newton" else Monitor(objective)
         callback = self._make_callback(monitor, to_original)
         options = {"max_iter": max_iter, "tol": tol, "callback": callback}
         if solver == "gd":
@@ -414,7 +420,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             options["max_dense"] = _NEWTON_MAX_DENSE
         elif solver == "sgd":
             options.update(self._sgd_options(), validation=validation)
-        result = SOLVERS[solver](problem, x0, **options)
+        result = getattr(objective, "solvers", SOLVERS)[solver](problem, x0, **options)
         return objective, to_original(result.x), result, monitor, max_iter, tol
 
     def _sgd_options(self):

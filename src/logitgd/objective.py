@@ -328,6 +328,10 @@ class LogisticObjective:
         return hessp
 
     # -- curvature ----------------------------------------------------------
+    def column_sums_of_squares(self):
+        """``sum_i s_i x_ij²`` per column, ndarray of shape (n_features,), float64."""
+        return _column_sums_of_squares(self.X, self.sample_weight)
+
     def hessian_bound(self, max_rows=None, block_rows=65536):
         """Böhning's bound on the Hessian, ``X̃ᵀ S X̃ / (4 sum(s)) + penalty``.
 
@@ -549,7 +553,7 @@ class Preconditioned:
 
     def _diagonal_bound(self):
         obj = self.objective
-        sq = _column_sums_of_squares(obj.X, obj.sample_weight)
+        sq = obj.column_sums_of_squares()
         diag = sq * (obj._BOUND / obj.sw_sum) + obj.penalty.curvature()
         if obj.fit_intercept:
             diag = np.append(diag, obj._BOUND)

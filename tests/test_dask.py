@@ -1,0 +1,206 @@
+"""Training on Dask (logitgd._dask) against the in-memory fit, on a real LocalCluster of 2 worker processes."""
+
+import os
+import signal
+import warnings
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+import pandas as pd
+from conftest import make_logistic_data
+
+import logitgd
+from logitgd import _dask
+from logitgd.objective import LogisticObjective, MultinomialObjective
+from logitgd.penalty import make_penalty
+
+N, D, CHUNK = 1200, 5, 300
+
+
+@pytest.fixture(scope="module")
+def client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        c = distributed.Client(cluster, set_as_default=False)
+    with c.as_current():
+        yield c
+    c.close()
+    cluster.close()
+
+
+def _data(multinomial=False, seed=3):
+    X, y, _ = make_logistic_data(n=N, d=D, seed=seed)
+    rng = np.random.default_rng(seed)
+    if multinomial:
+        y = np.digitize(X[:, 0] - X[:, 1] + rng.standard_normal(N), [-0.7, 0.7])
+    sw = rng.random(N) + 0.5
+    return X, y, sw
+
+
+def _params(model):
+    return np.concatenate([model.coef_.ravel(), model.intercept_])
+
+
+def _assert_same(m_mem, m_dask, rtol=1e-8):
+    a, b = _params(m_mem), _params(m_dask)
+    assert np.max(np.abs(a - b)) <= rtol * np.max(np.abs(a)), (a, b)
+
+
+def _chunked(X, y, sw):
+    return (da.from_array(X, chunks=(CHUNK, D)), da.from_array(y, chunks=CHUNK),
+            None if sw is None else da.from_array(sw, chunks=CHUNK))
+
+
+CASES = [  # (solver, penalty, alpha, l1_ratio, multinomial)
+    ("gd", "l2", 1e-2, None, False),
+    ("gd", "elasticnet", 2e-2, 0.5, False),
+    ("lbfgs", "l2", 1e-3, None, False),
+    ("newton", "l2", 1e-3, None, False),
+    ("newton", "l1", 1e-2, None, False),
+    ("gd", "l2", 1e-2, None, True),
+    ("lbfgs", "l2", 1e-3, None, True),
+    ("newton", "elasticnet", 1e-2, 0.5, True),
+]
+
+
+@pytest.mark.parametrize("solver, penalty, alpha, l1_ratio, multinomial", CASES)
+def test_same_coefficients_as_in_memory(client, solver, penalty, alpha, l1_ratio, multinomial):
+    X, y, sw = _data(multinomial)
+    params = {"solver": solver, "penalty": penalty, "alpha": alpha, "l1_ratio": l1_ratio, "tol": 1e-10}
+    m_mem = logitgd.LogisticRegression(**params).fit(X, y, sample_weight=sw)
+    m_dask = logitgd.LogisticRegression(**params).fit(*_chunked(X, y, sw))
+    assert m_dask.converged_ and m_dask.solver_ == solver
+    _assert_same(m_mem, m_dask)
+    np.testing.assert_array_equal(m_dask.classes_, m_mem.classes_)
+
+
+@pytest.mark.parametrize("multinomial", [False, True])
+def test_objective_pieces_match(client, multinomial):
+    """Every piece the solvers use equals the in-memory objective's, including Newton-CG's products."""
+    X, y, sw = _data(multinomial)
+    K = 3 if multinomial else 1
+    penalty = make_penalty("elasticnet", 0.1, 0.3)
+    y_enc = y if multinomial else y.astype(np.float64)
+    mem = (MultinomialObjective(X, y_enc, K, sample_weight=sw, penalty=penalty) if multinomial
+           else LogisticObjective(X, y_enc, sample_weight=sw, penalty=penalty))
+    est = logitgd.LogisticRegression()
+    data, _, _ = _dask.validate(est, *_chunked(X, y, sw))
+    obj = data.objective(K, True, penalty)
+    theta = np.random.default_rng(0).standard_normal(mem.n_params) * 0.3
+    f0, g0 = mem.value_and_grad(theta)
+    f1, g1 = obj.value_and_grad(theta)
+    assert f1 == pytest.approx(f0, rel=1e-13)
+    np.testing.assert_allclose(g1, g0, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(obj.hessian(theta), mem.hessian(theta), rtol=1e-11, atol=1e-14)
+    v = np.arange(mem.n_params, dtype=np.float64)
+    np.testing.assert_allclose(obj.hessian_operator(theta)(v), mem.hessian_operator(theta)(v), rtol=1e-11,
+                               atol=1e-13)
+    for max_rows in (None, 100):  # the strided estimate picks the same rows across chunk boundaries
+        np.testing.assert_allclose(obj.hessian_bound(max_rows), mem.hessian_bound(max_rows), rtol=1e-12,
+                                   atol=1e-15)
+    np.testing.assert_allclose(obj.column_sums_of_squares(), mem.column_sums_of_squares(), rtol=1e-13)
+    np.testing.assert_allclose(obj.intercept_only(), mem.intercept_only(), rtol=1e-13, atol=1e-15)
+
+
+def test_dataframe_string_labels_class_weight_no_intercept(client):
+    X, y, sw = _data()
+    names = [f"f{j}" for j in range(D)]
+    df = pd.DataFrame(X, columns=names)
+    df["label"] = np.where(y == 1, "yes", "no")
+    df["w"] = sw
+    ddf = dd.from_pandas(df, npartitions=3)
+    params = {"solver": "newton", "alpha": 1e-3, "class_weight": "balanced", "fit_intercept": False, "tol": 1e-10}
+    m_mem = logitgd.LogisticRegression(**params).fit(df[names], df["label"], sample_weight=df["w"])
+    m_dask = logitgd.LogisticRegression(**params).fit(ddf[names], ddf["label"], sample_weight=ddf["w"])
+    _assert_same(m_mem, m_dask)
+    assert list(m_dask.feature_names_in_) == names
+    assert list(m_dask.classes_) == ["no", "yes"]
+    np.testing.assert_array_equal(m_dask.predict(df[names]), m_mem.predict(df[names]))
+
+
+def test_not_persisted_reads_from_source_each_pass(client, monkeypatch):
+    """Data too large for the workers' memory are recomputed from their source on every pass."""
+    monkeypatch.setattr(_dask, "PERSIST_FRACTION", 0.0)
+    X, y, sw = _data()
+    data, _, _ = _dask.validate(logitgd.LogisticRegression(), *_chunked(X, y, sw))
+    assert not data.persisted
+    m_mem = logitgd.LogisticRegression(solver="lbfgs", alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
+    m_dask = logitgd.LogisticRegression(solver="lbfgs", alpha=1e-3, tol=1e-10).fit(*_chunked(X, y, sw))
+    _assert_same(m_mem, m_dask)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_sgd_over_partitions_reaches_the_optimum(client, penalty):
+    X, y, sw = _data()
+    best = logitgd.LogisticRegression(solver="newton", penalty=penalty, alpha=1e-2, tol=1e-10).fit(
+        X, y, sample_weight=sw)
+    m = logitgd.LogisticRegression(solver="sgd", penalty=penalty, alpha=1e-2, random_state=0, batch_size=16).fit(
+        *_chunked(X, y, sw))
+    assert m.solver_ == "sgd" and m.n_iter_ >= 2
+    assert m.loss_history_[-1] <= best.loss_history_[-1] * (1 + 2e-3)
+    again = logitgd.LogisticRegression(solver="sgd", penalty=penalty, alpha=1e-2, random_state=0,
+                                       batch_size=16).fit(*_chunked(X, y, sw))
+    np.testing.assert_array_equal(_params(m), _params(again))  # same seed, same model
+
+
+def test_separation_is_detected(client):
+    X, y, _ = make_logistic_data(n=400, d=3, seed=1)
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.warns(logitgd.SeparationWarning):
+        m = logitgd.LogisticRegression(solver="lbfgs", alpha=0.0).fit(da.from_array(X, chunks=(100, 3)),
+                                                                      da.from_array(y, chunks=100))
+    assert m.stop_reason_ == "complete separation"
+
+
+def test_refusals(client):
+    X, y, _ = _data(multinomial=True)
+    Xd, yd, _ = _chunked(X, y, None)
+    with pytest.raises(ValueError, match="partial_fit"):
+        logitgd.LogisticRegression(solver="sgd").partial_fit(Xd, yd, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="ovr"):
+        logitgd.LogisticRegression(multi_class="ovr").fit(Xd, yd)
+    X_nan = X.copy()
+    X_nan[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        logitgd.LogisticRegression(solver="lbfgs").fit(da.from_array(X_nan, chunks=(CHUNK, D)), yd)
+    with pytest.raises(ValueError, match="rows"):
+        logitgd.LogisticRegression().fit(Xd, da.from_array(y[:-10], chunks=CHUNK))
+
+
+def test_worker_killed_mid_fit_gives_the_same_model():
+    """Kill one worker process (SIGKILL) during a fit: Dask recomputes its chunks, the model is unchanged."""
+    X, y, sw = _data(multinomial=True, seed=5)
+    params = {"solver": "lbfgs", "alpha": 1e-3, "tol": 1e-10}
+    m_mem = logitgd.LogisticRegression(**params).fit(X, y, sample_weight=sw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster, set_as_default=False)
+    killed = []
+
+    def kill_one(state):
+        if state.iteration == 3 and not killed:
+            pids = client.run(os.getpid)
+            pid = pids[min(pids)]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    try:
+        with client.as_current():
+            Xd, yd, swd = _chunked(X, y, sw)
+            m_plain = logitgd.LogisticRegression(**params).fit(Xd, yd, sample_weight=swd)
+            m_fault = logitgd.LogisticRegression(callback=kill_one, **params).fit(Xd, yd, sample_weight=swd)
+            assert killed and killed[0] not in client.run(os.getpid).values()
+    finally:
+        client.close()
+        cluster.close()
+    assert m_fault.converged_
+    np.testing.assert_array_equal(_params(m_fault), _params(m_plain))  # bit for bit
+    _assert_same(m_mem, m_fault)
