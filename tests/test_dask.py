@@ -204,3 +204,23 @@ def test_worker_killed_mid_fit_gives_the_same_model():
     assert m_fault.converged_
     np.testing.assert_array_equal(_params(m_fault), _params(m_plain))  # bit for bit
     _assert_same(m_mem, m_fault)
+
+
+def test_cli_parquet_directory(tmp_path, capsys):
+    from logitgd.cli import main
+
+    X, y, _ = _data()
+    for i, rows in enumerate(np.array_split(np.arange(N), 3)):
+        df = pd.DataFrame(X[rows], columns=[f"f{j}" for j in range(D)])
+        df["label"] = y[rows]
+        df.to_parquet(tmp_path / f"part{i}.parquet")
+    model_path = tmp_path / "model.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(["fit", str(tmp_path), "--target", "label", "--dask", "local:2", "--solver", "lbfgs",
+                     "--tol", "1e-10", "--model", str(model_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0 and "dashboard http" in out and "converged      yes" in out
+    model = logitgd.load(model_path)
+    best = logitgd.LogisticRegression(solver="lbfgs", alpha=1e-4, tol=1e-10).fit(X, y)
+    _assert_same(best, model)

@@ -76,10 +76,15 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     if getattr(estimator, "early_stopping", False):
         raise ValueError("early_stopping is not available for dask input.")
     X_parts, n_features, dtype, names = _feature_parts(X)
-    n_chunks = len(X_parts)
-    y_parts = _vector_parts(y, X, n_chunks, "y")
-    sw_parts = [None] * n_chunks if sample_weight is None else _vector_parts(sample_weight, X, n_chunks,
-                                                                             "sample_weight")
+    together = _frame_parts(X, y, sample_weight)
+    if together is not None:
+        X_parts, y_parts, sw_parts = together
+        n_chunks = len(X_parts)
+    else:
+        n_chunks = len(X_parts)
+        y_parts = _vector_parts(y, X, n_chunks, "y")
+        sw_parts = [None] * n_chunks if sample_weight is None else _vector_parts(sample_weight, X, n_chunks,
+                                                                                 "sample_weight")
     stats = _compute([dask.delayed(_label_stats, pure=True)(yp, sp) for yp, sp in zip(y_parts, sw_parts)])
     rows = np.array([s[0] for s in stats], dtype=np.int64)
     labels = np.unique(np.concatenate([s[1] for s in stats]))
@@ -133,6 +138,7 @@ def _feature_parts(X):
     """``(list of per-chunk delayed, n_features, dtype, feature names or None)``."""
     if hasattr(X, "columns"):  # dask.dataframe
         names = [str(c) for c in X.columns]
+        X = X.optimize()
         dtypes = list(X.dtypes)
         bad = [c for c, t in zip(X.columns, dtypes) if not (np.issubdtype(t, np.number) or np.issubdtype(t, np.bool_))]
         if bad:
@@ -148,6 +154,35 @@ def _feature_parts(X):
     if X.numblocks[1] != 1:  # chunks along rows only: every task sees whole rows
         X = X.rechunk({1: -1})
     return list(X.to_delayed().ravel()), int(X.shape[1]), dtype, None
+
+
+def _frame_parts(X, y, sample_weight):
+    """Per-partition ``(X, y, sample_weight)`` of a dask dataframe and series from the same source, or None.
+
+    Taken from one frame, so each pass reads each partition once (and the
+    optimizer cannot split the label column into partitions of its own).
+    """
+    series = [v for v in (y, sample_weight) if v is not None]
+    if not (hasattr(X, "columns") and all(hasattr(v, "to_frame") and is_dask_collection(v) for v in series)):
+        return None
+    names = {"y": "__logitgd_y__", "sw": "__logitgd_sw__"}
+    try:
+        frame = X.assign(**{names["y"]: y})
+        if sample_weight is not None:
+            frame = frame.assign(**{names["sw"]: sample_weight})
+        parts = list(frame.to_delayed())
+    except (ValueError, TypeError, NotImplementedError):  # not aligned: taken one by one
+        return None
+    columns = list(X.columns)
+    X_parts = [dask.delayed(_columns, pure=True)(p, columns) for p in parts]
+    y_parts = [dask.delayed(_columns, pure=True)(p, names["y"]) for p in parts]
+    sw_parts = ([None] * len(parts) if sample_weight is None else
+                [dask.delayed(_columns, pure=True)(p, names["sw"]) for p in parts])
+    return X_parts, y_parts, sw_parts
+
+
+def _columns(frame, columns):
+    return frame[columns]
 
 
 def _vector_parts(v, X, n_chunks, name):
@@ -618,3 +653,125 @@ def partitioned_sgd(problem, x0, *, batch_size=32, learning_rate="auto", eta0=No
                           tol=None if tol is None else float(tol), n_iter_no_change=int(n_iter_no_change),
                           average=bool(average), validation=None, callback=callback)
     return run.solve(x0, eta0, random_state, None, int(max_iter))
+
+
+# -- command line -------------------------------------------------------------------------
+def start_client(address):
+    """``(client, cluster or None)`` for ``--dask``: ``local[:N]`` starts N worker processes, else connects.
+
+    A local cluster gets one worker process per core by default and splits
+    the cores between the workers (threads for Dask, numba and BLAS alike).
+    """
+    import distributed
+
+    if address == "local" or address.startswith("local:"):
+        count = address.partition(":")[2]
+        cores = os.cpu_count() or 1
+        if count and not (count.isdigit() and int(count) >= 1):
+            raise ValueError(f"--dask local:N needs a number of workers N >= 1, got {address!r}.")
+        n_workers = int(count) if count else cores
+        threads = max(1, cores // n_workers)
+        cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads, processes=True,
+                                           env={"NUMBA_NUM_THREADS": str(threads)})
+        return distributed.Client(cluster), cluster
+    return distributed.Client(address), None
+
+
+def read_parquet(path, target):
+    """``(X, y)`` lazy dask collections from a Parquet file, directory or glob; ``target`` is the label column."""
+    import glob
+
+    import dask.dataframe as dd
+
+    if any(ch in path for ch in "*?[") and not glob.glob(path):
+        raise FileNotFoundError(f"{path}: no Parquet files match")
+    if not any(ch in path for ch in "*?[") and not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: No such file or directory")
+    df = dd.read_parquet(path)
+    if target not in df.columns:
+        raise ValueError(f"{path}: no column {target!r} (columns: {', '.join(map(str, list(df.columns)[:10]))}).")
+    return df[[c for c in df.columns if c != target]], df[target]
+
+
+def cli_fit(args):
+    """``logitgd fit DATA --target COL --dask ADDRESS``: train on Parquet data with Dask; the exit code.
+
+    The model file and cost plot are written as by the in-memory command;
+    there is no test split (every row trains), and the summary gives the
+    final training cost instead of a metrics table (which would take
+    another pass over the data).
+    """
+    import sys
+    import time
+
+    from tqdm.auto import tqdm
+
+    from .estimator import LogisticRegression
+    from .exceptions import DataError
+
+    if args.data is None or not args.target:
+        raise DataError("--dask trains on a Parquet file, directory or glob: give DATA and --target.")
+    for option, path in (("--model", args.model), ("--plot", args.plot)):
+        if path and os.path.exists(path) and not args.force:
+            raise DataError(f"{option} {path} exists; use --force to overwrite it.")
+    try:
+        X, y = read_parquet(args.data, args.target)
+        client, cluster = start_client(args.dask)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        print(f"logitgd {_version()}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
+              f"dashboard {client.dashboard_link}", flush=True)
+        print(f"logitgd: fitting {args.data} ({len(X.columns)} features, target {args.target!r}); "
+              "no test split with --dask: every row trains", flush=True)
+        bar = None if args.quiet else tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr,
+                                           leave=False, dynamic_ncols=True)
+
+        def progress(state):
+            bar.update(state.iteration - bar.n)
+            bar.set_postfix_str(f"cost={state.fun:.6g}", refresh=True)
+
+        model = LogisticRegression(
+            solver=args.solver or ("gd" if args.learning_rate != "auto" else "auto"), alpha=args.alpha,
+            penalty=None if args.penalty == "none" else args.penalty, l1_ratio=args.l1_ratio,
+            learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
+            callback=None if bar is None else progress,
+            **({} if args.multi_class is None else {"multi_class": args.multi_class}))
+        start = time.perf_counter()
+        try:
+            with client.as_current():
+                model.fit(X, y)
+        except ValueError as exc:
+            raise DataError(f"cannot fit: {exc}") from None
+        finally:
+            if bar is not None:
+                bar.close()
+        elapsed = time.perf_counter() - start
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    print(f"solver         {model.solver_}")
+    print(f"iterations     {model.n_iter_}")
+    print(f"time           {elapsed:.3f} s")
+    print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
+    print(f"classes        {len(model.classes_)}")
+    print(f"train cost     {model.loss_history_[-1]:.10g}")
+    if args.model:
+        from .persistence import save
+
+        save(model, args.model, overwrite=args.force)
+        print(f"model          {args.model}")
+    if args.plot:
+        from .plots import plot_cost_curve
+
+        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(args.data)}")
+        print(f"cost curve     {args.plot}")
+    return 130 if "interrupted" in model.stop_reason_ else 0
+
+
+def _version():
+    from . import __version__
+
+    return __version__

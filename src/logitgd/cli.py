@@ -115,6 +115,9 @@ def build_parser():
     fit.add_argument("--plot", help="write the cost curve here (PNG)")
     fit.add_argument("--force", action="store_true", help="overwrite existing output files")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument("--dask", metavar="local[:N]|tcp://HOST:PORT",
+                     help="train with Dask (pip install 'logitgd[dask]'): DATA is a Parquet file, directory or "
+                          "glob; local:N starts N worker processes here, tcp://HOST:PORT joins a running scheduler")
 
     pred = sub.add_parser("predict", help="probabilities and labels for new data")
     pred.add_argument("model", help="model file written by 'logitgd fit --model'")
@@ -265,6 +268,10 @@ def _multi_class(model):
 
 
 def cmd_fit(args):
+    if args.dask:  # the data stay on the workers: see _dask.cli_fit
+        from . import _dask
+
+        return _dask.cli_fit(args)
     from sklearn.model_selection import train_test_split
 
     from .estimator import LogisticRegression
