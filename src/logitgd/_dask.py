@@ -46,8 +46,13 @@ from .objective import LogisticObjective, MultinomialObjective, Preconditioned, 
 from .solvers import SOLVERS
 from .solvers.sgd import _check_options, _Run
 
-# Persist the chunks when they take at most this share of the workers' memory.
+# Persist the chunks when they take at most this share of the workers' memory
+# (LOGITGD_DASK_PERSIST=1 always persists them, =0 never does).
 PERSIST_FRACTION = 0.5
+# What validate() saw last: rows, chunks, bytes of X, persisted or not (the command line reports it).
+LAST_DATA = {}
+# Passes over the chunks so far (evaluations of the objective and its pieces), in this process.
+PASSES = 0
 
 
 class DaskFitError(RuntimeError):
@@ -127,7 +132,9 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     chunks = [dask.delayed(_prepare, pure=True)(xp, yp, sp, prep)
               for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
     nbytes = int(rows.sum()) * n_features * np.dtype(dtype).itemsize
-    persisted = nbytes <= PERSIST_FRACTION * _cluster_memory()
+    choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")  # "1": always, "0": never
+    persisted = choice == "1" or (choice != "0" and nbytes <= PERSIST_FRACTION * _cluster_memory())
+    LAST_DATA.update(rows=int(rows.sum()), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
         chunks = list(dask.persist(*chunks))
     return DaskData(chunks, rows, n_features, np.dtype(dtype), float(wsums.sum()), wsums, weighted,
@@ -448,6 +455,8 @@ class _DaskObjectiveMixin:
     def _map(self, fn, *args, per_chunk=None):
         """``[fn(chunk, spec, *args, *per_chunk[i])]`` over the chunks, in one round trip."""
         per_chunk = per_chunk or [()] * len(self.data.chunks)
+        global PASSES
+        PASSES += 1
         return _compute([dask.delayed(fn, pure=False)(c, self._spec, *args, *extra)
                          for c, extra in zip(self.data.chunks, per_chunk)])
 
@@ -738,7 +747,7 @@ def cli_fit(args):
             learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
             callback=None if bar is None else progress,
             **({} if args.multi_class is None else {"multi_class": args.multi_class}))
-        start = time.perf_counter()
+        start, passes = time.perf_counter(), PASSES
         try:
             with client.as_current():
                 model.fit(X, y)
@@ -752,9 +761,13 @@ def cli_fit(args):
         client.close()
         if cluster is not None:
             cluster.close()
+    where = "persisted in the workers' memory" if LAST_DATA.get("persisted") else "read from the source on every pass"
+    print(f"data           {LAST_DATA.get('rows')} rows in {LAST_DATA.get('chunks')} chunks, "
+          f"{LAST_DATA.get('nbytes', 0) / 1e9:.3g} GB of features, {where}")
     print(f"solver         {model.solver_}")
     print(f"iterations     {model.n_iter_}")
     print(f"time           {elapsed:.3f} s")
+    print(f"passes         {PASSES - passes} over the data, {elapsed / max(PASSES - passes, 1):.3f} s each on average")
     print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
     print(f"classes        {len(model.classes_)}")
     print(f"train cost     {model.loss_history_[-1]:.10g}")
