@@ -224,3 +224,32 @@ def test_cli_parquet_directory(tmp_path, capsys):
     model = logitgd.load(model_path)
     best = logitgd.LogisticRegression(solver="lbfgs", alpha=1e-4, tol=1e-10).fit(X, y)
     _assert_same(best, model)
+
+
+def test_workers_dying_again_and_again_is_a_clear_error(monkeypatch):
+    """A chunk that kills every worker that computes it: DaskFitError, no model."""
+    import dask
+
+    monkeypatch.setenv("LOGITGD_DASK_PERSIST", "0")
+
+    def die(block):  # defined here so that it travels by value to the workers
+        if block.size:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return block
+
+    X, y, _ = _data()
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster, set_as_default=False)
+    try:
+        with client.as_current():
+            Xd = da.from_array(X, chunks=(CHUNK, D)).map_blocks(die, dtype=X.dtype)
+            model = logitgd.LogisticRegression()
+            with pytest.raises(_dask.DaskFitError, match="workers died"):
+                model.fit(Xd, da.from_array(y, chunks=CHUNK))
+            assert not hasattr(model, "coef_")
+    finally:
+        client.close()
+        cluster.close()
