@@ -440,7 +440,7 @@ def run_sklearn_lbfgs(P):
     k_hit, t_hit = None, None
     gaps = []
     for i, (t, x) in enumerate(trace):
-        J = P.cost(x[:d], x[d])
+        J = P.trace_J(x) if hasattr(P, "trace_J") else P.cost(x[:d], x[d])
         gaps.append(P.gap(J))
         if J <= P.target:
             k_hit, t_hit = i + 1, t
