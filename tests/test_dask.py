@@ -253,3 +253,16 @@ def test_workers_dying_again_and_again_is_a_clear_error(monkeypatch):
     finally:
         client.close()
         cluster.close()
+
+
+def test_persisted_input_is_not_persisted_twice(client):
+    X, y, sw = _data()
+    Xd, yd, swd = _chunked(X, y, sw)
+    Xp = client.persist(Xd)
+    data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yd, swd)
+    assert not data.persisted  # its chunks are X's, prepared on each pass
+    data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xd, yd, swd)
+    assert data.persisted
+    m_mem = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
+    m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yd, sample_weight=swd)
+    _assert_same(m_mem, m_dask)

@@ -133,7 +133,8 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
               for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
     nbytes = int(rows.sum()) * n_features * np.dtype(dtype).itemsize
     choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")  # "1": always, "0": never
-    persisted = choice == "1" or (choice != "0" and nbytes <= PERSIST_FRACTION * _cluster_memory())
+    persisted = choice == "1" or (choice != "0" and nbytes <= PERSIST_FRACTION * _cluster_memory()
+                                  and not _already_persisted(X, dtype))
     LAST_DATA.update(rows=int(rows.sum()), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
         chunks = list(dask.persist(*chunks))
@@ -237,6 +238,24 @@ def _class_weight(class_weight, labels, counts):
     if class_weight == "balanced":
         return counts.sum() / (len(labels) * counts)
     raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}.")
+
+
+def _already_persisted(X, dtype):
+    """Whether X is a float dask array held in the workers' memory already (``X = X.persist()``).
+
+    Its chunks then need no copy to become the chunks' X, and persisting them
+    again would share the same buffers under new keys: Dask would count the
+    memory twice and spill for nothing. The chunks are then prepared on each
+    pass instead (encoding y, a few ms).
+    """
+    if hasattr(X, "columns") or X.dtype != dtype:
+        return False
+    try:
+        from distributed import futures_of
+    except ImportError:
+        return False
+    n_keys = int(np.prod(X.numblocks))
+    return len(futures_of(X)) == n_keys and len(X.__dask_graph__()) == n_keys
 
 
 def _cluster_memory():
