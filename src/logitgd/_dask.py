@@ -83,15 +83,20 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     X_parts, n_features, dtype, names = _feature_parts(X)
     together = _frame_parts(X, y, sample_weight)
     if together is not None:
-        X_parts, y_parts, sw_parts = together
+        X_parts, y_parts, sw_parts, label_parts = together
         n_chunks = len(X_parts)
     else:
         n_chunks = len(X_parts)
         y_parts = _vector_parts(y, X, n_chunks, "y")
         sw_parts = [None] * n_chunks if sample_weight is None else _vector_parts(sample_weight, X, n_chunks,
                                                                                  "sample_weight")
-    stats = _compute([dask.delayed(_label_stats, pure=True)(yp, sp) for yp, sp in zip(y_parts, sw_parts)])
+    if together is None:
+        label_parts = list(zip(y_parts, sw_parts))
+    stats = _compute([dask.delayed(_label_stats, pure=True)(yp, sp) for yp, sp in label_parts])
+    # rows per chunk: from the labels' pass when it went over the same chunks, else from X's metadata
     rows = np.array([s[0] for s in stats], dtype=np.int64)
+    if together is not None:
+        rows = _known_rows(X, n_chunks, int(rows.sum()))
     labels = np.unique(np.concatenate([s[1] for s in stats]))
     check_classification_targets(labels)
     if len(labels) < 2:
@@ -131,11 +136,11 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     prep = _Prep(labels, dtype, class_weight)
     chunks = [dask.delayed(_prepare, pure=True)(xp, yp, sp, prep)
               for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
-    nbytes = int(rows.sum()) * n_features * np.dtype(dtype).itemsize
+    nbytes = int(np.sum(rows)) * n_features * np.dtype(dtype).itemsize
     choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")  # "1": always, "0": never
     persisted = choice == "1" or (choice != "0" and nbytes <= PERSIST_FRACTION * _cluster_memory()
                                   and not _already_persisted(X, dtype))
-    LAST_DATA.update(rows=int(rows.sum()), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
+    LAST_DATA.update(rows=int(np.sum(rows)), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
         chunks = list(dask.persist(*chunks))
     return DaskData(chunks, rows, n_features, np.dtype(dtype), float(wsums.sum()), wsums, weighted,
@@ -186,7 +191,20 @@ def _frame_parts(X, y, sample_weight):
     y_parts = [dask.delayed(_columns, pure=True)(p, names["y"]) for p in parts]
     sw_parts = ([None] * len(parts) if sample_weight is None else
                 [dask.delayed(_columns, pure=True)(p, names["sw"]) for p in parts])
-    return X_parts, y_parts, sw_parts
+    # The labels' pass reads only their columns (partitions need not match X's: only sums are kept).
+    label_frame = frame[[names["y"]] + ([names["sw"]] if sample_weight is not None else [])].optimize()
+    label_parts = [(dask.delayed(_columns, pure=True)(p, names["y"]),
+                    None if sample_weight is None else dask.delayed(_columns, pure=True)(p, names["sw"]))
+                   for p in label_frame.to_delayed()]
+    return X_parts, y_parts, sw_parts, label_parts
+
+
+def _known_rows(X, n_chunks, n_rows):
+    """Rows per chunk from X's metadata (known partition sizes), or None (then only ``n_rows`` is known)."""
+    sizes = getattr(X, "chunks", None)
+    if sizes is not None and len(sizes[0]) == n_chunks and not any(map(math.isnan, sizes[0])):
+        return np.asarray(sizes[0], dtype=np.int64)
+    return np.array([n_rows], dtype=np.int64) if n_chunks == 1 else n_rows
 
 
 def _columns(frame, columns):
@@ -414,7 +432,7 @@ class DaskData:
     ----------
     chunks : list of dask.delayed.Delayed
         One per row chunk, each yielding ``(X, y_encoded, sample_weight or None)``.
-    rows : ndarray of shape (n_chunks,)
+    rows : ndarray of shape (n_chunks,) or None (partition sizes of a dataframe are not known)
     shape : (n_samples, n_features)
     sw_sum : float
         Sum of the (class-weighted) sample weights; ``n_samples`` without weights.
@@ -428,9 +446,12 @@ class DaskData:
 
     def __init__(self, chunks, rows, n_features, dtype, sw_sum, class_weight_sums, weighted, persisted):
         self.chunks = chunks
-        self.rows = np.asarray(rows, dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(self.rows)[:-1]]).astype(np.int64)
-        self.shape = (int(self.rows.sum()), int(n_features))
+        # rows per chunk, or only their total (partition sizes of a dataframe are not known
+        # without a pass over it): then the strided rows of hessian_bound start afresh in each chunk
+        self.rows = None if np.ndim(rows) == 0 else np.asarray(rows, dtype=np.int64)
+        self.offsets = (np.zeros(len(chunks), dtype=np.int64) if self.rows is None else
+                        np.concatenate([[0], np.cumsum(self.rows)[:-1]]).astype(np.int64))
+        self.shape = (int(np.sum(rows)), int(n_features))
         self.dtype = dtype
         self.sw_sum = sw_sum
         self.class_weight_sums = class_weight_sums
