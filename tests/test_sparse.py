@@ -128,3 +128,25 @@ def test_wide_sparse_data_uses_newton_cg_and_a_diagonal_preconditioner():
     assert m.converged_ and m.coef_.shape == (1, 3000)
     ref = LogisticRegression(alpha=1e-2, solver="lbfgs", tol=1e-10).fit(X, y)
     np.testing.assert_allclose(m.coef_, ref.coef_, atol=1e-6)
+
+
+def test_wide_sparse_lasso_uses_proximal_newton_over_columns():
+    # one-hot-like 0/1 columns, uncentered: the case the column coordinate descent must handle
+    rng = np.random.default_rng(5)
+    n, d = 2000, 1500
+    X = sp.random(n, d, density=0.01, format="csr", random_state=5, data_rvs=lambda k: np.ones(k))
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ (rng.standard_normal(d) * 2) - 0.3)))).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        newton = LogisticRegression(alpha=2e-3, penalty="l1", tol=1e-10).fit(X, y)
+        gd = LogisticRegression(alpha=2e-3, penalty="l1", solver="gd", tol=1e-10).fit(X, y)
+    assert newton.solver_ == "newton" and newton.converged_
+    obj = LogisticObjective(X, y.astype(float), penalty=make_penalty("l1", 2e-3))
+    J_newton = obj.cost(_theta(newton))
+    J_gd = obj.cost(_theta(gd))
+    assert J_newton == pytest.approx(J_gd, rel=1e-9)
+    assert (newton.coef_ == 0).mean() > 0.3
+    np.testing.assert_array_equal(newton.coef_ == 0, gd.coef_ == 0)
+    # multinomial sparse L1 above 1000 parameters has no column Newton: refused, clearly
+    with pytest.raises(ValueError, match="sparse matrix with two classes"):
+        LogisticRegression(alpha=2e-3, penalty="l1", solver="newton").fit(X, np.arange(n) % 3)

@@ -200,7 +200,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- parameters ---------------------------------------------------------------
-    def _resolve_solver(self, penalty, n_samples, n_params):
+    def _resolve_solver(self, penalty, n_samples, n_params, column_newton=False):
         if self.solver != "auto":
             return self.solver
         lr = self.learning_rate
@@ -218,7 +218,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # proximal Newton beats proximal gradient everywhere we measured.
         if penalty.is_smooth:
             return "newton" if n_samples * n_params ** 2 <= _SMALL_HESSIAN_FLOPS else "lbfgs"
-        return "newton" if n_params <= _NEWTON_MAX_DENSE else "gd"
+        return "newton" if n_params <= _NEWTON_MAX_DENSE or column_newton else "gd"
 
     def _check_params(self):
         """Validate parameters; return the penalty object."""
@@ -384,15 +384,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _fit_one(self, X, y_enc, sw, penalty, n_classes, warm):
         """Run the solver on one objective: ``(objective, theta, result, monitor, max_iter, tol)``."""
         n_params = (X.shape[1] + bool(self.fit_intercept)) * n_classes
-        solver = self._resolve_solver(penalty, X.shape[0], n_params)
+        # sparse binary data: proximal Newton by coordinate descent over X's columns, any width
+        column_newton = scipy.sparse.issparse(X) and n_classes == 1
+        solver = self._resolve_solver(penalty, X.shape[0], n_params, column_newton)
         self._check_solver_options(solver)
         if solver == "lbfgs" and not penalty.is_smooth:
             raise ValueError(f"solver='lbfgs' cannot handle penalty={self.penalty!r} (its L1 term is not smooth); "
                              "use solver='newton', 'gd' or 'sgd'.")
-        if solver == "newton" and not penalty.is_smooth and n_params > _NEWTON_MAX_DENSE:
+        if solver == "newton" and not penalty.is_smooth and n_params > _NEWTON_MAX_DENSE and not column_newton:
             raise ValueError(f"solver='newton' handles penalty={self.penalty!r} only up to {_NEWTON_MAX_DENSE} "
-                             f"parameters (proximal Newton forms the Hessian); this data has {n_params}. "
-                             "Use solver='gd' or 'sgd'.")
+                             f"parameters (proximal Newton forms the Hessian) unless X is a sparse matrix with "
+                             f"two classes; this data has {n_params}. Use solver='gd' or 'sgd'.")
         self.solver_ = solver
         max_iter = self.max_iter or _DEFAULT_MAX_ITER[solver]
         tol = _DEFAULT_TOL[solver] if self.tol is None else self.tol

@@ -22,7 +22,9 @@ model plus h,
 solved by coordinate descent on the small dense problem (glmnet's inner
 solver; no pass over the data), then a line search on J = f + h with the sufficient decrease
 ``J(x + sδ) <= J(x) + σ s Δ``, ``Δ = g·δ + h(x + δ) - h(x)``. This needs the
-dense H, so it is offered up to ``max_dense`` parameters.
+dense H, so it is offered up to ``max_dense`` parameters, and above that for
+binary data in a scipy.sparse matrix, where the objective runs the coordinate
+descent over the columns of X instead (newGLMNET, as in liblinear).
 
 Stops when the smallest subgradient of J has max-norm ``<= tol``.
 """
@@ -66,7 +68,8 @@ def newton(objective, x0, *, max_iter=100, tol=1e-8, callback=None, max_dense=10
     x = np.array(x0, dtype=np.float64)
     p = len(x)
     smooth = objective.is_smooth
-    if not smooth and p > max_dense:
+    column_newton = getattr(objective, "column_newton", False)
+    if not smooth and p > max_dense and not column_newton:
         raise ValueError(
             f"solver='newton' handles the L1 penalty by proximal Newton steps, which form the "
             f"{p} x {p} Hessian; that is above max_dense={max_dense}. Use solver='gd' or 'sgd' for "
@@ -89,9 +92,12 @@ def newton(objective, x0, *, max_iter=100, tol=1e-8, callback=None, max_dense=10
                 if not slope < 0:  # not a descent direction (H numerically singular): use -g
                     delta, slope = -g, -float(g @ g)
             else:
-                H = objective.hessian(x)
                 # inexact inner solves, tighter as the outer iterate converges
-                delta = _prox_newton_direction(objective, x, g, H, tol=max(min(0.1, gnorm) * gnorm, 0.1 * tol))
+                inner_tol = max(min(0.1, gnorm) * gnorm, 0.1 * tol)
+                if p > max_dense:  # sparse data: coordinate descent over X's columns, no Hessian
+                    delta = objective.lasso_newton_direction(x, g, tol=inner_tol)
+                else:
+                    delta = _prox_newton_direction(objective, x, g, objective.hessian(x), tol=inner_tol)
                 slope = float(g @ delta) + objective.nonsmooth_value(x + delta) - objective.nonsmooth_value(x)
                 if not slope < 0:  # the model sees no decrease left: at working precision
                     status, message = "converged", "the proximal Newton model sees no decrease left"
