@@ -175,7 +175,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=500_000)
     ap.add_argument("--features", type=int, default=100_000)
-    ap.add_argument("--budget", type=float, default=120.0, help="seconds per solver fit on `sparse`")
+    ap.add_argument("--budget", type=float, default=60.0, help="seconds per solver fit on `sparse`")
     ap.add_argument("--problems", default="sparse-l2,sparse-l1,digits")
     ap.add_argument("--no-write", dest="write", action="store_false")
     args = ap.parse_args(argv)
@@ -199,10 +199,10 @@ def main(argv=None):
                 comp = ["lbfgs", "liblinear", "saga"]
                 mine = ["auto", "lbfgs", "newton", "gd"]
             else:
-                refs = {"logitgd gd, tol 1e-9": lambda: ours(P, 1e-9, solver="gd"),
-                        "sklearn liblinear, tol 1e-10": lambda: sk(P, "liblinear", 10_000, 1e-10)}
+                refs = {"logitgd newton, tol 1e-10": lambda: ours(P, 1e-10, solver="newton"),
+                        "sklearn liblinear, tol 1e-7": lambda: sk(P, "liblinear", 300, 1e-7)}
                 comp = ["liblinear", "saga"]
-                mine = ["auto", "gd"]
+                mine = ["auto", "newton", "gd"]
             line, rows = run_problem(P, refs, comp, mine)
             out += table(P, line, rows)
         del X, y
