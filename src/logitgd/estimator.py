@@ -69,14 +69,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         - ``"lbfgs"``: L-BFGS (smooth penalties only);
         - ``"newton"``: Newton–Raphson / IRLS with a line search — Newton–Cholesky
           up to 1000 parameters, Newton–CG above; proximal Newton for L1 (up to
-          1000 parameters);
+          1000 parameters, or any number for two classes and sparse X, by
+          coordinate descent over X's columns);
         - ``"auto"``: the solver that the other options ask for (``"gd"`` for a
           numeric ``learning_rate``, ``"sgd"`` for an sgd schedule or option);
           otherwise, for smooth penalties, ``"newton"`` while a Hessian is cheap
           (``n_samples * n_params**2 <= 1e8``, with ``n_params`` the number
           of coefficients and intercepts of all classes) and ``"lbfgs"``
-          (preconditioned) above; for L1, ``"newton"`` up to 1000 parameters
-          and ``"gd"`` above. The choice is stored in ``solver_``.
+          (preconditioned) above; for L1, ``"newton"`` where it can (above)
+          and ``"gd"`` otherwise. The choice is stored in ``solver_``.
     learning_rate : float or str, default="auto"
         For ``"gd"``: a float is the fixed step of the plain update
         ``w <- w - lr * grad``; ``"auto"`` needs no tuning (gradient descent
