@@ -134,15 +134,16 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     if len(labels) > 2 and estimator.multi_class == "ovr":
         raise ValueError("multi_class='ovr' is not available for dask input; the multinomial model is.")
     prep = _Prep(labels, dtype, class_weight)
-    chunks = [dask.delayed(_prepare, pure=True)(xp, yp, sp, prep)
-              for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
+    # A chunk is the persisted result of _prepare, or the raw pieces that each pass's task
+    # prepares itself (one task per chunk and pass, not two).
+    chunks = [(_RAW, xp, yp, sp, prep) for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
     nbytes = int(np.sum(rows)) * n_features * np.dtype(dtype).itemsize
     choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")  # "1": always, "0": never
     persisted = choice == "1" or (choice != "0" and nbytes <= PERSIST_FRACTION * _cluster_memory()
                                   and not _already_persisted(X, dtype))
     LAST_DATA.update(rows=int(np.sum(rows)), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
-        chunks = list(dask.persist(*chunks))
+        chunks = list(dask.persist(*[dask.delayed(_prepare, pure=True)(*c[1:]) for c in chunks]))
     return DaskData(chunks, rows, n_features, np.dtype(dtype), float(wsums.sum()), wsums, weighted,
                     persisted), None, None
 
@@ -367,9 +368,17 @@ class _Spec:
     penalty: object = None
 
 
+_RAW = "logitgd-raw-chunk"
+
+
+def _materialize(chunk):
+    """``(X, y, sample_weight)`` of a chunk: prepared already, or its raw pieces (see ``validate``)."""
+    return _prepare(*chunk[1:]) if len(chunk) == 5 and isinstance(chunk[0], str) and chunk[0] == _RAW else chunk
+
+
 def _chunk_objective(chunk, spec, global_sum=True):
     """The in-memory objective of one chunk (normalized by the whole data's weight sum)."""
-    X, y, sw = chunk
+    X, y, sw = _materialize(chunk)
     if spec.n_classes > 1:
         obj = MultinomialObjective(X, y, spec.n_classes, sample_weight=sw, fit_intercept=spec.fit_intercept,
                                    penalty=spec.penalty)
@@ -381,8 +390,9 @@ def _chunk_objective(chunk, spec, global_sum=True):
 
 
 def _term(chunk, spec, theta, want_grad):
-    loss, g = _chunk_objective(chunk, spec)._data_term(theta, want_grad)
-    if not math.isfinite(loss) and not np.isfinite(chunk[0]).all():
+    obj = _chunk_objective(chunk, spec)
+    loss, g = obj._data_term(theta, want_grad)
+    if not math.isfinite(loss) and not np.isfinite(obj.X).all():
         raise ValueError("Input X contains NaN or infinity.")
     return loss, g
 
@@ -404,7 +414,7 @@ def _bound(chunk, spec, offset, stride):
 
 
 def _colsq(chunk):
-    X, _, sw = chunk
+    X, _, sw = _materialize(chunk)
     return _column_sums_of_squares(X, sw)
 
 
@@ -430,8 +440,9 @@ class DaskData:
 
     Attributes
     ----------
-    chunks : list of dask.delayed.Delayed
-        One per row chunk, each yielding ``(X, y_encoded, sample_weight or None)``.
+    chunks : list
+        One per row chunk: a persisted dask.delayed.Delayed yielding ``(X, y_encoded,
+        sample_weight or None)``, or the tuple of its raw pieces that each task prepares.
     rows : ndarray of shape (n_chunks,) or None (partition sizes of a dataframe are not known)
     shape : (n_samples, n_features)
     sw_sum : float
@@ -662,10 +673,12 @@ def _set_rng_state(rng, other):
 
 def _chunk_run(chunk, spec, template, options):
     """The in-memory sgd run on one chunk's own objective, in the coordinates of ``template``."""
-    problem = _chunk_objective(chunk, spec, global_sum=False)
+    obj = _chunk_objective(chunk, spec, global_sum=False)
+    problem = obj
     if template is not None:
-        problem, problem.objective = copy.copy(template), problem
-    return _Run(problem, **dict(options, batch_size=min(options["batch_size"], len(chunk[1]))))
+        problem = copy.copy(template)
+        problem.objective = obj
+    return _Run(problem, **dict(options, batch_size=min(options["batch_size"], obj.n_samples)))
 
 
 def _sgd_chunk_epoch(chunk, spec, template, options, st):
