@@ -135,17 +135,15 @@ def test_not_persisted_reads_from_source_each_pass(client, monkeypatch):
     _assert_same(m_mem, m_dask)
 
 
-@pytest.mark.parametrize("penalty", ["l2", "l1"])
-def test_sgd_over_partitions_reaches_the_optimum(client, penalty):
+def test_sgd_over_partitions_reaches_the_optimum(client):
     X, y, sw = _data()
-    best = logitgd.LogisticRegression(solver="newton", penalty=penalty, alpha=1e-2, tol=1e-10).fit(
-        X, y, sample_weight=sw)
-    m = logitgd.LogisticRegression(solver="sgd", penalty=penalty, alpha=1e-2, random_state=0, batch_size=16).fit(
-        *_chunked(X, y, sw))
+    params = {"penalty": "elasticnet", "l1_ratio": 0.5, "alpha": 1e-2}
+    best = logitgd.LogisticRegression(solver="newton", tol=1e-10, **params).fit(X, y, sample_weight=sw)
+    m = logitgd.LogisticRegression(solver="sgd", random_state=0, batch_size=16, **params).fit(*_chunked(X, y, sw))
     assert m.solver_ == "sgd" and m.n_iter_ >= 2
     assert m.loss_history_[-1] <= best.loss_history_[-1] * (1 + 2e-3)
-    again = logitgd.LogisticRegression(solver="sgd", penalty=penalty, alpha=1e-2, random_state=0,
-                                       batch_size=16).fit(*_chunked(X, y, sw))
+    again = logitgd.LogisticRegression(solver="sgd", random_state=0, batch_size=16, **params).fit(
+        *_chunked(X, y, sw))
     np.testing.assert_array_equal(_params(m), _params(again))  # same seed, same model
 
 
@@ -173,40 +171,64 @@ def test_refusals(client):
         logitgd.LogisticRegression().fit(Xd, da.from_array(y[:-10], chunks=CHUNK))
 
 
-def test_worker_killed_mid_fit_gives_the_same_model():
+@pytest.fixture(scope="module")
+def fault_client():
+    """A cluster of its own for the tests that kill workers; Dask gives up on a task after 1 failure."""
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        c = distributed.Client(cluster, set_as_default=False)
+    with c.as_current():
+        yield c
+    c.close()
+    cluster.close()
+
+
+def test_worker_killed_mid_fit_gives_the_same_model(fault_client):
     """Kill one worker process (SIGKILL) during a fit: Dask recomputes its chunks, the model is unchanged."""
     X, y, sw = _data(multinomial=True, seed=5)
     params = {"solver": "lbfgs", "alpha": 1e-3, "tol": 1e-10}
     m_mem = logitgd.LogisticRegression(**params).fit(X, y, sample_weight=sw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        client = distributed.Client(cluster, set_as_default=False)
     killed = []
 
     def kill_one(state):
         if state.iteration == 3 and not killed:
-            pids = client.run(os.getpid)
+            pids = fault_client.run(os.getpid)
             pid = pids[min(pids)]
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
-    try:
-        with client.as_current():
-            Xd, yd, swd = _chunked(X, y, sw)
-            m_plain = logitgd.LogisticRegression(**params).fit(Xd, yd, sample_weight=swd)
-            m_fault = logitgd.LogisticRegression(callback=kill_one, **params).fit(Xd, yd, sample_weight=swd)
-            assert killed and killed[0] not in client.run(os.getpid).values()
-    finally:
-        client.close()
-        cluster.close()
+    Xd, yd, swd = _chunked(X, y, sw)
+    m_plain = logitgd.LogisticRegression(**params).fit(Xd, yd, sample_weight=swd)
+    m_fault = logitgd.LogisticRegression(callback=kill_one, **params).fit(Xd, yd, sample_weight=swd)
+    assert killed and killed[0] not in fault_client.run(os.getpid).values()
     assert m_fault.converged_
     np.testing.assert_array_equal(_params(m_fault), _params(m_plain))  # bit for bit
     _assert_same(m_mem, m_fault)
 
 
-def test_cli_parquet_directory(tmp_path, capsys):
+def test_workers_dying_again_and_again_is_a_clear_error(fault_client, monkeypatch):
+    """A chunk that kills every worker that computes it: DaskFitError, no model."""
+    monkeypatch.setenv("LOGITGD_DASK_PERSIST", "0")
+
+    def die(block):  # defined here so that it travels by value to the workers
+        if block.size:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return block
+
+    X, y, _ = _data()
+    Xd = da.from_array(X, chunks=(CHUNK, D)).map_blocks(die, dtype=X.dtype)
+    model = logitgd.LogisticRegression()
+    with pytest.raises(_dask.DaskFitError, match="workers died"):
+        model.fit(Xd, da.from_array(y, chunks=CHUNK))
+    assert not hasattr(model, "coef_")
+
+
+def test_cli_parquet_directory(client, tmp_path, capsys):
+    """``logitgd fit DIR --dask tcp://...`` (this module's cluster; ``local:N`` starts its own the same way)."""
     from logitgd.cli import main
 
     X, y, _ = _data()
@@ -217,42 +239,13 @@ def test_cli_parquet_directory(tmp_path, capsys):
     model_path = tmp_path / "model.json"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        code = main(["fit", str(tmp_path), "--target", "label", "--dask", "local:2", "--solver", "lbfgs",
+        code = main(["fit", str(tmp_path), "--target", "label", "--dask", client.scheduler.address, "--solver", "lbfgs",
                      "--tol", "1e-10", "--model", str(model_path), "--quiet"])
     out = capsys.readouterr().out
     assert code == 0 and "dashboard http" in out and "converged      yes" in out
     model = logitgd.load(model_path)
     best = logitgd.LogisticRegression(solver="lbfgs", alpha=1e-4, tol=1e-10).fit(X, y)
     _assert_same(best, model)
-
-
-def test_workers_dying_again_and_again_is_a_clear_error(monkeypatch):
-    """A chunk that kills every worker that computes it: DaskFitError, no model."""
-    import dask
-
-    monkeypatch.setenv("LOGITGD_DASK_PERSIST", "0")
-
-    def die(block):  # defined here so that it travels by value to the workers
-        if block.size:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return block
-
-    X, y, _ = _data()
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        client = distributed.Client(cluster, set_as_default=False)
-    try:
-        with client.as_current():
-            Xd = da.from_array(X, chunks=(CHUNK, D)).map_blocks(die, dtype=X.dtype)
-            model = logitgd.LogisticRegression()
-            with pytest.raises(_dask.DaskFitError, match="workers died"):
-                model.fit(Xd, da.from_array(y, chunks=CHUNK))
-            assert not hasattr(model, "coef_")
-    finally:
-        client.close()
-        cluster.close()
 
 
 def test_persisted_input_is_not_persisted_twice(client):
@@ -266,3 +259,12 @@ def test_persisted_input_is_not_persisted_twice(client):
     m_mem = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
     m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yd, sample_weight=swd)
     _assert_same(m_mem, m_dask)
+
+
+def test_cli_dask_option_errors(tmp_path, capsys):
+    from logitgd.cli import main
+
+    assert main(["fit", str(tmp_path / "nothing"), "--target", "label", "--dask", "local:2"]) == 1
+    assert "No such file" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="local:N"):
+        _dask.start_client("local:zero")

@@ -294,10 +294,11 @@ def _cluster_memory():
         return 0.0
 
 
-def _compute(tasks):
-    """``dask.compute`` of a list of tasks, in order; dask failures become :class:`DaskFitError`."""
+def _compute(tasks, gather=None):
+    """``dask.compute`` of a list of tasks (or ``gather`` of futures), in order; dask failures become
+    :class:`DaskFitError`."""
     try:
-        return list(dask.compute(*tasks))
+        return list(dask.compute(*tasks) if gather is None else gather(tasks))
     except (ValueError, TypeError, ArithmeticError, KeyboardInterrupt, MemoryError):
         raise
     except Exception as exc:
@@ -306,6 +307,30 @@ def _compute(tasks):
                 f"Dask could not finish a pass over the data ({type(exc).__name__}: {exc}). Workers died while "
                 "computing it (out of memory?); the fit was stopped and no model was stored.") from exc
         raise
+
+
+def _futures(chunks):
+    """``(client, one future per chunk)`` for chunks persisted on a distributed cluster, else None."""
+    try:
+        from distributed import Client, futures_of
+    except ImportError:
+        return None
+    futures = [futures_of(c) for c in chunks]
+    if not all(len(f) == 1 for f in futures):
+        return None
+    try:
+        return Client.current(allow_global=True), [f[0] for f in futures]
+    except ValueError:
+        return None
+
+
+def _gather(client, futures):
+    """``client.gather``, with :func:`_compute`'s errors."""
+    return _compute(futures, gather=client.gather)
+
+
+def _call(chunk, extra, fn, spec, args):
+    return fn(chunk, spec, *args, *extra)
 
 
 # -- per-chunk tasks (run on the workers) ---------------------------------------------
@@ -468,6 +493,7 @@ class DaskData:
         self.class_weight_sums = class_weight_sums
         self.weighted = weighted
         self.persisted = persisted
+        self.futures = _futures(chunks) if persisted else None
 
     def objective(self, n_classes, fit_intercept, penalty):
         """The objective of this data (``n_classes == 1``: binary)."""
@@ -508,6 +534,10 @@ class _DaskObjectiveMixin:
         per_chunk = per_chunk or [()] * len(self.data.chunks)
         global PASSES
         PASSES += 1
+        if self.data.futures is not None:  # persisted on a cluster: straight to the futures, no graph
+            client, futures = self.data.futures
+            return _gather(client, client.map(_call, futures, per_chunk, fn=fn, spec=self._spec, args=args,
+                                              pure=False))
         return _compute([dask.delayed(fn, pure=False)(c, self._spec, *args, *extra)
                          for c, extra in zip(self.data.chunks, per_chunk)])
 
@@ -637,7 +667,7 @@ class _PartitionedRun(_Run):
 
     def __init__(self, problem, **options):
         super().__init__(problem, **options)
-        self._options = options
+        self._options = dict(options, callback=None)  # the callback stays on the client
         objective = problem.objective if isinstance(problem, Preconditioned) else problem
         self._chunks = objective.data.chunks
         self._spec = _Spec(objective.n_classes, objective.fit_intercept, objective.sw_sum, objective.penalty)
