@@ -115,6 +115,8 @@ def build_parser():
     fit.add_argument("--plot", help="write the cost curve here (PNG)")
     fit.add_argument("--force", action="store_true", help="overwrite existing output files")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument("--device", default="cpu",
+                     help="where to train: cpu (default), or cuda / cuda:N through PyTorch (pip install 'logitgd[gpu]')")
     fit.add_argument("--dask", metavar="local[:N]|tcp://HOST:PORT",
                      help="train with Dask (pip install 'logitgd[dask]'): DATA is a Parquet file, directory or "
                           "glob; local:N starts N worker processes here, tcp://HOST:PORT joins a running scheduler")
@@ -312,6 +314,8 @@ def cmd_fit(args):
     solver = args.solver or ("gd" if args.learning_rate != "auto" else "auto")
     penalty = None if args.penalty == "none" else args.penalty
     extra = {} if args.multi_class is None else {"multi_class": args.multi_class}
+    if args.device != "cpu":
+        extra["device"] = args.device
     model = LogisticRegression(solver=solver, alpha=args.alpha, penalty=penalty, l1_ratio=args.l1_ratio,
                                learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
                                callback=progress if bar is not None else None, **extra)
@@ -325,8 +329,8 @@ def cmd_fit(args):
             model.fit(X_tr, y_tr)
         except DivergenceError as exc:
             raise DivergenceError(f"{exc} On the command line: --learning-rate auto (the default).") from None
-        except ValueError as exc:  # options the estimator refuses (e.g. elasticnet without --l1-ratio)
-            raise DataError(f"cannot fit: {exc}") from None
+        except (ValueError, ImportError) as exc:  # options the estimator refuses (e.g. elasticnet without
+            raise DataError(f"cannot fit: {exc}") from None  # --l1-ratio; --device cuda without PyTorch)
         finally:
             if bar is not None:
                 bar.close()

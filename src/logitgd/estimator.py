@@ -145,6 +145,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         classes all three fit the binary model. Unpenalized multinomial fits
         (``alpha=0``) report coefficients centered across classes (the softmax
         sees only their differences); intercepts are always centered.
+    device : str or torch.device, default="cpu"
+        ``"cuda"`` (or ``"cuda:1"``, ...) trains through PyTorch on that GPU
+        (``pip install 'logitgd[gpu]'``): X, y and the weights are moved
+        there once; every solver and penalty runs as on the CPU. A torch
+        tensor X always trains through PyTorch where it lives, without a
+        copy, unless ``device`` names another device. ``coef_`` and
+        ``intercept_`` are NumPy arrays either way.
+    storage_dtype : {None, "bfloat16", "float16"}, default=None
+        PyTorch path only: keep dense X on the device in 2 bytes per entry
+        (arithmetic stays float64): half the memory traffic per pass; the model
+        is fitted to the rounded data.
 
     Attributes
     ----------
@@ -172,7 +183,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                  fit_intercept=True, max_iter=None, tol=None, class_weight=None, random_state=None,
                  verbose=0, warm_start=False, callback=None, batch_size=32, eta0=None, power_t=0.5,
                  average=False, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 multi_class="auto"):
+                 multi_class="auto", device="cpu", storage_dtype=None):
         self.solver = solver
         self.learning_rate = learning_rate
         self.alpha = alpha
@@ -194,6 +205,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.multi_class = multi_class
+        self.device = device
+        self.storage_dtype = storage_dtype
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -237,7 +250,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"tol must be a non-negative number or None, got {self.tol!r}.")
         if self.multi_class not in _MULTI_CLASS:
             raise ValueError(f"multi_class must be one of {_MULTI_CLASS}, got {self.multi_class!r}.")
+        if self.storage_dtype not in (None, "bfloat16", "float16"):
+            raise ValueError(f"storage_dtype must be None, 'bfloat16' or 'float16', got {self.storage_dtype!r}.")
+        if self._on_torch():
+            from . import _torch
+
+            _torch.resolve_device(self.device)  # PyTorch missing, or no such device: say so now
         return make_penalty(self.penalty, self.alpha, self.l1_ratio)
+
+    def _on_torch(self, X=None):
+        """Whether to train through PyTorch: a device other than the CPU, 2-byte storage, or a torch X."""
+        return str(self.device) != "cpu" or self.storage_dtype is not None or _is_tensor(X)
 
     def _check_solver_options(self, solver):
         """Refuse options the chosen solver would ignore."""
@@ -291,8 +314,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             from . import _dask
 
             return _dask.validate(self, X, y, sample_weight, reset=reset, classes=classes)
-        X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
-                             dtype=[np.float64, np.float32], order="C", reset=reset)
+        if _is_tensor(X):  # stays where it is (a GPU tensor is not copied): see _torch.py
+            from . import _torch
+
+            checked = _torch.validate(self, X, y, sample_weight, reset=reset, classes=classes)
+            if checked is not None:  # numeric labels, handled on the device
+                return checked
+            X, y = _torch.validate_tensor_xy(self, X, y, reset=reset)
+            sample_weight = _torch.to_numpy(sample_weight)
+        else:
+            X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
+                                 dtype=[np.float64, np.float32], order="C", reset=reset)
         check_classification_targets(y)
         if reset:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
@@ -322,6 +354,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """The binary objective (``n_classes == 1``) or the softmax one."""
         if getattr(X, "is_dask_data", False):
             return X.objective(n_classes, self.fit_intercept, penalty)
+        if self._on_torch(X):
+            from . import _torch
+
+            return _torch.make_objective(X, y_enc, n_classes, sw, self.fit_intercept, penalty, self.device,
+                                         self.storage_dtype)
         if n_classes == 1:
             return LogisticObjective(X, y_enc, sample_weight=sw, fit_intercept=self.fit_intercept, penalty=penalty)
         return MultinomialObjective(X, y_enc, n_classes, sample_weight=sw, fit_intercept=self.fit_intercept,
@@ -409,7 +446,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # IRLS starts from the intercept-only model: one Newton step saved
             theta0 = objective.intercept_only()
         if self.learning_rate == "auto" and solver in ("gd", "lbfgs", "sgd"):
-            problem = Preconditioned(objective)
+            problem = (getattr(objective, "preconditioner", None) or Preconditioned)(objective)
             to_original = problem.to_original
             x0 = problem.from_original(theta0)
             if validation is not None:
@@ -580,6 +617,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Raw scores ``X @ coef_.T + intercept_``: shape (n_samples,) for two classes, else (n_samples, K)."""
         check_is_fitted(self)
+        if _is_tensor(X):  # scored where it lives
+            from . import _torch
+
+            X, _ = _torch.validate_tensor_xy(self, X, None, reset=False)
+            scores = _torch.decision_function(X, self.coef_, self.intercept_)
+            return scores[:, 0] if scores.shape[1] == 1 else scores
         X = validate_data(self, X, accept_sparse="csr", accept_large_sparse=True,
                           dtype=[np.float64, np.float32], reset=False)
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
@@ -617,6 +660,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _is_tensor(X):
+    """Whether X is a torch tensor (without importing torch)."""
+    return type(X).__module__.split(".")[0] == "torch"
 
 
 def _blas_threads_for(X):

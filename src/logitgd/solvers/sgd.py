@@ -596,6 +596,9 @@ class _Run:
 
     def _epoch(self, st, live):
         """One pass of updates; returns the max-norm of the last gradient mapping."""
+        on_device = getattr(self.obj, "sgd_epoch", None)
+        if on_device is not None:  # the same epoch, run where the data lives (logitgd._torch)
+            return on_device(self, st, live)
         obj, lr = self.obj, self.lr
         bvg = obj.batch_value_and_grad
         prox = None if self.smooth else obj.prox
