@@ -91,4 +91,6 @@ def test_gpu_objective_uses_kernel_by_default():
     obj = TorchLogisticObjective(X, y, device="cuda")
     assert obj.uses_kernel
     assert TorchLogisticObjective(X, y, device="cuda", use_kernel=False).uses_kernel is False
+    # float64 rows: cuBLAS's two products measured faster than the kernel (RESULTS.md, run 6)
+    assert not TorchLogisticObjective(X.astype(np.float64), y, device="cuda").uses_kernel
     np.testing.assert_allclose(obj.value(np.zeros(21)), np.log(2), rtol=1e-12)

@@ -13,9 +13,11 @@ What runs where:
 
 * ``value`` / ``value_and_grad``: the fused Triton kernel of
   :mod:`logitgd._triton` (one read of X for scores, loss and gradient) for
-  dense data up to 1024 features; the generic PyTorch path otherwise (two
-  matrix-vector products; sparse CSR through torch's sparse kernels). The
-  generic path is the reference the kernel is tested against.
+  dense float32 (or 2-byte) data up to 1024 features on a CUDA device; the
+  generic PyTorch path otherwise (two matrix-vector products: cuBLAS for
+  float64, which measured faster than the kernel there; torch's sparse
+  kernels for CSR). The generic path is the reference the kernel is tested
+  against.
 * ``hessian`` (Newton–Cholesky), ``hessian_operator`` (Newton–CG),
   ``hessian_bound`` and the column sums of squares (the preconditioners) on
   the device.
@@ -55,6 +57,11 @@ except ImportError:  # pragma: no cover
 INSTALL_HINT = ("PyTorch is not installed: training on a GPU needs it. Install it with "
                 "pip install 'logitgd[gpu]' (or pip install torch, with the CUDA build for your GPU).")
 STORAGE_DTYPES = (None, "bfloat16", "float16")
+#: use_kernel="auto" on float64 X: the fused kernel (True) or cuBLAS's two products (False).
+#: Measured on an H100 (benchmarks/RESULTS.md, run 6): at 20,000,000 x 100 one value_and_grad
+#: takes 31.8 ms through the kernel and 15.0 ms through cuBLAS, so float64 data goes to cuBLAS;
+#: float32 and 2-byte storage go through the kernel (4.4 ms against 17.5 ms at 4,000,000 x 256).
+KERNEL_FOR_FLOAT64 = False
 
 
 def require():
@@ -331,7 +338,8 @@ class _TorchData:
         self.use_kernel = use_kernel
         self.uses_kernel = bool(
             use_kernel and not self.M.sparse and _triton.fits(self.M.d, K)
-            and (self.device.type == "cuda" or (use_kernel is True and _triton.INTERPRET)))
+            and (self.device.type == "cuda" or (use_kernel is True and _triton.INTERPRET))
+            and (use_kernel is True or KERNEL_FOR_FLOAT64 or self.M.data.dtype != torch.float64))
         if self.uses_kernel:
             if self.device.type == "cuda":
                 sms = torch.cuda.get_device_properties(self.device).multi_processor_count
