@@ -181,8 +181,7 @@ def fault_client():
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                            dashboard_address=None)
         c = distributed.Client(cluster, set_as_default=False)
-    with c.as_current():
-        yield c
+    yield c  # tests use it in `with fault_client.as_current()`: the other tests keep the module's client
     c.close()
     cluster.close()
 
@@ -202,8 +201,9 @@ def test_worker_killed_mid_fit_gives_the_same_model(fault_client):
             killed.append(pid)
 
     Xd, yd, swd = _chunked(X, y, sw)
-    m_plain = logitgd.LogisticRegression(**params).fit(Xd, yd, sample_weight=swd)
-    m_fault = logitgd.LogisticRegression(callback=kill_one, **params).fit(Xd, yd, sample_weight=swd)
+    with fault_client.as_current():
+        m_plain = logitgd.LogisticRegression(**params).fit(Xd, yd, sample_weight=swd)
+        m_fault = logitgd.LogisticRegression(callback=kill_one, **params).fit(Xd, yd, sample_weight=swd)
     assert killed and killed[0] not in fault_client.run(os.getpid).values()
     assert m_fault.converged_
     np.testing.assert_array_equal(_params(m_fault), _params(m_plain))  # bit for bit
@@ -222,7 +222,7 @@ def test_workers_dying_again_and_again_is_a_clear_error(fault_client, monkeypatc
     X, y, _ = _data()
     Xd = da.from_array(X, chunks=(CHUNK, D)).map_blocks(die, dtype=X.dtype)
     model = logitgd.LogisticRegression()
-    with pytest.raises(_dask.DaskFitError, match="workers died"):
+    with fault_client.as_current(), pytest.raises(_dask.DaskFitError, match="workers died"):
         model.fit(Xd, da.from_array(y, chunks=CHUNK))
     assert not hasattr(model, "coef_")
 
@@ -258,6 +258,12 @@ def test_persisted_input_is_not_persisted_twice(client):
     assert data.persisted
     m_mem = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
     m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yd, sample_weight=swd)
+    _assert_same(m_mem, m_dask)
+    # all pieces on the workers (under fresh names): each pass maps over their futures
+    yp, swp = client.persist([da.from_array(y, chunks=CHUNK, name=False), da.from_array(sw, chunks=CHUNK, name=False)])
+    data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yp, swp)
+    assert not data.persisted and data.futures is not None
+    m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yp, sample_weight=swp)
     _assert_same(m_mem, m_dask)
 
 

@@ -143,9 +143,14 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
                                   and not _already_persisted(X, dtype))
     LAST_DATA.update(rows=int(np.sum(rows)), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
-        chunks = list(dask.persist(*[dask.delayed(_prepare, pure=True)(*c[1:]) for c in chunks]))
+        prepared = [dask.delayed(_prepare, pure=True)(*c[1:]) for c in chunks]
+        client = _current_client()
+        chunks = list(dask.persist(*prepared) if client is None else client.persist(prepared))
+        futures = _futures(chunks)
+    else:
+        futures = _raw_futures(X, y, sample_weight, chunks) if together is None else None
     return DaskData(chunks, rows, n_features, np.dtype(dtype), float(wsums.sum()), wsums, weighted,
-                    persisted), None, None
+                    persisted, futures), None, None
 
 
 def _feature_parts(X):
@@ -294,11 +299,25 @@ def _cluster_memory():
         return 0.0
 
 
+def _current_client():
+    """The distributed client in use (the current one, else the default), or None."""
+    try:
+        from distributed import Client
+        return Client.current(allow_global=True)
+    except (ImportError, ValueError):
+        return None
+
+
 def _compute(tasks, gather=None):
     """``dask.compute`` of a list of tasks (or ``gather`` of futures), in order; dask failures become
     :class:`DaskFitError`."""
     try:
-        return list(dask.compute(*tasks) if gather is None else gather(tasks))
+        if gather is None:
+            client = _current_client()
+            if client is None:
+                return list(dask.compute(*tasks))
+            return list(client.gather(client.compute(list(tasks))))
+        return list(gather(tasks))
     except (ValueError, TypeError, ArithmeticError, KeyboardInterrupt, MemoryError):
         raise
     except Exception as exc:
@@ -322,6 +341,27 @@ def _futures(chunks):
         return Client.current(allow_global=True), [f[0] for f in futures]
     except ValueError:
         return None
+
+
+def _raw_futures(X, y, sample_weight, chunks):
+    """``(client, chunks with their pieces as futures)`` when X, y (and the weights) are persisted dask
+    arrays held on a cluster, so that each pass maps over them directly; else None."""
+    try:
+        from distributed import Client, futures_of
+        client = Client.current(allow_global=True)
+    except (ImportError, ValueError):
+        return None
+    pieces = []
+    for k, v in ((1, X), (2, y), (3, sample_weight)):
+        if v is None and k == 3:
+            pieces.append([None] * len(chunks))
+            continue
+        by_key = {f.key: f for f in futures_of(v)} if is_dask_collection(v) else {}
+        found = [by_key.get(getattr(c[k], "key", None)) for c in chunks]
+        if not all(f is not None for f in found):
+            return None
+        pieces.append(found)
+    return client, [(_RAW, xf, yf, sf, c[4]) for xf, yf, sf, c in zip(*pieces, chunks)]
 
 
 def _gather(client, futures):
@@ -480,7 +520,8 @@ class DaskData:
 
     is_dask_data = True
 
-    def __init__(self, chunks, rows, n_features, dtype, sw_sum, class_weight_sums, weighted, persisted):
+    def __init__(self, chunks, rows, n_features, dtype, sw_sum, class_weight_sums, weighted, persisted,
+                 futures=None):
         self.chunks = chunks
         # rows per chunk, or only their total (partition sizes of a dataframe are not known
         # without a pass over it): then the strided rows of hessian_bound start afresh in each chunk
@@ -493,7 +534,8 @@ class DaskData:
         self.class_weight_sums = class_weight_sums
         self.weighted = weighted
         self.persisted = persisted
-        self.futures = _futures(chunks) if persisted else None
+        # (client, per chunk: its future, or its raw pieces as futures): passes go straight to them
+        self.futures = futures
 
     def objective(self, n_classes, fit_intercept, penalty):
         """The objective of this data (``n_classes == 1``: binary)."""
