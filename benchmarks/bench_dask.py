@@ -354,9 +354,8 @@ def cmd_ooc(args):
     """``logitgd fit DIR --dask local:2``, with every process's memory sampled."""
     import psutil
 
-    cmd = ["logitgd", "fit", args.dir, "--target", "label", "--dask", "local:2", "--alpha", "0",
-           "--solver", args.solver, "--tol", str(args.tol)] + (["--max-iter", str(args.max_iter)]
-                                                             if args.max_iter else [])
+    cmd = ["logitgd", "fit", args.dir, "--target", "label", "--dask", "local:2", "--solver", args.solver,
+           "--tol", str(args.tol)] + (["--max-iter", str(args.max_iter)] if args.max_iter else [])
     peaks = {}
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
