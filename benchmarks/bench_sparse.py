@@ -171,6 +171,34 @@ def table(P, line, rows):
     return out + [""]
 
 
+def wide(args):
+    """d = 1,000,000 features, n = 500,000 rows: it trains, and how much memory it takes."""
+    import resource
+
+    from logitgd import LogisticRegression
+
+    n, d = 500_000, 1_000_000
+    t = time.perf_counter()
+    X, y = make_sparse(n, d)
+    made = time.perf_counter() - t
+    csr_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    out = [f"### `wide`: {n:,} x {d:,} CSR, {X.nnz:,} non-zeros ({csr_bytes / 2**30:.2f} GiB), made in {made:.0f} s",
+           "", "| penalty | solver chosen | iterations | converged | fit time, s | peak RSS of the process, GiB |",
+           "|---|---|---:|---|---:|---:|"]
+    for pen, alpha in (("l2", 1e-5), ("l1", 1e-4)):
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = LogisticRegression(alpha=alpha, penalty=pen).fit(X, y)
+        wall = time.perf_counter() - t
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        bs.log(f"wide {pen}: {m.solver_} {m.n_iter_} its, {wall:.1f} s, converged {m.converged_}, maxrss {rss:.2f} GiB")
+        out.append(f"| {pen} (alpha = {alpha:g}) | `{m.solver_}` | {m.n_iter_} | {m.converged_} | {wall:.1f} | {rss:.2f} |")
+    out += ["", f"Peak RSS before the fits (data made): {rss0:.2f} GiB; the machine has 24 GiB.", ""]
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=500_000)
@@ -206,6 +234,8 @@ def main(argv=None):
             line, rows = run_problem(P, refs, comp, mine)
             out += table(P, line, rows)
         del X, y
+    if "wide" in problems:
+        out += wide(args)
     if "digits" in problems:
         from sklearn.datasets import load_digits
         from sklearn.preprocessing import StandardScaler
