@@ -35,11 +35,13 @@ import math
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 
 from .. import _kernels
 from ..result import IterationState, SolverResult
 
 _SIGMA = 1e-4  # Armijo constant
+_potrf, _potrs = scipy.linalg.lapack.dpotrf, scipy.linalg.lapack.dpotrs
 
 
 def newton(objective, x0, *, max_iter=100, tol=1e-8, callback=None, max_dense=1000):
@@ -134,13 +136,15 @@ def _newton_direction(objective, x, g, dense):
         D = np.sqrt(np.diag(H)).copy()
         D[D == 0] = 1.0
         C = H / np.outer(D, D)
-        try:
-            factor = scipy.linalg.cho_factor(C, lower=False)
-            r = np.abs(np.diag(factor[0]))
+        # LAPACK directly: on small problems the scipy.linalg wrappers'
+        # checks cost as much as the factorization.
+        factor, info = _potrf(C, lower=False)
+        if info == 0:
+            r = np.abs(np.diag(factor))
             if r.min() ** 2 > 1e-15 * r.max() ** 2:
-                return scipy.linalg.cho_solve(factor, -g / D) / D
-        except np.linalg.LinAlgError:
-            pass
+                step, info = _potrs(factor, -g / D, lower=False)
+                if info == 0:
+                    return step / D
         lam, Q = scipy.linalg.eigh(C)
         keep = lam > 1e-15 * lam[-1]
         return (Q[:, keep] @ ((Q[:, keep].T @ (-g / D)) / lam[keep])) / D
