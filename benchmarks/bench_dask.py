@@ -272,8 +272,8 @@ def _dask_ml(args, X, y, obj, f_star):
                 saved["proximal_operator"] = (regs.L2, orig)
                 regs.L2.proximal_operator = patched
                 model = LogisticRegression(solver="admm", penalty="l2", C=1e12, max_iter=1000)
-        else:
-            model = LogisticRegression(solver=solver, max_iter=args.gd_iter)
+        else:  # gradient_descent, proximal_grad: no hook, the returned model after --gd-iter iterations
+            model = LogisticRegression(solver=solver, max_iter=args.gd_iter, penalty="l2", C=1e12)
         clock["t0"] = time.perf_counter()
         stopped = False
         try:

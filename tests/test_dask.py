@@ -248,22 +248,29 @@ def test_cli_parquet_directory(client, tmp_path, capsys):
     _assert_same(best, model)
 
 
-def test_persisted_input_is_not_persisted_twice(client):
+def test_persisted_input_is_shared_not_counted_twice(client):
+    """Chunks prepared from an X the user persisted share its memory, and Dask counts it once."""
     X, y, sw = _data()
     Xd, yd, swd = _chunked(X, y, sw)
     Xp = client.persist(Xd)
     data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yd, swd)
-    assert not data.persisted  # its chunks are X's, prepared on each pass
-    data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xd, yd, swd)
     assert data.persisted
+    distributed.wait(data.futures[1])
+    keys = [f.key for f in data.futures[1]]
+    sizes = client.run_on_scheduler(lambda dask_scheduler: [dask_scheduler.tasks[k].nbytes for k in keys])
+    assert max(sizes) < CHUNK * D * 8 / 2  # y and the weights, not X again
     m_mem = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
     m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yd, sample_weight=swd)
     _assert_same(m_mem, m_dask)
-    # all pieces on the workers (under fresh names): each pass maps over their futures
+    # not persisted, all pieces on the workers (under fresh names): each pass maps over their futures
     yp, swp = client.persist([da.from_array(y, chunks=CHUNK, name=False), da.from_array(sw, chunks=CHUNK, name=False)])
-    data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yp, swp)
-    assert not data.persisted and data.futures is not None
-    m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yp, sample_weight=swp)
+    os.environ["LOGITGD_DASK_PERSIST"] = "0"
+    try:
+        data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yp, swp)
+        assert not data.persisted and data.futures is not None
+        m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yp, sample_weight=swp)
+    finally:
+        del os.environ["LOGITGD_DASK_PERSIST"]
     _assert_same(m_mem, m_dask)
 
 

@@ -139,11 +139,11 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     chunks = [(_RAW, xp, yp, sp, prep) for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
     nbytes = int(np.sum(rows)) * n_features * np.dtype(dtype).itemsize
     choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")  # "1": always, "0": never
-    persisted = choice == "1" or (choice != "0" and nbytes <= PERSIST_FRACTION * _cluster_memory()
-                                  and not _already_persisted(X, dtype))
+    persisted = choice == "1" or (choice != "0" and (_already_persisted(X, dtype)
+                                                     or nbytes <= PERSIST_FRACTION * _cluster_memory()))
     LAST_DATA.update(rows=int(np.sum(rows)), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
-        prepared = [dask.delayed(_prepare, pure=True)(*c[1:]) for c in chunks]
+        prepared = [dask.delayed(_prepare_chunk, pure=True)(*c[1:]) for c in chunks]
         client = _current_client()
         chunks = list(dask.persist(*prepared) if client is None else client.persist(prepared))
         futures = _futures(chunks)
@@ -267,10 +267,8 @@ def _class_weight(class_weight, labels, counts):
 def _already_persisted(X, dtype):
     """Whether X is a float dask array held in the workers' memory already (``X = X.persist()``).
 
-    Its chunks then need no copy to become the chunks' X, and persisting them
-    again would share the same buffers under new keys: Dask would count the
-    memory twice and spill for nothing. The chunks are then prepared on each
-    pass instead (encoding y, a few ms).
+    Its chunks then need no copy to become the chunks' X: the prepared chunks
+    share them (and are persisted whatever their size; see :class:`_Chunk`).
     """
     if hasattr(X, "columns") or X.dtype != dtype:
         return False
@@ -423,6 +421,33 @@ def _prepare(X, y, sw, prep):
     return X, y_enc, sw
 
 
+class _Chunk:
+    """A prepared chunk kept in a worker's memory: ``X``, encoded ``y``, ``sample_weight`` or None.
+
+    Its size for Dask's memory accounting counts only the arrays it made: an X
+    (or weights) taken as they were from an array already in the worker's
+    memory (``X = X.persist()``) is counted there once, not twice (which would
+    make Dask spill for nothing).
+    """
+
+    def __init__(self, X, y, sw, owns_X, owns_sw):
+        self.X, self.y, self.sw = X, y, sw
+        self.owns_X, self.owns_sw = owns_X, owns_sw
+
+    def __sizeof__(self):
+        return (self.y.nbytes + (self.X.nbytes if self.owns_X else 0)
+                + (self.sw.nbytes if self.sw is not None and self.owns_sw else 0) + 200)
+
+
+def _prepare_chunk(X, y, sw, prep):
+    """:func:`_prepare` for persisting: a :class:`_Chunk`."""
+    Xc, yc, swc = _prepare(X, y, sw, prep)
+    def shared(made, given):
+        return isinstance(given, np.ndarray) and made is not None and np.may_share_memory(made, given)
+
+    return _Chunk(Xc, yc, swc, owns_X=not shared(Xc, X), owns_sw=not shared(swc, sw))
+
+
 @dataclass(frozen=True)
 class _Spec:
     """What a task needs to rebuild the in-memory objective of its chunk."""
@@ -438,6 +463,8 @@ _RAW = "logitgd-raw-chunk"
 
 def _materialize(chunk):
     """``(X, y, sample_weight)`` of a chunk: prepared already, or its raw pieces (see ``validate``)."""
+    if isinstance(chunk, _Chunk):
+        return chunk.X, chunk.y, chunk.sw
     return _prepare(*chunk[1:]) if len(chunk) == 5 and isinstance(chunk[0], str) and chunk[0] == _RAW else chunk
 
 
