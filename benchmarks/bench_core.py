@@ -63,6 +63,7 @@ from logitgd.objective import LogisticObjective
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _kernel_variants as kv
+from _quiet import QuietGate
 
 N_FEATURES = 100
 TARGET_REL = 1e-6
@@ -70,41 +71,6 @@ TARGET_REL = 1e-6
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
-
-
-# -- a quiet machine ---------------------------------------------------------
-def _cpu_ticks():
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return sum(v), v[3] + v[4]  # total, idle + iowait
-
-
-def _busy_fraction(dt=0.1):
-    t0, i0 = _cpu_ticks()
-    time.sleep(dt)
-    t1, i1 = _cpu_ticks()
-    return 1.0 - (i1 - i0) / max(1, t1 - t0)
-
-
-class QuietGate:
-    """Wait until the rest of the machine is idle (we are idle while waiting)."""
-
-    def __init__(self, threshold=0.15, max_wait=5.0, enabled=True):
-        self.threshold = threshold
-        self.max_wait = max_wait
-        self.enabled = enabled and os.path.exists("/proc/stat")
-        self.waits = 0
-        self.not_quiet = 0
-
-    def __call__(self):
-        if not self.enabled:
-            return
-        start = time.perf_counter()
-        while time.perf_counter() - start < self.max_wait:
-            if _busy_fraction() < self.threshold:
-                return
-            self.waits += 1
-        self.not_quiet += 1
 
 
 # -- timing harness -----------------------------------------------------------
@@ -543,7 +509,7 @@ def main(argv=None):
     if args.repeats < 7:
         ap.error("--repeats must be at least 7")
     variants = not args.no_variants
-    gate = QuietGate(enabled=not args.no_quiet_wait)
+    gate = QuietGate(enabled=not args.no_quiet_wait, sample=0.1)
     n, d = args.rows, N_FEATURES
 
     log(f"generating {n} x {d} float64 data ...")

@@ -115,7 +115,6 @@ def _pass_time(objective, theta, repeats=5):
 
 # -- in memory ------------------------------------------------------------------------
 def cmd_inmem(args):
-    import logitgd
     from logitgd.objective import LogisticObjective
 
     rows = _chunk_rows(args)

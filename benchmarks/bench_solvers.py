@@ -67,6 +67,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _solvers_reference as ref
+from _quiet import QuietGate
 
 TARGET_REL = 1e-6
 CHEAP_S = 5.0  # a timed fit shorter than this is repeated (best of 3) even where --repeats is 1
@@ -84,40 +85,6 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
-
-
-# -- a quiet machine ---------------------------------------------------------------
-def _cpu_ticks():
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return sum(v), v[3] + v[4]
-
-
-def _busy_fraction(dt=0.2):
-    t0, i0 = _cpu_ticks()
-    time.sleep(dt)
-    t1, i1 = _cpu_ticks()
-    return 1.0 - (i1 - i0) / max(1, t1 - t0)
-
-
-class QuietGate:
-    """Before a timed fit, wait (up to ``max_wait`` s) until other processes use < ``threshold`` of the CPU."""
-
-    def __init__(self, threshold=0.15, max_wait=5.0, enabled=True):
-        self.threshold, self.max_wait = threshold, max_wait
-        self.enabled = enabled and os.path.exists("/proc/stat")
-        self.calls = 0
-        self.not_quiet = 0
-
-    def __call__(self):
-        self.calls += 1
-        if not self.enabled:
-            return
-        start = time.perf_counter()
-        while time.perf_counter() - start < self.max_wait:
-            if _busy_fraction() < self.threshold:
-                return
-        self.not_quiet += 1
 
 
 # -- one problem ---------------------------------------------------------------------
@@ -854,7 +821,7 @@ def main(argv=None):
     datasets = args.datasets.split(",")
     problems = args.problems.split(",")
     only = set(args.solvers.split(",")) if args.solvers else None
-    gate = QuietGate(enabled=not args.no_quiet_wait)
+    gate = QuietGate(enabled=not args.no_quiet_wait, sample=0.2)
     started = datetime.datetime.now(datetime.timezone.utc)
     t_start = time.perf_counter()
     load0 = os.getloadavg()

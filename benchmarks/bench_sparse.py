@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_solvers as bs  # noqa: E402
+import bench_solvers as bs
 
 MARK_START = "<!-- bench_sparse:start -->"
 MARK_END = "<!-- bench_sparse:end -->"
@@ -166,8 +166,8 @@ def table(P, line, rows):
     theirs = [(r["time"], label) for label, r in rows if label.startswith("sklearn") and r["status"] == "reached"]
     if ours_t and theirs:
         t_best, who = min(theirs)
-        out += ["", f"**auto {ours_t[0]:.3g} s vs fastest scikit-learn ({who}) {t_best:.3g} s: "
-                f"ratio {ours_t[0] / t_best:.2f}**"]
+        out += ["", (f"**auto {ours_t[0]:.3g} s vs fastest scikit-learn ({who}) {t_best:.3g} s: "
+                     f"ratio {ours_t[0] / t_best:.2f}**")]
     return out + [""]
 
 
@@ -209,8 +209,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     gate = bs.QuietGate(enabled=True)
     started = datetime.datetime.now(datetime.timezone.utc)
-    out = [f"Command: `python benchmarks/bench_sparse.py {' '.join(sys.argv[1:] if argv is None else argv)}`; "
-           f"started {started:%Y-%m-%d %H:%M} UTC, commit `{bs.git_commit()}`.", ""]
+    out = [(f"Command: `python benchmarks/bench_sparse.py {' '.join(sys.argv[1:] if argv is None else argv)}`; "
+            f"started {started:%Y-%m-%d %H:%M} UTC, commit `{bs.git_commit()}`."), ""]
     out += bs.env_lines() + [""]
     problems = args.problems.split(",")
     if any(p.startswith("sparse") for p in problems):
@@ -222,13 +222,13 @@ def main(argv=None):
                 continue
             P = Problem("sparse", pen, X, y, alpha, args.budget, 1, gate)
             if pen == "l2":
-                refs = {"logitgd newton (CG), tol 1e-10": lambda: ours(P, 1e-10, solver="newton"),
-                        "sklearn lbfgs, tol 1e-10": lambda: sk(P, "lbfgs", 5000, 1e-10)}
+                refs = {"logitgd newton (CG), tol 1e-10": lambda P=P: ours(P, 1e-10, solver="newton"),
+                        "sklearn lbfgs, tol 1e-10": lambda P=P: sk(P, "lbfgs", 5000, 1e-10)}
                 comp = ["lbfgs", "liblinear", "saga"]
                 mine = ["auto", "lbfgs", "newton", "gd"]
             else:
-                refs = {"logitgd newton, tol 1e-10": lambda: ours(P, 1e-10, solver="newton"),
-                        "sklearn liblinear, tol 1e-7": lambda: sk(P, "liblinear", 300, 1e-7)}
+                refs = {"logitgd newton, tol 1e-10": lambda P=P: ours(P, 1e-10, solver="newton"),
+                        "sklearn liblinear, tol 1e-7": lambda P=P: sk(P, "liblinear", 300, 1e-7)}
                 comp = ["liblinear", "saga"]
                 mine = ["auto", "newton", "gd"]
             line, rows = run_problem(P, refs, comp, mine)
@@ -243,8 +243,8 @@ def main(argv=None):
         Xd, yd = load_digits(return_X_y=True)
         Xd = StandardScaler().fit_transform(Xd)
         P = Problem("digits", "l2", Xd, yd, 1e-3, 20.0, 10, gate, n_classes=10)
-        refs = {"logitgd newton, tol 1e-12": lambda: ours(P, 1e-12, solver="newton"),
-                "sklearn lbfgs, tol 1e-12": lambda: sk(P, "lbfgs", 20_000, 1e-12)}
+        refs = {"logitgd newton, tol 1e-12": lambda P=P: ours(P, 1e-12, solver="newton"),
+                "sklearn lbfgs, tol 1e-12": lambda P=P: sk(P, "lbfgs", 20_000, 1e-12)}
         line, rows = run_problem(P, refs, ["lbfgs", "newton-cholesky"], ["auto", "lbfgs", "newton", "gd"])
         out += table(P, line, rows)
     text = "\n".join(out)
