@@ -135,8 +135,13 @@ class LogisticObjective:
         return loss, g
 
     def _data_term_rows(self, X, y, sw, w, b, want_grad):
-        """Generic NumPy data term on float64 rows: two passes over ``X``."""
-        z = X @ w + b
+        """Generic NumPy data term on float64 rows: two passes over ``X``.
+
+        ``w`` is the coefficient vector (binary) or matrix of shape
+        (n_features, K) (multinomial), ``b`` the intercept(s); the gradient
+        comes back flat, in the layout of theta.
+        """
+        z = np.asarray(X @ w) + b
         if not want_grad:
             per_sample = self.loss.loss(y, z)
         else:
@@ -147,11 +152,11 @@ class LogisticObjective:
         if not want_grad:
             return loss, None
         if sw is not None:
-            r = r * sw
-        g = np.empty(X.shape[1] + 1)
+            r = r * (sw if r.ndim == 1 else sw[:, None])
+        g = np.empty((X.shape[1] + 1,) + r.shape[1:])
         g[:-1] = X.T @ r
-        g[-1] = r.sum()
-        return loss, g
+        g[-1] = r.sum(axis=0)
+        return loss, g.ravel()
 
     def value(self, theta):
         """f(theta), the smooth part of J (all of J for smooth penalties)."""
@@ -442,22 +447,6 @@ class MultinomialObjective(LogisticObjective):
         """Raw scores ``Z = X W + b``, ndarray of shape (n_samples, K)."""
         W, b = self.split(theta)
         return np.asarray(self.X @ W.astype(self.X.dtype, copy=False), dtype=np.float64) + b
-
-    def _data_term_rows(self, X, y, sw, W, b, want_grad):
-        """NumPy data term on float64 rows: two passes over ``X``."""
-        Z = np.asarray(X @ W) + b
-        per_sample, R = self.loss.loss_gradient(y, Z, want_grad)
-        if sw is not None:
-            per_sample = per_sample * sw
-        loss = float(per_sample.sum())
-        if not want_grad:
-            return loss, None
-        if sw is not None:
-            R *= sw[:, None]
-        g = np.empty((X.shape[1] + 1, self.n_classes))
-        g[:-1] = X.T @ R
-        g[-1] = R.sum(axis=0)
-        return loss, g.ravel()
 
     def intercept_only(self):
         """W = 0 and ``b_k = log(weighted share of class k)``, centered (the best constant model)."""
