@@ -281,3 +281,80 @@ def test_cli_dask_option_errors(tmp_path, capsys):
     assert "No such file" in capsys.readouterr().err
     with pytest.raises(ValueError, match="local:N"):
         _dask.start_client("local:zero")
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_read_parquet_row_groups(tmp_path, monkeypatch, direct):
+    """The command line's reader: one C-ordered chunk per row group, the files' values and column names, the
+    pandas index left out, float32 kept, and missing values or mismatched files named; read with O_DIRECT
+    (where the file system allows it) or through the page cache."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for i, rows in enumerate((7, 12)):
+        df = pd.DataFrame({"a": rng.standard_normal(rows), "n": rng.integers(0, 9, rows),
+                           "flag": rng.random(rows) < 0.5, "label": rng.choice(["no", "yes"], rows)},
+                          index=pd.Index(np.arange(rows) + 100 * i, name="id"))
+        pq.write_table(pa.Table.from_pandas(df), tmp_path / f"part{i}.parquet", row_group_size=5)
+        frames.append(df)
+    monkeypatch.setattr(_dask, "_DIRECT", direct and _dask._DIRECT)
+    monkeypatch.setitem(__import__("dask").config.config, "scheduler", "sync")  # in this process, not the cluster's
+    X, y, names = _dask.read_parquet(str(tmp_path), "label")
+    full = pd.concat(frames)
+    assert names == ["a", "n", "flag"] and X.dtype == np.float64
+    assert X.chunks[0] == (5, 2, 5, 5, 2)
+    np.testing.assert_array_equal(X.compute(), full[names].to_numpy(dtype=np.float64))
+    assert X.blocks[0].compute().flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(y.compute(), full["label"].to_numpy())
+    if direct:  # where this file system takes O_DIRECT, the reads above used it
+        try:
+            os.close(os.open(tmp_path / "part0.parquet", os.O_RDONLY | os.O_DIRECT))
+            assert _dask._DIRECT
+        except (OSError, AttributeError):
+            pass
+
+    pq.write_table(pa.table({"a": np.ones(3, np.float32), "b": np.zeros(3, np.float32), "label": [0, 1, 0]}),
+                   tmp_path / "f32.parquet")
+    X32, _, _ = _dask.read_parquet(str(tmp_path / "f32.parquet"), "label")
+    assert X32.dtype == np.float32 and X32.compute().dtype == np.float32
+
+    pq.write_table(pa.table({"a": [1.0, None, 3.0, None], "label": [0, 1, 0, 1]}), tmp_path / "gaps.parquet",
+                   row_group_size=2)
+    Xg, _, _ = _dask.read_parquet(str(tmp_path / "gaps.parquet"), "label")
+    with pytest.raises(ValueError, match=r"gaps.parquet: column 'a' has a missing value in row 3"):
+        Xg.blocks[1].compute()
+    with pytest.raises(ValueError, match="differ from those of"):
+        _dask.read_parquet(str(tmp_path / "*.parquet"), "label")
+    with pytest.raises(ValueError, match="no column 'target'"):
+        _dask.read_parquet(str(tmp_path / "part0.parquet"), "target")
+    (tmp_path / "text.parquet").write_text("not parquet")
+    with pytest.raises(ValueError, match="text.parquet: not a Parquet file"):
+        _dask.read_parquet(str(tmp_path / "text.parquet"), "label")
+
+
+@pytest.mark.parametrize("multinomial", [False, True])
+def test_scoring_dask_input_is_lazy_and_matches(client, multinomial):
+    """predict, predict_proba, predict_log_proba and decision_function on dask input: lazy dask arrays, with the
+    in-memory shapes, dtypes and values (arrays and dataframes, feature names checked per partition)."""
+    X, y, _ = _data(multinomial)
+    labels = np.array(["a", "b", "c"])[y] if multinomial else y
+    model = logitgd.LogisticRegression(alpha=1e-3).fit(X, labels)
+    Xd = da.from_array(X, chunks=(CHUNK, 2))
+    for method in ("predict", "decision_function", "predict_proba", "predict_log_proba"):
+        lazy, expected = getattr(model, method)(Xd), getattr(model, method)(X)
+        assert isinstance(lazy, da.Array) and lazy.shape == expected.shape and lazy.dtype == expected.dtype
+        got = lazy.compute()
+        if method == "predict":
+            np.testing.assert_array_equal(got, expected)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    assert model.score(Xd, labels) == model.score(X, labels)
+    names = [f"f{j}" for j in range(D)]
+    df = pd.DataFrame(X, columns=names)
+    framed = logitgd.LogisticRegression(alpha=1e-3).fit(df, labels)
+    ddf = dd.from_pandas(df, npartitions=3)
+    np.testing.assert_allclose(framed.predict_proba(ddf).compute(), framed.predict_proba(df), rtol=1e-12)
+    with pytest.raises(ValueError, match="feature names"):
+        framed.predict(ddf[names[::-1]]).compute()

@@ -37,6 +37,7 @@ import copy
 import itertools
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import dask
@@ -291,6 +292,10 @@ def _cluster_memory():
             return float(sum(limits))
     except (ImportError, ValueError, TypeError):
         pass
+    return _machine_memory()
+
+
+def _machine_memory():
     try:
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
@@ -369,6 +374,37 @@ def _gather(client, futures):
 
 def _call(chunk, extra, fn, spec, args):
     return fn(chunk, spec, *args, *extra)
+
+
+# -- scoring ----------------------------------------------------------------------------
+def score_lazily(estimator, method, X):
+    """``estimator.method(X)`` for a dask array or dataframe X: a lazy dask array with X's row chunks.
+
+    Each chunk is scored on a worker by the in-memory method (so the checks of
+    in-memory input, feature names included, apply to every chunk). A
+    dataframe's partitions have unknown lengths until computed.
+    """
+    import dask.array as da
+
+    n_classes = len(estimator.classes_)
+    width = {"predict": None, "decision_function": None if n_classes == 2 else n_classes}.get(method, n_classes)
+    dtype = estimator.classes_.dtype if method == "predict" else np.dtype(np.float64)
+    if hasattr(X, "columns"):  # dataframe: its partitions, as pandas frames
+        shape = (math.nan,) if width is None else (math.nan, width)
+        return da.concatenate([da.from_delayed(dask.delayed(_score, pure=True)(part, estimator, method), shape=shape,
+                                               dtype=dtype) for part in X.to_delayed()])
+    if getattr(X, "ndim", None) != 2:
+        raise ValueError(f"Expected a 2D dask array for X, got ndim={getattr(X, 'ndim', None)}.")
+    if X.numblocks[1] != 1:
+        X = X.rechunk({1: -1})
+    if width is None:
+        return X.map_blocks(_score, estimator, method, dtype=dtype, drop_axis=1, meta=np.empty(0, dtype))
+    return X.map_blocks(_score, estimator, method, dtype=dtype, chunks=(X.chunks[0], (width,)),
+                        meta=np.empty((0, 0), dtype))
+
+
+def _score(block, estimator, method):
+    return getattr(estimator, method)(block)
 
 
 # -- per-chunk tasks (run on the workers) ---------------------------------------------
@@ -817,11 +853,15 @@ def partitioned_sgd(problem, x0, *, batch_size=32, learning_rate="auto", eta0=No
 
 
 # -- command line -------------------------------------------------------------------------
-def start_client(address):
+def start_client(address, reads_source=False):
     """``(client, cluster or None)`` for ``--dask``: ``local[:N]`` starts N worker processes, else connects.
 
     A local cluster gets one worker process per core by default and splits
     the cores between the workers (threads for Dask, numba and BLAS alike).
+    With ``reads_source`` (data too large to persist, read from disk on every
+    pass) each worker runs two Dask threads per core, so that one reads while
+    the other computes: on this project's 2-core machine a pass over Parquet
+    went from 1.48 to 2.23 GB/s (benchmarks/RESULTS.md, Dask).
     """
     import distributed
 
@@ -832,26 +872,194 @@ def start_client(address):
             raise ValueError(f"--dask local:N needs a number of workers N >= 1, got {address!r}.")
         n_workers = int(count) if count else cores
         threads = max(1, cores // n_workers)
-        cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads, processes=True,
-                                           env={"NUMBA_NUM_THREADS": str(threads)})
+        cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads * (1 + reads_source),
+                                           processes=True, env={"NUMBA_NUM_THREADS": str(threads)})
         return distributed.Client(cluster), cluster
     return distributed.Client(address), None
 
 
 def read_parquet(path, target):
-    """``(X, y)`` lazy dask collections from a Parquet file, directory or glob; ``target`` is the label column."""
+    """``(X, y, feature names)`` from a Parquet file, directory or glob; ``target`` is the label column.
+
+    X and y are lazy dask arrays with one row chunk per Parquet row group. A
+    chunk of X is read by pyarrow straight into one C-ordered array (one copy
+    after decoding, no pandas), the layout the kernel reads, and a chunk of y
+    reads the label column alone (so the labels' pass does not read X). A URL
+    (``s3://...``) or a directory partitioned into ``key=value`` folders goes
+    through ``dask.dataframe.read_parquet`` instead.
+    """
     import glob
 
-    import dask.dataframe as dd
+    import pyarrow.parquet as pq
 
-    if any(ch in path for ch in "*?[") and not glob.glob(path):
-        raise FileNotFoundError(f"{path}: no Parquet files match")
-    if not any(ch in path for ch in "*?[") and not os.path.exists(path):
+    has_glob = any(ch in path for ch in "*?[")
+    hive = os.path.isdir(path) and any("=" in d for _, dirs, _ in os.walk(path) for d in dirs)
+    if "://" in path or hive:  # remote, or columns in the directory names (year=2024/...): dask reads them
+        import dask.dataframe as dd
+
+        df = dd.read_parquet(path)
+        if target not in df.columns:
+            raise ValueError(f"{path}: no column {target!r} (columns: {', '.join(map(str, list(df.columns)[:10]))}).")
+        features = [c for c in df.columns if c != target]
+        return df[features], df[target], [str(c) for c in features]
+    if has_glob:
+        files = sorted(glob.glob(path))
+    elif os.path.isdir(path):
+        files = sorted(os.path.join(root, f) for root, _, names in os.walk(path) for f in names
+                       if not f.startswith((".", "_")))
+    elif os.path.exists(path):
+        files = [path]
+    else:
         raise FileNotFoundError(f"{path}: No such file or directory")
-    df = dd.read_parquet(path)
-    if target not in df.columns:
-        raise ValueError(f"{path}: no column {target!r} (columns: {', '.join(map(str, list(df.columns)[:10]))}).")
-    return df[[c for c in df.columns if c != target]], df[target]
+    if not files:
+        raise FileNotFoundError(f"{path}: no Parquet files {'match' if has_glob else 'in it'}")
+    X_blocks, y_blocks, names, schema = [], [], None, None
+    for file in files:
+        try:
+            meta = pq.read_metadata(file)
+        except (OSError, ValueError) as exc:  # pyarrow (ArrowInvalid, ArrowIOError) names the problem, not the file
+            raise ValueError(f"{file}: not a Parquet file ({exc}).") from None
+        arrow = meta.schema.to_arrow_schema()
+        if schema is None:
+            schema = arrow
+            if target not in schema.names:
+                raise ValueError(f"{file}: no column {target!r} (columns: {', '.join(schema.names[:10])}).")
+            index = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
+            names = [n for n in schema.names if n != target and n not in index]  # not pandas' saved index
+            bad = [n for n in names if not _numeric_arrow(schema.field(n).type)]
+            if bad:
+                raise ValueError(f"{file}: non-numeric columns {bad[:5]} (types "
+                                 f"{[str(schema.field(n).type) for n in bad[:5]]}); logitgd needs numeric features.")
+            dtype = np.float32 if all(str(schema.field(n).type) == "float" for n in names) else np.float64
+            y_dtype = schema.field(target).type.to_pandas_dtype()
+            y_dtype = np.dtype(object) if not isinstance(y_dtype, type) or y_dtype is np.object_ else np.dtype(y_dtype)
+        elif not arrow.equals(schema):
+            raise ValueError(f"{file}: its columns ({', '.join(arrow.names[:10])}) differ from those of {files[0]} "
+                             f"({', '.join(schema.names[:10])}).")
+        for group in range(meta.num_row_groups):
+            rows = meta.row_group(group).num_rows
+            if rows:
+                X_blocks.append(_from_delayed(_read_features, (rows, len(names)), dtype, file, group, names, dtype))
+                y_blocks.append(_from_delayed(_read_column, (rows,), y_dtype, file, group, target))
+    if not X_blocks:
+        raise ValueError(f"{path}: no rows.")
+    import dask.array as da
+
+    return da.concatenate(X_blocks), da.concatenate(y_blocks), names
+
+
+def _numeric_arrow(t):
+    import pyarrow as pa
+
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+
+
+def _from_delayed(fn, shape, dtype, *args):
+    import dask.array as da
+
+    return da.from_delayed(dask.delayed(fn, pure=True)(*args), shape=shape, dtype=dtype)
+
+
+# Row groups are read with O_DIRECT where the OS and file system allow it (set to False after a refusal):
+# the disk writes straight into a buffer each worker thread keeps, and neither the kernel's copy out of
+# the page cache nor its reclaim of pages (the data are larger than memory) costs CPU. On this project's
+# 2-core machine, two processes reading 40 GB of Parquet this way (and computing the gradient) took 16 s,
+# against 34 s through the page cache (benchmarks/RESULTS.md, Dask).
+_DIRECT = hasattr(os, "O_DIRECT")
+_ALIGN = 4096  # O_DIRECT wants offsets, lengths and memory aligned to the device's block; a page is enough
+_buffers = threading.local()
+
+
+def _read_row_group(file, group, columns):
+    """Row group ``group`` of ``file``, the ``columns`` asked for, as a pyarrow Table."""
+    import pyarrow.parquet as pq
+
+    global _DIRECT
+    if _DIRECT:
+        try:
+            return _read_row_group_direct(file, group, columns)
+        except OSError:  # O_DIRECT refused (tmpfs, some network file systems): through the page cache
+            _DIRECT = False
+    return pq.ParquetFile(file).read_row_group(group, columns=columns, use_threads=False)
+
+
+def _read_row_group_direct(file, group, columns):
+    """:func:`_read_row_group` with one O_DIRECT read of the byte range its column chunks span.
+
+    The bytes land in this thread's reused buffer, which pyarrow sees as the
+    whole file shifted so that file offsets fall where the bytes are: it reads
+    only those column chunks (the file's metadata is given, so not the
+    footer). The table it returns holds decoded copies, not the buffer.
+    """
+    import mmap
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(file)
+    row_group = meta.row_group(group)
+    index = {row_group.column(i).path_in_schema: i for i in range(row_group.num_columns)}
+    chunks = [row_group.column(index[c]) for c in columns]
+    starts = [min(c.data_page_offset, c.dictionary_page_offset or c.data_page_offset) for c in chunks]
+    lo = min(starts)
+    # pyarrow pads a chunk's range by up to 100 bytes for some old writers: read a little past the end
+    hi = max(start + c.total_compressed_size for start, c in zip(starts, chunks)) + 128
+    size = os.path.getsize(file)
+    a, b = lo // _ALIGN * _ALIGN, -(-min(hi, size) // _ALIGN) * _ALIGN
+    buf = getattr(_buffers, "buf", None)
+    if buf is None or len(buf) < b - a:
+        _buffers.buf = None
+        buf = _buffers.buf = mmap.mmap(-1, -(-(b - a) * 5 // 4 // _ALIGN) * _ALIGN)  # page-aligned, anonymous
+    fd = os.open(file, os.O_RDONLY | os.O_DIRECT)
+    try:
+        view, done = memoryview(buf), 0
+        while a + done < min(hi, size):
+            got = os.preadv(fd, [view[done:b - a]], a + done)
+            if got <= 0:
+                raise OSError(f"{file}: short read")
+            done += got
+    finally:
+        os.close(fd)
+    address = np.frombuffer(buf, dtype=np.uint8, count=1).ctypes.data
+    shifted = pa.foreign_buffer(address - a, a + done, base=buf)  # byte k of the file is shifted[k], k >= a
+    return pq.ParquetFile(pa.BufferReader(shifted), metadata=meta).read_row_group(group, columns=columns,
+                                                                                  use_threads=False)
+
+
+def _first_null(table, file, group):
+    """A ValueError naming the first missing value of ``table`` (row group ``group`` of ``file``)."""
+    import pyarrow.parquet as pq
+
+    offset = sum(pq.ParquetFile(file).metadata.row_group(g).num_rows for g in range(group))
+    for name, column in zip(table.column_names, table.columns):
+        if column.null_count:
+            row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+            return ValueError(f"{file}: column {name!r} has a missing value in row {offset + row} (and "
+                              f"{column.null_count - 1} more in that row group); fill or drop them first.")
+    return None
+
+
+def _read_features(file, group, columns, dtype):
+    """One row group's features as a C-ordered ``dtype`` array (pyarrow decodes, then one transposing copy)."""
+    import pyarrow as pa
+
+    table = _read_row_group(file, group, columns)
+    error = _first_null(table, file, group)
+    if error is not None:
+        raise error
+    for i, t in enumerate(table.schema.types):
+        if pa.types.is_boolean(t):
+            table = table.set_column(i, table.column_names[i], table.column(i).cast(pa.int8()))
+    return np.asarray(table.to_tensor(row_major=True)).astype(dtype, copy=False)
+
+
+def _read_column(file, group, column):
+    """One row group's ``column`` as a NumPy vector."""
+    table = _read_row_group(file, group, [column])
+    error = _first_null(table, file, group)
+    if error is not None:
+        raise error
+    return np.array(table.column(0).to_numpy(zero_copy_only=False))  # its own copy
 
 
 def cli_fit(args):
@@ -876,15 +1084,17 @@ def cli_fit(args):
         if path and os.path.exists(path) and not args.force:
             raise DataError(f"{option} {path} exists; use --force to overwrite it.")
     try:
-        X, y = read_parquet(args.data, args.target)
-        client, cluster = start_client(args.dask)
+        X, y, names = read_parquet(args.data, args.target)
+        choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")
+        client, cluster = start_client(args.dask, reads_source=choice == "0" or (
+            choice != "1" and not hasattr(X, "columns") and X.nbytes > PERSIST_FRACTION * _machine_memory()))
     except ValueError as exc:
         raise DataError(str(exc)) from None
     try:
         workers = client.scheduler_info(n_workers=-1)["workers"]
         print(f"logitgd {_version()}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
               f"dashboard {client.dashboard_link}", flush=True)
-        print(f"logitgd: fitting {args.data} ({len(X.columns)} features, target {args.target!r}); "
+        print(f"logitgd: fitting {args.data} ({len(names)} features, target {args.target!r}); "
               "no test split with --dask: every row trains", flush=True)
         bar = None if args.quiet else tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr,
                                            leave=False, dynamic_ncols=True)
@@ -903,6 +1113,7 @@ def cli_fit(args):
         try:
             with client.as_current():
                 model.fit(X, y)
+            model.feature_names_in_ = np.asarray(names, dtype=object)  # X is an array of the files' columns
         except ValueError as exc:
             raise DataError(f"cannot fit: {exc}") from None
         finally:

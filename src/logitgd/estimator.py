@@ -310,7 +310,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         For two classes the indices are 0.0/1.0 floats (the binary model's labels).
         """
-        if type(X).__module__.startswith("dask"):  # stays on the workers: checked lazily, see _dask.py
+        if _is_dask(X):  # stays on the workers: checked lazily, see _dask.py
             from . import _dask
 
             return _dask.validate(self, X, y, sample_weight, reset=reset, classes=classes)
@@ -615,8 +615,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
 
     def decision_function(self, X):
-        """Raw scores ``X @ coef_.T + intercept_``: shape (n_samples,) for two classes, else (n_samples, K)."""
+        """Raw scores ``X @ coef_.T + intercept_``: shape (n_samples,) for two classes, else (n_samples, K).
+
+        Dask input gives a lazy dask array, here and in the ``predict*`` methods.
+        """
         check_is_fitted(self)
+        if _is_dask(X):
+            return self._lazy("decision_function", X)
         if _is_tensor(X):  # scored where it lives
             from . import _torch
 
@@ -628,6 +633,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
+    def _lazy(self, method, X):
+        """``method`` on dask input: a lazy dask array, each row chunk scored by the in-memory method."""
+        check_is_fitted(self)
+        from . import _dask
+
+        return _dask.score_lazily(self, method, X)
+
     def _ovr(self):
         return len(self.classes_) > 2 and self.multi_class == "ovr"
 
@@ -637,6 +649,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Two classes: ``sigmoid`` of the score. Multinomial: the softmax of the
         K scores. ``"ovr"``: each class's ``sigmoid``, normalized to sum to 1.
         """
+        if _is_dask(X):
+            return self._lazy("predict_proba", X)
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([sigmoid(-z), sigmoid(z)])
@@ -647,6 +661,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the raw scores."""
+        if _is_dask(X):
+            return self._lazy("predict_log_proba", X)
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([log_sigmoid(-z), log_sigmoid(z)])
@@ -656,10 +672,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Labels: the most probable class (two classes: ``classes_[1]`` where its probability exceeds 0.5)."""
+        if _is_dask(X):
+            return self._lazy("predict", X)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _is_dask(X):
+    """Whether X is a dask collection (without importing dask)."""
+    return type(X).__module__.split(".")[0] == "dask"
 
 
 def _is_tensor(X):
