@@ -1030,9 +1030,9 @@ def _first_null(table, file, group):
     """A ValueError naming the first missing value of ``table`` (row group ``group`` of ``file``)."""
     import pyarrow.parquet as pq
 
-    offset = sum(pq.ParquetFile(file).metadata.row_group(g).num_rows for g in range(group))
     for name, column in zip(table.column_names, table.columns):
         if column.null_count:
+            offset = sum(pq.ParquetFile(file).metadata.row_group(g).num_rows for g in range(group))
             row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
             return ValueError(f"{file}: column {name!r} has a missing value in row {offset + row} (and "
                               f"{column.null_count - 1} more in that row group); fill or drop them first.")
