@@ -356,5 +356,30 @@ def test_scoring_dask_input_is_lazy_and_matches(client, multinomial):
     framed = logitgd.LogisticRegression(alpha=1e-3).fit(df, labels)
     ddf = dd.from_pandas(df, npartitions=3)
     np.testing.assert_allclose(framed.predict_proba(ddf).compute(), framed.predict_proba(df), rtol=1e-12)
+    assert framed.score(ddf, dd.from_pandas(pd.Series(labels), npartitions=3)) == framed.score(df, labels)
+    sw = np.linspace(0.5, 2.0, N)
+    assert model.score(Xd, labels, sample_weight=sw) == pytest.approx(model.score(X, labels, sample_weight=sw))
     with pytest.raises(ValueError, match="feature names"):
         framed.predict(ddf[names[::-1]]).compute()
+
+
+def test_read_parquet_column_types(tmp_path, monkeypatch):
+    """Every feature column becomes the float dtype on its own (no integer wrap-around of uint64 next to int64;
+    float16 next to float64), and a pandas Categorical label is read as its values."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    big = 2 ** 63 + 2 ** 62
+    pq.write_table(pa.table({"u": pa.array([big, 1], pa.uint64()), "i": pa.array([-3, 4], pa.int64()),
+                             "label": [0, 1]}), tmp_path / "ints.parquet")
+    pq.write_table(pa.table({"h": pa.array(np.array([0.5, 1.5], np.float16)), "f": [1.0, 2.0],
+                             "label": pd.Categorical(["no", "yes"])}), tmp_path / "half.parquet")
+    monkeypatch.setitem(__import__("dask").config.config, "scheduler", "sync")
+    X, _, _ = _dask.read_parquet(str(tmp_path / "ints.parquet"), "label")
+    np.testing.assert_array_equal(X.compute(), [[float(big), -3.0], [1.0, 4.0]])
+    X, y, _ = _dask.read_parquet(str(tmp_path / "half.parquet"), "label")
+    np.testing.assert_array_equal(X.compute(), [[0.5, 1.0], [1.5, 2.0]])
+    assert list(y.compute()) == ["no", "yes"]
+    pq.write_table(pa.table({"label": [0, 1]}), tmp_path / "none.parquet")
+    with pytest.raises(ValueError, match="no feature columns"):
+        _dask.read_parquet(str(tmp_path / "none.parquet"), "label")

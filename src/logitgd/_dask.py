@@ -34,6 +34,8 @@ no model is stored.
 from __future__ import annotations
 
 import copy
+import errno
+import functools
 import itertools
 import math
 import os
@@ -401,6 +403,17 @@ def score_lazily(estimator, method, X):
         return X.map_blocks(_score, estimator, method, dtype=dtype, drop_axis=1, meta=np.empty(0, dtype))
     return X.map_blocks(_score, estimator, method, dtype=dtype, chunks=(X.chunks[0], (width,)),
                         meta=np.empty((0, 0), dtype))
+
+
+def accuracy(estimator, X, y, sample_weight=None):
+    """``estimator.score(X, y, sample_weight)`` for dask X (y and the weights dask or in memory)."""
+    from sklearn.metrics import accuracy_score
+
+    # one by one: dataframes (expressions) and arrays (graphs) do not compute well together
+    pred, y, sample_weight = (v.compute() if is_dask_collection(v) else v
+                              for v in (score_lazily(estimator, "predict", X), y, sample_weight))
+    return float(accuracy_score(_as_vector(y), pred,
+                                sample_weight=None if sample_weight is None else _as_vector(sample_weight)))
 
 
 def _score(block, estimator, method):
@@ -890,7 +903,7 @@ def read_parquet(path, target):
     """
     import glob
 
-    import pyarrow.parquet as pq
+    import pyarrow as pa
 
     has_glob = any(ch in path for ch in "*?[")
     hive = os.path.isdir(path) and any("=" in d for _, dirs, _ in os.walk(path) for d in dirs)
@@ -916,7 +929,7 @@ def read_parquet(path, target):
     X_blocks, y_blocks, names, schema = [], [], None, None
     for file in files:
         try:
-            meta = pq.read_metadata(file)
+            meta = _metadata(file)
         except (OSError, ValueError) as exc:  # pyarrow (ArrowInvalid, ArrowIOError) names the problem, not the file
             raise ValueError(f"{file}: not a Parquet file ({exc}).") from None
         arrow = meta.schema.to_arrow_schema()
@@ -930,12 +943,20 @@ def read_parquet(path, target):
             if bad:
                 raise ValueError(f"{file}: non-numeric columns {bad[:5]} (types "
                                  f"{[str(schema.field(n).type) for n in bad[:5]]}); logitgd needs numeric features.")
+            if not names:
+                raise ValueError(f"{file}: no feature columns besides {target!r}.")
+            if len(set(schema.names)) != len(schema.names):
+                twice = sorted({n for n in schema.names if schema.names.count(n) > 1})
+                raise ValueError(f"{file}: columns named more than once: {twice[:5]}.")
             dtype = np.float32 if all(str(schema.field(n).type) == "float" for n in names) else np.float64
-            y_dtype = schema.field(target).type.to_pandas_dtype()
-            y_dtype = np.dtype(object) if not isinstance(y_dtype, type) or y_dtype is np.object_ else np.dtype(y_dtype)
-        elif not arrow.equals(schema):
-            raise ValueError(f"{file}: its columns ({', '.join(arrow.names[:10])}) differ from those of {files[0]} "
-                             f"({', '.join(schema.names[:10])}).")
+            label_type = schema.field(target).type
+            y_dtype = (np.dtype(label_type.to_pandas_dtype())
+                       if pa.types.is_integer(label_type) or pa.types.is_floating(label_type)
+                       or pa.types.is_boolean(label_type) else np.dtype(object))
+        elif [(f.name, f.type) for f in arrow] != [(f.name, f.type) for f in schema]:
+            def cols(sch):
+                return ", ".join(f"{f.name}: {f.type}" for f in list(sch)[:10])
+            raise ValueError(f"{file}: its columns ({cols(arrow)}) differ from those of {files[0]} ({cols(schema)}).")
         for group in range(meta.num_row_groups):
             rows = meta.row_group(group).num_rows
             if rows:
@@ -970,6 +991,19 @@ _ALIGN = 4096  # O_DIRECT wants offsets, lengths and memory aligned to the devic
 _buffers = threading.local()
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_metadata(file, mtime_ns, size):
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(file)
+
+
+def _metadata(file):
+    """The file's Parquet metadata, parsed once per process (while the file is unchanged)."""
+    st = os.stat(file)
+    return _cached_metadata(file, st.st_mtime_ns, st.st_size)
+
+
 def _read_row_group(file, group, columns):
     """Row group ``group`` of ``file``, the ``columns`` asked for, as a pyarrow Table."""
     import pyarrow.parquet as pq
@@ -978,9 +1012,11 @@ def _read_row_group(file, group, columns):
     if _DIRECT:
         try:
             return _read_row_group_direct(file, group, columns)
-        except OSError:  # O_DIRECT refused (tmpfs, some network file systems): through the page cache
+        except OSError as exc:  # O_DIRECT refused (tmpfs, some network file systems): through the page cache
+            if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
+                raise
             _DIRECT = False
-    return pq.ParquetFile(file).read_row_group(group, columns=columns, use_threads=False)
+    return pq.ParquetFile(file, metadata=_metadata(file)).read_row_group(group, columns=columns, use_threads=False)
 
 
 def _read_row_group_direct(file, group, columns):
@@ -996,7 +1032,7 @@ def _read_row_group_direct(file, group, columns):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    meta = pq.read_metadata(file)
+    meta = _metadata(file)
     row_group = meta.row_group(group)
     index = {row_group.column(i).path_in_schema: i for i in range(row_group.num_columns)}
     chunks = [row_group.column(index[c]) for c in columns]
@@ -1016,7 +1052,7 @@ def _read_row_group_direct(file, group, columns):
         while a + done < min(hi, size):
             got = os.preadv(fd, [view[done:b - a]], a + done)
             if got <= 0:
-                raise OSError(f"{file}: short read")
+                raise OSError(errno.EINVAL, f"{file}: short read")
             done += got
     finally:
         os.close(fd)
@@ -1047,19 +1083,30 @@ def _read_features(file, group, columns, dtype):
     error = _first_null(table, file, group)
     if error is not None:
         raise error
+    target = pa.from_numpy_dtype(np.dtype(dtype))
+    # Every column to the one float type first: to_tensor's own promotion wraps uint64 next to int64. Integers
+    # round as in NumPy (safe=False); arrow cannot cast halffloat, so float16 goes through NumPy.
     for i, t in enumerate(table.schema.types):
-        if pa.types.is_boolean(t):
-            table = table.set_column(i, table.column_names[i], table.column(i).cast(pa.int8()))
-    return np.asarray(table.to_tensor(row_major=True)).astype(dtype, copy=False)
+        if t != target:
+            column = table.column(i)
+            column = (pa.chunked_array([c.to_numpy(zero_copy_only=False).astype(dtype) for c in column.chunks], target)
+                      if pa.types.is_float16(t) else column.cast(target, safe=False))
+            table = table.set_column(i, table.column_names[i], column)
+    return np.asarray(table.to_tensor(row_major=True))
 
 
 def _read_column(file, group, column):
     """One row group's ``column`` as a NumPy vector."""
+    import pyarrow as pa
+
     table = _read_row_group(file, group, [column])
     error = _first_null(table, file, group)
     if error is not None:
         raise error
-    return np.array(table.column(0).to_numpy(zero_copy_only=False))  # its own copy
+    values = table.column(0)
+    if pa.types.is_dictionary(values.type):  # a pandas Categorical
+        values = values.cast(values.type.value_type)
+    return np.array(values.to_numpy(zero_copy_only=False))  # its own copy
 
 
 def cli_fit(args):

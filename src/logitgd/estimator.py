@@ -633,6 +633,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y`` (weighted by ``sample_weight``).
+
+        Dask input is scored on the workers; only the predicted and true labels
+        (and weights) come back to the client.
+        """
+        if _is_dask(X):
+            from . import _dask
+
+            return _dask.accuracy(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _lazy(self, method, X):
         """``method`` on dask input: a lazy dask array, each row chunk scored by the in-memory method."""
         check_is_fitted(self)
@@ -682,7 +694,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
 def _is_dask(X):
     """Whether X is a dask collection (without importing dask)."""
-    return type(X).__module__.split(".")[0] == "dask"
+    return type(X).__module__.startswith("dask")  # dask, and dask_expr (dask 2024.8-2024.12 dataframes)
 
 
 def _is_tensor(X):
