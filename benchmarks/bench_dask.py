@@ -101,6 +101,19 @@ def _fit_ours(X, y, solver, budget, tol=1e-8):
     return model, trace, total
 
 
+def _fit_solvers(X, y, args, step):
+    """Each of ``--solvers`` fitted (and emitted as ``step``): ``({solver: model}, parameters of the last)``."""
+    models, theta = {}, None
+    for solver in args.solvers.split(","):
+        model, trace, total = _fit_ours(X, y, solver, args.budget, tol=1e-10 if solver == "newton" else 1e-8)
+        models[solver] = model
+        theta = np.r_[model.coef_.ravel(), model.intercept_]
+        _emit(args.out, {"step": step, "solver": solver, "total_s": total, "n_iter": int(model.n_iter_),
+                         "final_cost": float(model.loss_history_[-1]), "trace": trace.points,
+                         "coef": theta.tolist()})
+    return models, theta
+
+
 def _pass_time(objective, theta, repeats=5):
     """Median seconds of ``value_and_grad`` near ``theta`` (a fitted model: realistic scores)."""
     rng = np.random.default_rng(1)
@@ -128,13 +141,7 @@ def cmd_inmem(args):
     _emit(args.out, {"step": "inmem-data", "seconds": time.perf_counter() - t})
     obj = LogisticObjective(X, y)
     obj.value_and_grad(np.zeros(obj.n_params))  # load the kernel
-    theta = None
-    for solver in args.solvers.split(","):
-        model, trace, total = _fit_ours(X, y, solver, args.budget, tol=1e-10 if solver == "newton" else 1e-8)
-        theta = np.r_[model.coef_.ravel(), model.intercept_]
-        _emit(args.out, {"step": "inmem-fit", "solver": solver, "total_s": total, "n_iter": int(model.n_iter_),
-                         "final_cost": float(model.loss_history_[-1]), "trace": trace.points,
-                         "coef": theta.tolist()})
+    _, theta = _fit_solvers(X, y, args, "inmem-fit")
     med, times = _pass_time(obj, theta)
     _emit(args.out, {"step": "inmem-pass", "median_s": med, "times": times, "kernel": obj.uses_kernel})
 
@@ -174,14 +181,7 @@ def cmd_dask(args):
     obj = data.objective(1, True, None)
     obj.value_and_grad(np.zeros(obj.n_params))  # load the kernel on the workers
 
-    results = {}
-    for solver in args.solvers.split(","):
-        model, trace, total = _fit_ours(X, y, solver, args.budget, tol=1e-10 if solver == "newton" else 1e-8)
-        results[solver] = model
-        theta = np.r_[model.coef_.ravel(), model.intercept_]
-        _emit(args.out, {"step": "dask-fit", "solver": solver, "total_s": total, "n_iter": int(model.n_iter_),
-                         "final_cost": float(model.loss_history_[-1]), "trace": trace.points,
-                         "coef": theta.tolist()})
+    results, theta = _fit_solvers(X, y, args, "dask-fit")
     med, times = _pass_time(obj, theta)
     _emit(args.out, {"step": "dask-pass", "median_s": med, "times": times, "persisted": data.persisted})
     if args.dask_ml:

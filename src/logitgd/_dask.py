@@ -141,9 +141,7 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     # prepares itself (one task per chunk and pass, not two).
     chunks = [(_RAW, xp, yp, sp, prep) for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
     nbytes = int(np.sum(rows)) * n_features * np.dtype(dtype).itemsize
-    choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")  # "1": always, "0": never
-    persisted = choice == "1" or (choice != "0" and (_already_persisted(X, dtype)
-                                                     or nbytes <= PERSIST_FRACTION * _cluster_memory()))
+    persisted = _persists(nbytes, _cluster_memory(), already=_already_persisted(X, dtype))
     LAST_DATA.update(rows=int(np.sum(rows)), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
         prepared = [dask.delayed(_prepare_chunk, pure=True)(*c[1:]) for c in chunks]
@@ -265,6 +263,13 @@ def _class_weight(class_weight, labels, counts):
     if class_weight == "balanced":
         return counts.sum() / (len(labels) * counts)
     raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}.")
+
+
+def _persists(nbytes, memory, already=False):
+    """Whether data of ``nbytes`` are persisted: ``LOGITGD_DASK_PERSIST=1`` always, ``=0`` never, else when
+    they are in the workers' memory ``already`` or take at most ``PERSIST_FRACTION`` of ``memory``."""
+    choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")
+    return choice == "1" or (choice != "0" and (already or nbytes <= PERSIST_FRACTION * memory))
 
 
 def _already_persisted(X, dtype):
@@ -1062,27 +1067,23 @@ def _read_row_group_direct(file, group, columns):
                                                                                   use_threads=False)
 
 
-def _first_null(table, file, group):
-    """A ValueError naming the first missing value of ``table`` (row group ``group`` of ``file``)."""
-    import pyarrow.parquet as pq
-
+def _read_complete(file, group, columns):
+    """:func:`_read_row_group`, or a ValueError naming the first missing value (file, column, row)."""
+    table = _read_row_group(file, group, columns)
     for name, column in zip(table.column_names, table.columns):
         if column.null_count:
-            offset = sum(pq.ParquetFile(file).metadata.row_group(g).num_rows for g in range(group))
+            offset = sum(_metadata(file).row_group(g).num_rows for g in range(group))
             row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-            return ValueError(f"{file}: column {name!r} has a missing value in row {offset + row} (and "
-                              f"{column.null_count - 1} more in that row group); fill or drop them first.")
-    return None
+            raise ValueError(f"{file}: column {name!r} has a missing value in row {offset + row} (and "
+                             f"{column.null_count - 1} more in that row group); fill or drop them first.")
+    return table
 
 
 def _read_features(file, group, columns, dtype):
     """One row group's features as a C-ordered ``dtype`` array (pyarrow decodes, then one transposing copy)."""
     import pyarrow as pa
 
-    table = _read_row_group(file, group, columns)
-    error = _first_null(table, file, group)
-    if error is not None:
-        raise error
+    table = _read_complete(file, group, columns)
     target = pa.from_numpy_dtype(np.dtype(dtype))
     # Every column to the one float type first: to_tensor's own promotion wraps uint64 next to int64. Integers
     # round as in NumPy (safe=False); arrow cannot cast halffloat, so float16 goes through NumPy.
@@ -1099,10 +1100,7 @@ def _read_column(file, group, column):
     """One row group's ``column`` as a NumPy vector."""
     import pyarrow as pa
 
-    table = _read_row_group(file, group, [column])
-    error = _first_null(table, file, group)
-    if error is not None:
-        raise error
+    table = _read_complete(file, group, [column])
     values = table.column(0)
     if pa.types.is_dictionary(values.type):  # a pandas Categorical
         values = values.cast(values.type.value_type)
@@ -1132,9 +1130,8 @@ def cli_fit(args):
             raise DataError(f"{option} {path} exists; use --force to overwrite it.")
     try:
         X, y, names = read_parquet(args.data, args.target)
-        choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")
-        client, cluster = start_client(args.dask, reads_source=choice == "0" or (
-            choice != "1" and not hasattr(X, "columns") and X.nbytes > PERSIST_FRACTION * _machine_memory()))
+        nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
+        client, cluster = start_client(args.dask, reads_source=not _persists(nbytes, _machine_memory()))
     except ValueError as exc:
         raise DataError(str(exc)) from None
     try:
