@@ -383,3 +383,13 @@ def test_read_parquet_column_types(tmp_path, monkeypatch):
     pq.write_table(pa.table({"label": [0, 1]}), tmp_path / "none.parquet")
     with pytest.raises(ValueError, match="no feature columns"):
         _dask.read_parquet(str(tmp_path / "none.parquet"), "label")
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array([0, 1])],
+                                        names=["a", "a", "label"]), tmp_path / "twice.parquet")
+    with pytest.raises(ValueError, match=r"twice.parquet: columns named more than once: \['a'\]"):
+        _dask.read_parquet(str(tmp_path / "twice.parquet"), "label")
+    (tmp_path / "types").mkdir()
+    pq.write_table(pa.table({"a": np.ones(2), "label": [0, 1]}), tmp_path / "types" / "p0.parquet")
+    pq.write_table(pa.table({"a": np.ones(2, np.float32), "label": [0, 1]}), tmp_path / "types" / "p1.parquet")
+    with pytest.raises(ValueError, match=r"p1.parquet: its columns \(a: float, .*\) differ from those of .*p0.parquet "
+                                         r"\(a: double"):
+        _dask.read_parquet(str(tmp_path / "types"), "label")

@@ -942,6 +942,9 @@ def read_parquet(path, target):
             schema = arrow
             if target not in schema.names:
                 raise ValueError(f"{file}: no column {target!r} (columns: {', '.join(schema.names[:10])}).")
+            if len(set(schema.names)) != len(schema.names):
+                twice = sorted({n for n in schema.names if schema.names.count(n) > 1})
+                raise ValueError(f"{file}: columns named more than once: {twice[:5]}.")
             index = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
             names = [n for n in schema.names if n != target and n not in index]  # not pandas' saved index
             bad = [n for n in names if not _numeric_arrow(schema.field(n).type)]
@@ -950,9 +953,6 @@ def read_parquet(path, target):
                                  f"{[str(schema.field(n).type) for n in bad[:5]]}); logitgd needs numeric features.")
             if not names:
                 raise ValueError(f"{file}: no feature columns besides {target!r}.")
-            if len(set(schema.names)) != len(schema.names):
-                twice = sorted({n for n in schema.names if schema.names.count(n) > 1})
-                raise ValueError(f"{file}: columns named more than once: {twice[:5]}.")
             dtype = np.float32 if all(str(schema.field(n).type) == "float" for n in names) else np.float64
             label_type = schema.field(target).type
             y_dtype = (np.dtype(label_type.to_pandas_dtype())
