@@ -70,6 +70,10 @@ def test_objective_matches_numpy(K, sparse, dtype, weights, fit_intercept):
     np.testing.assert_allclose(dev.raw_prediction(theta), ref.raw_prediction(theta), rtol=tol, atol=tol)
     H0 = ref.hessian(theta)
     np.testing.assert_allclose(dev.hessian(theta), H0, rtol=0, atol=tol * np.abs(H0).max())
+    for other in (theta, theta + 0.5):  # the Hessian from the scores kept at theta, then its own pass
+        dev.value_and_grad(other)
+        assert dev._keep_scores and np.array_equal(dev._last_scores[0], other)
+        np.testing.assert_allclose(dev.hessian(theta), H0, rtol=0, atol=tol * np.abs(H0).max())
     v = rng.standard_normal(ref.n_params)
     h0 = ref.hessian_operator(theta)(v)
     np.testing.assert_allclose(dev.hessian_operator(theta)(v), h0, rtol=0, atol=tol * np.abs(h0).max())
@@ -161,6 +165,23 @@ def test_sample_weight_and_partial_fit_on_torch():
     c = LogisticRegression(random_state=0).partial_fit(X, y, classes=[0.0, 1.0])
     d = LogisticRegression(random_state=0).partial_fit(torch.from_numpy(X), y, classes=[0.0, 1.0])
     np.testing.assert_allclose(d.coef_, c.coef_, rtol=1e-9, atol=1e-12)
+
+
+def test_newton_reads_X_once_per_hessian(monkeypatch):
+    # the generic path: per Newton iteration one X @ w (the line search's, whose scores the
+    # Hessian reuses from its second call on), one Xᵀ r, and the Hessian's one product per block
+    X, y = _data(n=3000, d=5)
+    passes = {"mv": 0, "rmv": 0}
+    for name in passes:
+        def counted(self, *a, _name=name, _f=getattr(_torch.DeviceMatrix, name)):
+            passes[_name] += 1
+            return _f(self, *a)
+        monkeypatch.setattr(_torch.DeviceMatrix, name, counted)
+    model = LogisticRegression(solver="newton", alpha=1e-3).fit(torch.from_numpy(X), y)
+    ref = LogisticRegression(solver="newton", alpha=1e-3).fit(X, y)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8)
+    evaluations = model.n_iter_ + 1  # the start, and each accepted step (a unit step here)
+    assert passes == {"mv": evaluations + 1, "rmv": evaluations}
 
 
 def test_storage_dtype_bfloat16_close_to_float32():

@@ -20,7 +20,9 @@ What runs where:
   against.
 * ``hessian`` (Newton–Cholesky), ``hessian_operator`` (Newton–CG),
   ``hessian_bound`` and the column sums of squares (the preconditioners) on
-  the device.
+  the device. The Hessian's weights come from the scores kept from the last
+  value / gradient at the same theta (kept, by both paths, once a Hessian has
+  been asked for: Newton's line search has just evaluated there).
 * Mini-batch SGD: :meth:`TorchPreconditioned.sgd_epoch` /
   :meth:`_TorchData.sgd_epoch` run a whole epoch on the device with no host
   synchronisation per step (the finite-gradient check and the step's size
@@ -313,6 +315,10 @@ class _TorchData:
     #: with TRITON_INTERPRET=1 also on the CPU), False (never).
     use_kernel = "auto"
     N_PROGRAMS_PER_SM = 4
+    #: ``(theta, Z)`` of the last value / gradient, kept once a Hessian has been asked for (see
+    #: :meth:`_scores_at`); solvers that never ask keep no n-sized array and the kernel writes no scores
+    _last_scores = None
+    _keep_scores = False
 
     def _init_device(self, X, y, sample_weight, device, storage_dtype, use_kernel):
         require()
@@ -365,9 +371,30 @@ class _TorchData:
         T = torch.as_tensor(full, device=self.device).reshape(d + 1, K)
         return T if dtype is None else T.to(dtype)
 
+    def _xw(self, W):
+        """``X @ W`` for W of shape (d, K): a matrix-vector product when K = 1 (not a one-column matrix product)."""
+        return self.M.mv(W[:, 0])[:, None] if W.shape[1] == 1 else self.M.mv(W)
+
+    def _xtr(self, R):
+        """``Xᵀ @ R`` for R of shape (n, K), as :meth:`_xw`."""
+        return self.M.rmv(R[:, 0])[:, None] if R.shape[1] == 1 else self.M.rmv(R)
+
     def _scores(self, T):
         """Z = X W + b on all rows, shape (n, K), float64."""
-        return self.M.mv(T[:-1]) + T[-1]
+        return self._xw(T[:-1]) + T[-1]
+
+    def _scores_at(self, theta):
+        """The scores at ``theta``: those of the last value / gradient when it was at this theta (Newton
+        forms its Hessian where its line search has just evaluated the gradient), else one pass over X.
+
+        The first call turns the keeping of scores on: from then on each value
+        / gradient keeps its scores (n·K floats; the binary kernel writes them).
+        """
+        last = self._last_scores
+        if last is not None and np.array_equal(last[0], theta):
+            return last[1]
+        self._keep_scores = True
+        return self._scores(self._theta_matrix(theta))
 
     def raw_prediction(self, theta):
         """Raw scores on the host: ndarray of shape (n_samples,) (binary) or (n_samples, K)."""
@@ -386,14 +413,20 @@ class _TorchData:
         T = self._theta_matrix(theta)
         if self.uses_kernel:
             w = T.reshape(-1)
+            Z = None
+            if self._keep_scores and self.n_classes == 1:
+                Z = torch.empty((self.M.n, 1), dtype=torch.float64, device=self.device)
+                self._last_scores = (np.array(theta, dtype=np.float64), Z)
             P = _triton.loss_grad(self.M.data, self.yd, self.swd, w, self._kernel_out, self.n_classes,
-                                  want_grad, True)
+                                  want_grad, True, z_out=Z)
             part = self._kernel_out[:P].sum(0)
             return part[-1:] if not want_grad else torch.cat([part[-1:], part[:-1]])
         # With K classes the intercepts' gradient sums to 0 over the classes up
         # to float64 rounding: no spurious Newton step along the direction the
         # softmax cannot see (float32 arithmetic here made that step huge).
-        Z = self._scores(T.to(self.cdtype)).to(torch.float64)
+        Z = self._scores(T)
+        if self._keep_scores:
+            self._last_scores = (np.array(theta, dtype=np.float64), Z)
         loss, R = self._terms(Z, self.y64, want_grad)
         if self.sw64 is not None:
             loss = loss * self.sw64
@@ -403,7 +436,7 @@ class _TorchData:
         if not want_grad:
             return lsum
         G = torch.empty((self.n_features + 1, self.n_classes), dtype=torch.float64, device=self.device)
-        G[:-1] = self.M.rmv(R.to(self.cdtype))
+        G[:-1] = self._xtr(R)
         G[-1] = R.sum(0)
         return torch.cat([lsum, G.reshape(-1)])
 
@@ -438,7 +471,7 @@ class _TorchData:
     # -- second order ---------------------------------------------------------------------
     def _hessian_weights_device(self, theta):
         """Binary: ``s_i p_i (1 - p_i) / sum(s)``; softmax: the probabilities P (n, K). Float64, device."""
-        Z = self._scores(self._theta_matrix(theta, self.cdtype)).to(torch.float64)
+        Z = self._scores_at(theta)
         if self.n_classes > 1:
             return torch.softmax(Z, dim=1)
         p = torch.sigmoid(Z[:, 0])
@@ -450,7 +483,10 @@ class _TorchData:
     def _gram(self, h, row_idx=None, block_rows=1 << 22):
         """``X̃ᵀ diag(h) X̃`` over all rows (or ``row_idx``), float64 device tensor of shape (d + 1, d + 1).
 
-        No ridge term and no dropping of the intercept row here.
+        By blocks of rows, ``AᵀA`` with ``A = sqrt(h) [X, 1]`` (float64, the
+        intercept's column included): one matrix product per block gives the
+        whole matrix, and X is read once. No ridge term and no dropping of the
+        intercept row here.
         """
         d = self.n_features
         H = torch.zeros((d + 1, d + 1), dtype=torch.float64, device=self.device)
@@ -459,20 +495,20 @@ class _TorchData:
             full = torch.zeros(self.M.n, dtype=torch.float64, device=self.device)
             full[torch.as_tensor(row_idx, device=self.device)] = h
             return self._gram(full, None, block_rows)
-        block_rows = max(1, min(block_rows, (1 << 26) // max(d, 1)))
+        block_rows = max(1, min(block_rows, (1 << 26) // (d + 1), n))
+        A = torch.empty((block_rows, d + 1), dtype=torch.float64, device=self.device)
         for s in range(0, n, block_rows):
             e = min(n, s + block_rows)
-            if row_idx is None:
+            if row_idx is not None:
+                Xb = self.M.data.index_select(0, torch.as_tensor(row_idx[s:e], device=self.device))
+            elif self.M.sparse:
                 Xb = self.M.dense_rows(s, e)
             else:
-                idx = torch.as_tensor(row_idx[s:e], device=self.device)
-                Xb = self.M.data.index_select(0, idx).to(torch.float64)
-            hb = h[s:e]
-            A = Xb * hb.sqrt()[:, None]
-            H[:d, :d] += A.T @ A
-            H[d, :d] += hb @ Xb
-            H[d, d] += hb.sum()
-        H[:d, d] = H[d, :d]
+                Xb = self.M.data[s:e]  # any stored dtype: the product below is float64
+            Ab = A[:e - s]
+            torch.sqrt(h[s:e], out=Ab[:, d])
+            torch.mul(Xb, Ab[:, d:], out=Ab[:, :d])
+            H.addmm_(Ab.T, Ab)
         return H
 
     def _weighted_gram(self, h, block_rows=65536, rows=slice(None)):
@@ -527,11 +563,10 @@ class _TorchData:
         hw = self._hessian_weights_device(theta)
         s = None if self.sw64 is None else self.sw64[:, None]
         l2 = self.penalty.curvature()
-        cd = self.cdtype
 
         def hessp(v):
             V = self._theta_matrix(v)
-            U = (self.M.mv(V[:-1].to(cd)) + V[-1].to(cd)).to(torch.float64)
+            U = self._scores(V)
             if K == 1:
                 T = hw[:, None] * U
             else:
@@ -541,7 +576,7 @@ class _TorchData:
                     T *= s
                 T /= self.sw_sum
             out = torch.empty((d + 1, K), dtype=torch.float64, device=self.device)
-            out[:d] = self.M.rmv(T.to(cd)).to(torch.float64) + l2 * V[:-1]
+            out[:d] = self._xtr(T) + l2 * V[:-1]
             out[d] = T.sum(0)
             out = out.reshape(-1).cpu().numpy()
             return out if self.fit_intercept else out[:d * K]

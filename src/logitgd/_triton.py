@@ -95,9 +95,10 @@ if AVAILABLE:
         return tl.where(u == 1.0, e, tl.log(u) * (e / (u - 1.0)))
 
     @triton.jit
-    def _binary_kernel(X, y, sw, w, out, n, d, stride_x, stride_out, n_blocks,
+    def _binary_kernel(X, y, sw, w, out, zout, n, d, stride_x, stride_out, n_blocks,
                        BLOCK_M: tl.constexpr, BLOCK_D: tl.constexpr, HAS_SW: tl.constexpr,
-                       WANT_GRAD: tl.constexpr, F64: tl.constexpr, STAGES: tl.constexpr):
+                       WANT_GRAD: tl.constexpr, F64: tl.constexpr, STAGES: tl.constexpr,
+                       WRITE_Z: tl.constexpr):
         pid = tl.program_id(0)
         n_prog = tl.num_programs(0)
         ct = tl.float64 if F64 else tl.float32
@@ -117,6 +118,8 @@ if AVAILABLE:
             x = tl.load(X + offs, mask=rmask[:, None] & cmask[None, :], other=0.0).to(ct)
             # the dot product in the compute dtype; the link (n values) in float64
             z = tl.sum(x * wv[None, :], axis=1).to(tl.float64) + b
+            if WRITE_Z:
+                tl.store(zout + rows, z, mask=rmask)
             yv = tl.load(y + rows, mask=rmask, other=0.0).to(tl.float64)
             e = tl.exp(-tl.abs(z))
             pos = z >= 0
@@ -195,7 +198,7 @@ def fits(n_features, n_classes):
     return AVAILABLE and next_pow2(n_features) <= MAX_BLOCK_D and n_classes <= MAX_CLASSES
 
 
-def loss_grad(X, y, sw, w, out, n_classes, want_grad, f64, cfg=None):
+def loss_grad(X, y, sw, w, out, n_classes, want_grad, f64, cfg=None, z_out=None):
     """Launch the fused kernel: partial sums into ``out``, one row per program.
 
     Parameters
@@ -216,6 +219,9 @@ def loss_grad(X, y, sw, w, out, n_classes, want_grad, f64, cfg=None):
     cfg : tuple or None
         ``(BLOCK_M, BLOCK_D, BLOCK_K, num_warps[, stages])`` (stages: how many row
         blocks' loads are in flight, software pipelining); None picks :func:`config`.
+    z_out : float64 tensor of n values, or None
+        Binary only: receives the scores ``z = X w + b`` (8 bytes per row
+        written; Newton's Hessian weights then need no pass of their own).
     """
     n, d = X.shape
     K = n_classes
@@ -228,10 +234,13 @@ def loss_grad(X, y, sw, w, out, n_classes, want_grad, f64, cfg=None):
     has_sw = sw is not None
     sw_arg = sw if has_sw else y
     if K == 1:
-        _binary_kernel[grid](X, y, sw_arg, w, out, n, d, X.stride(0), out.stride(0), n_blocks,
-                             BLOCK_M=BM, BLOCK_D=BD, HAS_SW=has_sw, WANT_GRAD=bool(want_grad),
-                             F64=bool(f64), STAGES=stages, num_warps=num_warps)
+        _binary_kernel[grid](X, y, sw_arg, w, out, out if z_out is None else z_out, n, d, X.stride(0),
+                             out.stride(0), n_blocks, BLOCK_M=BM, BLOCK_D=BD, HAS_SW=has_sw,
+                             WANT_GRAD=bool(want_grad), F64=bool(f64), STAGES=stages,
+                             WRITE_Z=z_out is not None, num_warps=num_warps)
     else:
+        if z_out is not None:
+            raise ValueError("z_out is for the binary kernel only.")
         _multinomial_kernel[grid](X, y, sw_arg, w, out, n, d, K, X.stride(0), out.stride(0), n_blocks,
                                   BLOCK_M=BM, BLOCK_D=BD, BLOCK_K=BK, HAS_SW=has_sw,
                                   WANT_GRAD=bool(want_grad), F64=bool(f64), STAGES=stages, num_warps=num_warps)
