@@ -252,7 +252,9 @@ def test_persisted_input_is_shared_not_counted_twice(client):
     """Chunks prepared from an X the user persisted share its memory, and Dask counts it once."""
     X, y, sw = _data()
     Xd, yd, swd = _chunked(X, y, sw)
-    Xp = client.persist(Xd)
+    # made on the workers (so aligned; chunks sent over the network can arrive at any byte offset
+    # and are copied once, see test_chunks_off_their_alignment_are_copied)
+    Xp = client.persist(Xd.map_blocks(np.copy))
     data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yd, swd)
     assert data.persisted
     distributed.wait(data.futures[1])
@@ -272,6 +274,32 @@ def test_persisted_input_is_shared_not_counted_twice(client):
     finally:
         del os.environ["LOGITGD_DASK_PERSIST"]
     _assert_same(m_mem, m_dask)
+
+
+def test_chunks_off_their_alignment_are_copied():
+    """float64 data off an 8-byte boundary (as a chunk can arrive over the network) would take other
+    code paths in NumPy, with other rounding: prepared and unpickled chunks are aligned copies."""
+    import pickle
+
+    X, y, sw = _data()
+    X, y, sw = X[:CHUNK], y[:CHUNK], sw[:CHUNK]
+
+    def off(a):
+        raw = np.zeros(a.nbytes + 3, dtype=np.uint8)
+        v = raw[3:].view(a.dtype).reshape(a.shape)
+        v[...] = a
+        assert not v.flags.aligned
+        return v
+
+    prep = _dask._Prep(classes=np.unique(y), dtype=np.dtype(np.float64), class_weight=None)
+    Xc, yc, swc = _dask._prepare(off(X), y, off(sw), prep)
+    assert Xc.flags.aligned and Xc.flags.c_contiguous and swc.flags.aligned
+    np.testing.assert_array_equal(Xc, X)
+    np.testing.assert_array_equal(swc, sw)
+    chunk = _dask._Chunk(off(X), off(y.astype(np.float64)), off(sw), owns_X=True, owns_sw=True)
+    back = pickle.loads(pickle.dumps(chunk))
+    assert back.X.flags.aligned and back.y.flags.aligned and back.sw.flags.aligned
+    np.testing.assert_array_equal(back.X, X)
 
 
 def test_cli_dask_option_errors(tmp_path, capsys):

@@ -453,11 +453,24 @@ class _Prep:
     class_weight: np.ndarray | None
 
 
+def _aligned(a):
+    """``a``, or an aligned copy of it if its data are not on a multiple of its item size.
+
+    Arrays that arrive over the network (a chunk moved to another worker)
+    can sit at any byte offset of the message they came in. NumPy and BLAS
+    take other code paths, with other rounding, for float64 data off an
+    8-byte boundary (and slower ones), so the same chunk would give other
+    bits on another worker; one copy on arrival keeps every result a
+    function of the chunk's values alone.
+    """
+    return a if a is None or a.flags.aligned else a.copy()
+
+
 def _prepare(X, y, sw, prep):
-    """One chunk as ``(X C-contiguous, encoded y, sample_weight or None)``."""
+    """One chunk as ``(X C-contiguous, encoded y, sample_weight or None)``, every array aligned (:func:`_aligned`)."""
     if hasattr(X, "to_numpy"):
         X = X.to_numpy(dtype=prep.dtype)
-    X = np.ascontiguousarray(X, dtype=prep.dtype)
+    X = np.require(X, dtype=prep.dtype, requirements=["C", "A"])
     y = _as_vector(y)
     if len(y) != X.shape[0]:
         raise ValueError(f"A chunk of X has {X.shape[0]} rows and the matching chunk of y has {len(y)}; "
@@ -468,7 +481,7 @@ def _prepare(X, y, sw, prep):
     else:
         y_enc = np.searchsorted(classes, y).astype(np.intp)
     if sw is not None:
-        sw = np.asarray(sw, dtype=np.float64).ravel()
+        sw = _aligned(np.asarray(sw, dtype=np.float64).ravel())
     if prep.class_weight is not None:
         cw = prep.class_weight[np.searchsorted(classes, y)]
         sw = cw if sw is None else sw * cw
@@ -487,6 +500,10 @@ class _Chunk:
     def __init__(self, X, y, sw, owns_X, owns_sw):
         self.X, self.y, self.sw = X, y, sw
         self.owns_X, self.owns_sw = owns_X, owns_sw
+
+    def __setstate__(self, state):  # unpickled on another worker: see _aligned
+        self.__dict__.update(state)
+        self.X, self.y, self.sw = _aligned(self.X), _aligned(self.y), _aligned(self.sw)
 
     def __sizeof__(self):
         return (self.y.nbytes + (self.X.nbytes if self.owns_X else 0)
