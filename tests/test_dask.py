@@ -292,7 +292,7 @@ def test_chunks_off_their_alignment_are_copied():
         return v
 
     prep = _dask._Prep(classes=np.unique(y), dtype=np.dtype(np.float64), class_weight=None)
-    Xc, yc, swc = _dask._prepare(off(X), y, off(sw), prep)
+    Xc, _, swc = _dask._prepare(off(X), y, off(sw), prep)
     assert Xc.flags.aligned and Xc.flags.c_contiguous and swc.flags.aligned
     np.testing.assert_array_equal(Xc, X)
     np.testing.assert_array_equal(swc, sw)

@@ -172,11 +172,15 @@ def test_newton_reads_X_once_per_hessian(monkeypatch):
     # Hessian reuses from its second call on), one Xᵀ r, and the Hessian's one product per block
     X, y = _data(n=3000, d=5)
     passes = {"mv": 0, "rmv": 0}
+
+    def counting(name, product):
+        def counted(self, *args):
+            passes[name] += 1
+            return product(self, *args)
+        return counted
+
     for name in passes:
-        def counted(self, *a, _name=name, _f=getattr(_torch.DeviceMatrix, name)):
-            passes[_name] += 1
-            return _f(self, *a)
-        monkeypatch.setattr(_torch.DeviceMatrix, name, counted)
+        monkeypatch.setattr(_torch.DeviceMatrix, name, counting(name, getattr(_torch.DeviceMatrix, name)))
     model = LogisticRegression(solver="newton", alpha=1e-3).fit(torch.from_numpy(X), y)
     ref = LogisticRegression(solver="newton", alpha=1e-3).fit(X, y)
     np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8)
