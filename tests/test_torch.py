@@ -188,6 +188,51 @@ def test_newton_reads_X_once_per_hessian(monkeypatch):
     assert passes == {"mv": evaluations + 1, "rmv": evaluations}
 
 
+def test_tensor_labels_and_autograd_tensors_as_on_the_host():
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = _data()
+    Xt = torch.from_numpy(X)
+    # tensors that require grad (a parameter, say) are data here: detached, not an autograd error
+    Xg, yg = Xt.clone().requires_grad_(True), torch.from_numpy(y).requires_grad_(True)
+    ref = LogisticRegression().fit(X, y)
+    model = LogisticRegression().fit(Xg, yg)
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-9)
+    np.testing.assert_allclose(model.predict_proba(Xg), ref.predict_proba(X), rtol=1e-9)
+    # bool labels keep their type; int64 ids above 2**53 stay distinct (compared as integers)
+    yb = y.astype(bool)
+    for labels in (yb, torch.from_numpy(yb)):
+        m = LogisticRegression().fit(Xt, labels)
+        assert m.classes_.dtype == bool and m.predict(Xt).dtype == bool
+    big = y.astype(np.int64) + 10**17
+    m = LogisticRegression().fit(Xt, torch.from_numpy(big))
+    np.testing.assert_array_equal(m.classes_, [10**17, 10**17 + 1])
+    np.testing.assert_allclose(m.coef_, ref.coef_, rtol=1e-9)
+    X3, y3 = _data(K=3)
+    big3 = 3 * y3.astype(np.int64) + 2**60
+    m3 = LogisticRegression().fit(torch.from_numpy(X3), torch.from_numpy(big3))
+    np.testing.assert_allclose(m3.coef_, LogisticRegression().fit(X3, y3).coef_, rtol=1e-9)
+    with pytest.warns(DataConversionWarning, match="column-vector"):
+        LogisticRegression().fit(Xt, torch.from_numpy(y)[:, None])
+
+
+def test_sparse_tensor_early_stopping_and_wide_lasso():
+    X, y = _data(n=600, sparse=True)
+    Xt = torch.sparse_csr_tensor(torch.from_numpy(X.indptr.astype(np.int64)), torch.from_numpy(X.indices.astype(np.int64)),
+                                 torch.from_numpy(X.data), size=X.shape)
+    kw = {"solver": "sgd", "early_stopping": True, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a, b = LogisticRegression(**kw).fit(X, y), LogisticRegression(**kw).fit(Xt, y)
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-9, atol=1e-12)
+    wide = scipy.sparse.random(50, 1200, density=0.02, random_state=0, format="csr")
+    wt = torch.sparse_csr_tensor(torch.from_numpy(wide.indptr.astype(np.int64)),
+                                 torch.from_numpy(wide.indices.astype(np.int64)), torch.from_numpy(wide.data),
+                                 size=wide.shape)
+    with pytest.raises(ValueError, match="not a torch sparse tensor"):
+        LogisticRegression(penalty="l1", alpha=0.01, solver="newton").fit(wt, np.arange(50) % 2)
+
+
 def test_storage_dtype_bfloat16_close_to_float32():
     X, y = _data(n=2000, dtype=np.float32)
     ref = LogisticRegression(alpha=1e-3).fit(X, y)

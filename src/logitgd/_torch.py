@@ -112,6 +112,24 @@ def _csr_tensor(crow, col, val, shape):
         ctx.__exit__(None, None, None)
 
 
+def _csr_take(indptr, col, val, rows, d):
+    """Rows ``rows`` (host ints) of the CSR matrix ``(indptr on the host, col, val)``, as a CSR tensor."""
+    rows = np.asarray(rows, dtype=np.int64)
+    lengths = indptr[rows + 1] - indptr[rows]
+    crow = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=crow[1:])
+    pos = torch.as_tensor(np.repeat(indptr[rows] - crow[:-1], lengths) + np.arange(crow[-1]), device=col.device)
+    return _csr_tensor(torch.as_tensor(crow, device=col.device), col[pos], val[pos], (len(rows), d))
+
+
+def take_rows(X, rows):
+    """Rows ``rows`` (host ints) of a torch X, dense or sparse CSR, where X is (early stopping's hold-out)."""
+    if X.layout == torch.strided:
+        return X.index_select(0, torch.as_tensor(np.asarray(rows, dtype=np.int64), device=X.device))
+    return _csr_take(X.crow_indices().cpu().numpy().astype(np.int64), X.col_indices(), X.values(), rows,
+                     X.shape[1])
+
+
 class _HostView:
     """A host-side stand-in for device data: shape and dtype, NumPy on demand.
 
@@ -241,14 +259,7 @@ class DeviceMatrix:
         if not self.sparse:
             idx = rows if is_tensor(rows) else torch.as_tensor(np.asarray(rows, dtype=np.int64), device=self.device)
             return self.data.index_select(0, idx)
-        rows = np.asarray(rows, dtype=np.int64)
-        lengths = self.indptr[rows + 1] - self.indptr[rows]
-        crow = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=crow[1:])
-        pos = np.repeat(self.indptr[rows] - crow[:-1], lengths) + np.arange(crow[-1])
-        pos = torch.as_tensor(pos, device=self.device)
-        return _csr_tensor(torch.as_tensor(crow, device=self.device), self.col[pos], self.val[pos],
-                           (len(rows), self.d))
+        return _csr_take(self.indptr, self.col, self.val, rows, self.d)
 
     def column_sums_of_squares(self, sw=None):
         """``sum_i s_i x_ij²`` per column, float64 tensor of shape (d,)."""
@@ -829,8 +840,13 @@ def make_objective(X, y, n_classes, sample_weight, fit_intercept, penalty, devic
 
 
 def check_tensor_X(X):
-    """Validate a torch X for fit: 2-D, float32/float64 (any layout we support), finite, non-empty."""
+    """Validate a torch X for fit: 2-D, float32/float64 (any layout we support), finite, non-empty.
+
+    Returns X detached from autograd (the same memory): a tensor that requires
+    grad, or a parameter, is data here.
+    """
     require()
+    X = X.detach()
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D tensor for X, got shape {tuple(X.shape)}.")
     if X.dtype not in (torch.float32, torch.float64):
@@ -885,12 +901,17 @@ def validate(estimator, X, y, sample_weight, reset, classes):
             return None
         yt = torch.as_tensor(yh)
     X, _ = validate_tensor_xy(estimator, X, None, reset)
-    yt = yt.to(X.device)
+    yt = yt.detach().to(X.device)
     if yt.ndim == 2 and yt.shape[1] == 1:
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=4)
         yt = yt[:, 0]
     if yt.ndim != 1 or yt.shape[0] != X.shape[0]:
         raise ValueError(f"y must be 1-D with one label per row of X ({X.shape[0]}), got shape {tuple(yt.shape)}.")
-    if yt.dtype == torch.bool:
+    is_bool = yt.dtype == torch.bool
+    if is_bool:
         yt = yt.to(torch.int64)
     if yt.is_floating_point() and not bool(torch.isfinite(yt).all()):
         raise ValueError("Input y contains NaN or infinity.")
@@ -899,6 +920,8 @@ def validate(estimator, X, y, sample_weight, reset, classes):
         raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a classifier, which expects "
                          "discrete classes on a regression target with continuous values.")
     labels_h = labels.cpu().numpy()
+    if is_bool:  # classes_ False/True, as on the host
+        labels_h = labels_h.astype(bool)
     if reset:
         found = labels_h if classes is None else np.unique(np.asarray(classes))
         if len(found) < 2:
@@ -908,11 +931,14 @@ def validate(estimator, X, y, sample_weight, reset, classes):
     unknown = np.setdiff1d(labels_h, estimator.classes_)
     if unknown.size:
         raise ValueError(f"y has labels {list(unknown[:5])} not in classes_ {list(estimator.classes_)}.")
-    cls = torch.as_tensor(np.asarray(estimator.classes_, dtype=np.float64), device=X.device)
+    # compared in the labels' own kind: int64 ids above 2**53 are not all distinct as float64
+    key = (np.float64, torch.float64) if yt.is_floating_point() else (np.int64, torch.int64)
+    cls = torch.as_tensor(np.asarray(estimator.classes_).astype(key[0]), device=X.device)
+    yk = yt.to(key[1])
     if len(estimator.classes_) == 2:
-        y_enc = (yt.to(torch.float64) == cls[1]).to(torch.float64).cpu().numpy()
+        y_enc = (yk == cls[1]).to(torch.float64).cpu().numpy()
     else:
-        y_enc = torch.searchsorted(cls, yt.to(torch.float64)).cpu().numpy().astype(np.intp)
+        y_enc = torch.searchsorted(cls, yk).cpu().numpy().astype(np.intp)
     sw = estimator._check_sample_weight(to_numpy(sample_weight), X)
     return X, y_enc, sw
 

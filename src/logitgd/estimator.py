@@ -431,8 +431,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                              "use solver='newton', 'gd' or 'sgd'.")
         if solver == "newton" and not penalty.is_smooth and n_params > _NEWTON_MAX_DENSE and not column_newton:
             raise ValueError(f"solver='newton' handles penalty={self.penalty!r} only up to {_NEWTON_MAX_DENSE} "
-                             f"parameters (proximal Newton forms the Hessian) unless X is a sparse matrix with "
-                             f"two classes; this data has {n_params}. Use solver='gd' or 'sgd'.")
+                             f"parameters (proximal Newton forms the Hessian) unless X is a scipy.sparse matrix "
+                             f"with two classes (not a torch sparse tensor: its columns are not on the host); "
+                             f"this data has {n_params}. Use solver='gd' or 'sgd'.")
         self.solver_ = solver
         max_iter = self.max_iter or _DEFAULT_MAX_ITER[solver]
         tol = _DEFAULT_TOL[solver] if self.tol is None else self.tol
@@ -490,8 +491,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         train, held = train_test_split(idx, test_size=self.validation_fraction, stratify=y_enc,
                                        random_state=check_random_state(self.random_state))
         train, held = np.sort(train), np.sort(held)
-        validation = self._objective(X[held], y_enc[held], None if sw is None else sw[held], penalty, n_classes)
-        return X[train], y_enc[train], None if sw is None else sw[train], validation
+        if _is_tensor(X):
+            from . import _torch
+
+            X_held, X_train = _torch.take_rows(X, held), _torch.take_rows(X, train)
+        else:
+            X_held, X_train = X[held], X[train]
+        validation = self._objective(X_held, y_enc[held], None if sw is None else sw[held], penalty, n_classes)
+        return X_train, y_enc[train], None if sw is None else sw[train], validation
 
     def _make_callback(self, monitor, to_original):
         every = max(1, 100 // self.verbose) if self.verbose else 0
