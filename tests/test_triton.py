@@ -63,6 +63,16 @@ for n, d in [(300, 13), (257, 40), (1100, 3)]:
                     # the same float64 arithmetic on the same (rounded) data: rounding only
                     assert err < 1e-12, (n, d, dtype, storage, K, s is None, fi, err)
                     worst = max(worst, err)
+# the scores output is the binary kernel's only: asking the multinomial one is a clear error
+Xm = torch.as_tensor(rng.standard_normal((10, 3)))
+mk = TorchMultinomialObjective(Xm.numpy(), rng.integers(0, 3, 10), 3, device=device, use_kernel=True)
+try:
+    _triton.loss_grad(mk.M.data, mk.yd, None, torch.zeros(12, dtype=torch.float64, device=device),
+                      mk._kernel_out, 3, True, True, z_out=torch.empty(10, dtype=torch.float64, device=device))
+except ValueError as exc:
+    assert "binary kernel only" in str(exc)
+else:
+    raise AssertionError("z_out with K classes did not raise")
 print("ok, worst relative difference", worst)
 '''
 
