@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from logitgd import LogisticRegression
-from logitgd import _kernels
+from logitgd.backends.numpy import kernels as _kernels
 from logitgd.objective import LogisticObjective, MultinomialObjective, Preconditioned
 from logitgd.penalty import make_penalty
 

@@ -17,9 +17,12 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny problems: no thread pool to wake (and a loaded 2-core CI machine)
 
 from logitgd import LogisticRegression  # noqa: E402
-from logitgd import _torch  # noqa: E402
+from logitgd.backends import torch as _torch  # noqa: E402
+from logitgd.backends.torch import device as _device  # noqa: E402
 from logitgd.exceptions import ConvergenceWarning  # noqa: E402
 from logitgd.objective import LogisticObjective, MultinomialObjective  # noqa: E402
+from logitgd.objective import TorchLogisticObjective, TorchMultinomialObjective  # noqa: E402
+from logitgd.solvers.sgd_epoch import batch_order  # noqa: E402
 from logitgd.penalty import L2, ElasticNet  # noqa: E402
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -46,8 +49,8 @@ def _data(n=400, d=6, K=1, dtype=np.float64, sparse=False, seed=0):
 
 def _objectives(K, X, y, **kw):
     if K == 1:
-        return LogisticObjective(X, y, **kw), _torch.TorchLogisticObjective(X, y, device="cpu", **kw)
-    return (MultinomialObjective(X, y, K, **kw), _torch.TorchMultinomialObjective(X, y, K, device="cpu", **kw))
+        return LogisticObjective(X, y, **kw), TorchLogisticObjective(X, y, device="cpu", **kw)
+    return (MultinomialObjective(X, y, K, **kw), TorchMultinomialObjective(X, y, K, device="cpu", **kw))
 
 
 @pytest.mark.parametrize("K", [1, 3])
@@ -72,7 +75,7 @@ def test_objective_matches_numpy(K, sparse, dtype, weights, fit_intercept):
     np.testing.assert_allclose(dev.hessian(theta), H0, rtol=0, atol=tol * np.abs(H0).max())
     for other in (theta, theta + 0.5):  # the Hessian from the scores kept at theta, then its own pass
         dev.value_and_grad(other)
-        assert dev._keep_scores and np.array_equal(dev._last_scores[0], other)
+        assert dev.data._keep_scores and dev.data._last_scores[0] == dev.data._key(*dev.split(other))
         np.testing.assert_allclose(dev.hessian(theta), H0, rtol=0, atol=tol * np.abs(H0).max())
     v = rng.standard_normal(ref.n_params)
     h0 = ref.hessian_operator(theta)(v)
@@ -147,8 +150,8 @@ def test_fit_matches_cpu(device, solver, penalty, K, sparse, dtype):
 def test_tensor_input_not_copied_and_predicts_on_device():
     X, y = _data()
     Xt = torch.from_numpy(X)
-    obj = _torch.TorchLogisticObjective(Xt, y, device="cpu")
-    assert obj.M.data.data_ptr() == Xt.data_ptr()  # the same memory: no copy
+    obj = TorchLogisticObjective(Xt, y, device="cpu")
+    assert obj.data.M.data.data_ptr() == Xt.data_ptr()  # the same memory: no copy
     model = LogisticRegression().fit(Xt, torch.from_numpy(y))
     ref = LogisticRegression().fit(X, y)
     np.testing.assert_allclose(model.decision_function(Xt), ref.decision_function(X), rtol=1e-8, atol=1e-10)
@@ -180,7 +183,7 @@ def test_newton_reads_X_once_per_hessian(monkeypatch):
         return counted
 
     for name in passes:
-        monkeypatch.setattr(_torch.DeviceMatrix, name, counting(name, getattr(_torch.DeviceMatrix, name)))
+        monkeypatch.setattr(_device.DeviceMatrix, name, counting(name, getattr(_device.DeviceMatrix, name)))
     model = LogisticRegression(solver="newton", alpha=1e-3).fit(torch.from_numpy(X), y)
     ref = LogisticRegression(solver="newton", alpha=1e-3).fit(X, y)
     np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8)
@@ -269,7 +272,7 @@ def test_missing_torch_says_what_to_install(monkeypatch):
 
 
 def test_sgd_batches_match_cpu_order():
-    order, bounds = _torch._batch_order(np.random.default_rng(5), 103, 10)
+    order, bounds = batch_order(np.random.default_rng(5), 103, 10)
     perm = np.random.default_rng(5).permutation(103)
     expected = [np.sort(b) for b in np.array_split(perm, 11)]
     got = [order[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]

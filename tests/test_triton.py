@@ -20,8 +20,8 @@ pytest.importorskip("triton")
 
 CHECK = r'''
 import numpy as np, torch
-from logitgd import _triton
-from logitgd._torch import TorchLogisticObjective, TorchMultinomialObjective
+from logitgd.backends.torch import triton as _triton
+from logitgd.objective import TorchLogisticObjective, TorchMultinomialObjective
 from logitgd.penalty import L2
 
 assert _triton.AVAILABLE, "triton did not import"
@@ -45,7 +45,7 @@ for n, d in [(300, 13), (257, 40), (1100, 3)]:
                     assert ker.uses_kernel and not ref.uses_kernel
                     theta = rng.standard_normal(ref.n_params) * 0.5
                     # poison the partial sums: every program's row must be rewritten
-                    ker._kernel_out.fill_(float("nan"))
+                    ker.data._kernel_out.fill_(float("nan"))
                     f0, g0 = ref.value_and_grad(theta)
                     f1, g1 = ker.value_and_grad(theta)
                     v1 = ker.value(theta)
@@ -53,9 +53,9 @@ for n, d in [(300, 13), (257, 40), (1100, 3)]:
                     err = max(abs(f1 - f0) / abs(f0), abs(v1 - f0) / abs(f0),
                               np.abs(g1 - g0).max() / np.abs(g0).max())
                     if K == 1:  # once a Hessian is asked for, the kernel also writes the scores
-                        ker._keep_scores = True
+                        ker.data._keep_scores = True
                         ker.value_and_grad(theta)
-                        z1 = ker._last_scores[1][:, 0].cpu().numpy()
+                        z1 = ker.data._last_scores[1][:, 0].cpu().numpy()
                         z0 = ref.raw_prediction(theta)
                         err = max(err, np.abs(z1 - z0).max() / np.abs(z0).max())
                         H0, H1 = ref.hessian(theta), ker.hessian(theta)
@@ -67,8 +67,8 @@ for n, d in [(300, 13), (257, 40), (1100, 3)]:
 Xm = torch.as_tensor(rng.standard_normal((10, 3)))
 mk = TorchMultinomialObjective(Xm.numpy(), rng.integers(0, 3, 10), 3, device=device, use_kernel=True)
 try:
-    _triton.loss_grad(mk.M.data, mk.yd, None, torch.zeros(12, dtype=torch.float64, device=device),
-                      mk._kernel_out, 3, True, True, z_out=torch.empty(10, dtype=torch.float64, device=device))
+    _triton.loss_grad(mk.data.M.data, mk.data.y, None, torch.zeros(12, dtype=torch.float64, device=device),
+                      mk.data._kernel_out, 3, True, True, z_out=torch.empty(10, dtype=torch.float64, device=device))
 except ValueError as exc:
     assert "binary kernel only" in str(exc)
 else:
@@ -102,7 +102,7 @@ def test_kernel_matches_reference_on_gpu():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
 def test_gpu_objective_uses_kernel_by_default():
-    from logitgd._torch import TorchLogisticObjective
+    from logitgd.objective import TorchLogisticObjective
 
     X = np.random.default_rng(0).standard_normal((1000, 20)).astype(np.float32)
     y = (X[:, 0] > 0).astype(float)

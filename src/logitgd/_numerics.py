@@ -49,3 +49,14 @@ def sigmoid(z):
     z = np.asarray(z)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1, e) / (1 + e)
+
+
+def namespace(*arrays):
+    """The array namespace of ``arrays``: NumPy itself for NumPy arrays (no wrapper, no overhead), else
+    the ``array_api_compat`` namespace (a torch tensor's, for the PyTorch backend)."""
+    for a in arrays:
+        if not isinstance(a, (np.ndarray, np.generic, float, int)):
+            import array_api_compat
+
+            return array_api_compat.array_namespace(a)
+    return np

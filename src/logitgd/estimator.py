@@ -17,7 +17,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._numerics import log_sigmoid, sigmoid
 from .exceptions import ConvergenceWarning, SeparationWarning
-from .objective import LogisticObjective, MultinomialObjective, Preconditioned
+from . import backends
+from .objective import LinearObjective, Preconditioned
 from .penalty import make_penalty
 from .separation import SeparationMonitor
 from .solvers import SOLVERS
@@ -253,14 +254,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.storage_dtype not in (None, "bfloat16", "float16"):
             raise ValueError(f"storage_dtype must be None, 'bfloat16' or 'float16', got {self.storage_dtype!r}.")
         if self._on_torch():
-            from . import _torch
+            from .backends.torch.device import resolve_device
 
-            _torch.resolve_device(self.device)  # PyTorch missing, or no such device: say so now
+            resolve_device(self.device)  # PyTorch missing, or no such device: say so now
         return make_penalty(self.penalty, self.alpha, self.l1_ratio)
 
     def _on_torch(self, X=None):
         """Whether to train through PyTorch: a device other than the CPU, 2-byte storage, or a torch X."""
-        return str(self.device) != "cpu" or self.storage_dtype is not None or _is_tensor(X)
+        return backends.on_torch(X, self.device, self.storage_dtype)
 
     def _check_solver_options(self, solver):
         """Refuse options the chosen solver would ignore."""
@@ -314,8 +315,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             from . import _dask
 
             return _dask.validate(self, X, y, sample_weight, reset=reset, classes=classes)
-        if _is_tensor(X):  # stays where it is (a GPU tensor is not copied): see _torch.py
-            from . import _torch
+        if _is_tensor(X):  # stays where it is (a GPU tensor is not copied): see backends/torch
+            from .backends.torch import validate as _torch
 
             checked = _torch.validate(self, X, y, sample_weight, reset=reset, classes=classes)
             if checked is not None:  # numeric labels, handled on the device
@@ -351,18 +352,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return X, y_enc, sw
 
     def _objective(self, X, y_enc, sw, penalty, n_classes):
-        """The binary objective (``n_classes == 1``) or the softmax one."""
-        if getattr(X, "is_dask_data", False):
-            return X.objective(n_classes, self.fit_intercept, penalty)
-        if self._on_torch(X):
-            from . import _torch
-
-            return _torch.make_objective(X, y_enc, n_classes, sw, self.fit_intercept, penalty, self.device,
-                                         self.storage_dtype)
-        if n_classes == 1:
-            return LogisticObjective(X, y_enc, sample_weight=sw, fit_intercept=self.fit_intercept, penalty=penalty)
-        return MultinomialObjective(X, y_enc, n_classes, sample_weight=sw, fit_intercept=self.fit_intercept,
-                                    penalty=penalty)
+        """The binary objective (``n_classes == 1``) or the softmax one, over the rows of the data's backend."""
+        data = backends.as_data(X, y_enc, sw, n_classes, device=self.device, storage_dtype=self.storage_dtype)
+        return LinearObjective(data, penalty, self.fit_intercept)
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -447,7 +439,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # IRLS starts from the intercept-only model: one Newton step saved
             theta0 = objective.intercept_only()
         if self.learning_rate == "auto" and solver in ("gd", "lbfgs", "sgd"):
-            problem = (getattr(objective, "preconditioner", None) or Preconditioned)(objective)
+            problem = Preconditioned(objective)
             to_original = problem.to_original
             x0 = problem.from_original(theta0)
             if validation is not None:
@@ -460,8 +452,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         monitor = None
         if penalty.alpha == 0 and solver != "sgd":
             # Newton takes few, large steps: look after each of them.
-            Monitor = getattr(objective, "separation_monitor", SeparationMonitor)
-            monitor = Monitor(objective, first_check=2, every=True) if solver == "newton" else Monitor(objective)
+            monitor = (SeparationMonitor(objective, first_check=2, every=True) if solver == "newton"
+                       else SeparationMonitor(objective))
         callback = self._make_callback(monitor, to_original)
         options = {"max_iter": max_iter, "tol": tol, "callback": callback}
         if solver == "gd":
@@ -471,7 +463,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         elif solver == "sgd":
             options.update(self._sgd_options(), validation=validation)
         with _blas_threads_for(X):
-            result = getattr(objective, "solvers", SOLVERS)[solver](problem, x0, **options)
+            result = objective.data.solvers.get(solver, SOLVERS[solver])(problem, x0, **options)
         return objective, to_original(result.x), result, monitor, max_iter, tol
 
     def _sgd_options(self):
@@ -492,9 +484,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                                        random_state=check_random_state(self.random_state))
         train, held = np.sort(train), np.sort(held)
         if _is_tensor(X):
-            from . import _torch
+            from .backends.torch.device import take_rows
 
-            X_held, X_train = _torch.take_rows(X, held), _torch.take_rows(X, train)
+            X_held, X_train = take_rows(X, held), take_rows(X, train)
         else:
             X_held, X_train = X[held], X[train]
         validation = self._objective(X_held, y_enc[held], None if sw is None else sw[held], penalty, n_classes)
@@ -630,7 +622,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if _is_dask(X):
             return self._lazy("decision_function", X)
         if _is_tensor(X):  # scored where it lives
-            from . import _torch
+            from .backends.torch import validate as _torch
 
             X, _ = _torch.validate_tensor_xy(self, X, None, reset=False)
             scores = _torch.decision_function(X, self.coef_, self.intercept_)
@@ -699,14 +691,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(scores, axis=1)]
 
 
-def _is_dask(X):
-    """Whether X is a dask collection (without importing dask)."""
-    return type(X).__module__.startswith("dask")  # dask, and dask_expr (dask 2024.8-2024.12 dataframes)
-
-
-def _is_tensor(X):
-    """Whether X is a torch tensor (without importing torch)."""
-    return type(X).__module__.split(".")[0] == "torch"
+_is_dask, _is_tensor = backends.is_dask, backends.is_tensor
 
 
 def _blas_threads_for(X):

@@ -22,40 +22,56 @@ to zero.
 
 from __future__ import annotations
 
-import numpy as np
 
-from ._numerics import sigmoid
+from ._numerics import namespace
 
 
 class BinaryLogLoss:
-    """Per-sample binary cross-entropy as a function of the raw score."""
+    """Per-sample binary cross-entropy as a function of the raw score (one score column).
+
+    Every method takes arrays of one namespace (NumPy, or a torch tensor
+    through ``array_api_compat``) and returns arrays of it.
+    """
+
+    n_scores = 1
+    #: Böhning's bound on the per-sample curvature: p (1 - p) <= 1/4
+    bound = 0.25
 
     def loss(self, y, raw_prediction):
         """Per-sample loss, ndarray of shape (n,)."""
-        z = np.asarray(raw_prediction)
-        return _linear_part(y, z) + np.log1p(np.exp(-np.abs(z)))
+        xp = namespace(raw_prediction)
+        z = raw_prediction
+        return _linear_part(xp, y, z) + xp.log1p(xp.exp(-xp.abs(z)))
+
+    def loss_gradient(self, y, raw_prediction):
+        """Per-sample loss and dL/dz = sigmoid(z) - y, sharing one ``exp(-|z|)``."""
+        xp = namespace(raw_prediction)
+        z = raw_prediction
+        e = xp.exp(-xp.abs(z))
+        loss = _linear_part(xp, y, z) + xp.log1p(e)
+        grad = xp.where(z >= 0, 1.0, e) / (1 + e) - y
+        return loss, grad
 
     def gradient(self, y, raw_prediction):
         """Per-sample dL/dz = sigmoid(z) - y, ndarray of shape (n,)."""
-        return sigmoid(raw_prediction) - y
-
-    def loss_gradient(self, y, raw_prediction):
-        """Per-sample loss and dL/dz sharing one ``exp(-|z|)``."""
-        z = np.asarray(raw_prediction)
-        e = np.exp(-np.abs(z))
-        loss = _linear_part(y, z) + np.log1p(e)
-        grad = np.where(z >= 0, 1, e) / (1 + e) - y
-        return loss, grad
+        return self.loss_gradient(y, raw_prediction)[1]
 
     def hessian(self, y, raw_prediction):
         """Per-sample d2L/dz2 = p (1 - p), ndarray of shape (n,)."""
-        p = sigmoid(raw_prediction)
+        p = self.proba(raw_prediction)
         return p * (1 - p)
 
+    def proba(self, raw_prediction):
+        """sigmoid(z), from ``exp(-|z|)``."""
+        xp = namespace(raw_prediction)
+        z = raw_prediction
+        e = xp.exp(-xp.abs(z))
+        return xp.where(z >= 0, 1.0, e) / (1 + e)
 
-def _linear_part(y, z):
+
+def _linear_part(xp, y, z):
     """``max(z, 0) - y z``, exact (no cancellation) when y is 0 or 1."""
-    return np.where(z >= 0, z * (1 - y), -z * y)
+    return xp.where(z >= 0, z * (1 - y), -z * y)
 
 
 class MultinomialLogLoss:
@@ -70,31 +86,44 @@ class MultinomialLogLoss:
     precision. The second derivative is ``diag(p) - p pᵀ``.
     """
 
+    #: Böhning's bound: diag(p) - p pᵀ <= I / 2
+    bound = 0.5
+
+    def __init__(self, n_classes=None):
+        self.n_scores = n_classes
+
     def loss(self, y, raw_prediction):
         """Per-sample loss for integer labels ``y`` in [0, K), ndarray of shape (n,)."""
         return self.loss_gradient(y, raw_prediction, want_grad=False)[0]
 
     def loss_gradient(self, y, raw_prediction, want_grad=True):
         """Per-sample loss, shape (n,), and dL/dz = P - Y, shape (n, K) (None if not ``want_grad``)."""
-        Z = np.asarray(raw_prediction, dtype=np.float64)
-        rows = np.arange(Z.shape[0])
-        top = Z.argmax(axis=1)
-        m = Z[rows, top]
-        E = np.exp(Z - m[:, None])
+        xp = namespace(raw_prediction)
+        Z = raw_prediction
+        classes = xp.arange(Z.shape[1])[None, :]
+        is_top = classes == xp.argmax(Z, axis=1)[:, None]
+        m = xp.max(Z, axis=1)
+        E = xp.exp(Z - m[:, None])
         # log(sum exp(z - m)) = log1p(sum over the others): a confident right
         # answer keeps its tiny loss to full relative precision.
-        E[rows, top] = 0.0
-        rest = E.sum(axis=1)
-        loss = np.log1p(rest) + (m - Z[rows, y])
+        E[is_top] = 0.0
+        rest = xp.sum(E, axis=1)
+        own = xp.take_along_axis(Z, y[:, None], axis=1)[:, 0]
+        loss = xp.log1p(rest) + (m - own)
         if not want_grad:
             return loss, None
-        E[rows, top] = 1.0
+        E[is_top] = 1.0
         E /= (1.0 + rest)[:, None]
-        E[rows, y] -= 1.0
+        E[classes == y[:, None]] -= 1.0
         return loss, E
 
     def proba(self, raw_prediction):
         """Softmax of the raw scores, rows summing to 1."""
-        Z = np.asarray(raw_prediction, dtype=np.float64)
-        E = np.exp(Z - Z.max(axis=1, keepdims=True))
-        return E / E.sum(axis=1, keepdims=True)
+        xp = namespace(raw_prediction)
+        E = xp.exp(raw_prediction - xp.max(raw_prediction, axis=1, keepdims=True))
+        return E / xp.sum(E, axis=1, keepdims=True)
+
+
+def make_loss(n_classes):
+    """The loss of a model with ``n_classes`` score columns (1: binary)."""
+    return BinaryLogLoss() if n_classes == 1 else MultinomialLogLoss(n_classes)

@@ -1,14 +1,15 @@
-"""The objective: log-loss of a linear model on data, plus a penalty.
+"""The objective: log-loss of a linear model on a backend's rows, plus a penalty.
 
-    J(w, b) = f(w, b) + h(w)
-    f(w, b) = sum_i s_i L(y_i, x_i·w + b) / sum_i s_i  +  ridge part of the penalty
-    h(w)    = lasso part of the penalty (zero for None and "l2")
+    J(W, b) = f(W, b) + h(W)
+    f(W, b) = sum_i s_i L(y_i, x_i W + b) / sum_i s_i  +  ridge part of the penalty
+    h(W)    = lasso part of the penalty (zero for None and "l2")
 
 with sample weights ``s_i`` (all ones by default, so J is the mean log-loss of
-the seeds) and the intercept ``b`` never penalized. The gradient of f is
-``Xᵀ(s ∘ (p − y)) / sum(s) + alpha (1 - l1_ratio) w`` and
-``sum(s ∘ (p − y)) / sum(s)`` for ``b``. Solvers see a flat parameter vector
-``theta = [w_1, …, w_d, b]`` (no ``b`` without an intercept) and:
+the seeds) and the intercept ``b`` never penalized. ``L`` is the binary
+log-loss of one score column (sigmoid link) or the softmax cross-entropy of K.
+The gradient of f is ``X̃ᵀ(s ∘ (P − Y)) / sum(s) + alpha (1 - l1_ratio) W``.
+Solvers see a flat parameter vector ``theta``: the matrix ``[W; b]`` of shape
+(d + intercept, K) flattened row by row (K = 1 for two classes), and:
 
 * ``value``, ``grad``, ``value_and_grad``: the smooth part f;
 * ``nonsmooth_value`` and ``prox``: the non-smooth part h (``is_smooth`` when
@@ -16,147 +17,105 @@ the seeds) and the intercept ``b`` never penalized. The gradient of f is
 * ``hessian``, ``hessian_operator``: the Hessian of f, dense or as products;
 * ``batch_value_and_grad``: f and its gradient on a subset of rows.
 
-Dense C-contiguous data goes through the fused one-pass kernel of
-:mod:`logitgd._kernels` when numba is there; everything else through the
-generic NumPy path below, which is also the reference the kernel is tested
-against.
+:class:`LinearObjective` is composed, not specialized: it is given the rows
+(a backend's data, see :mod:`logitgd.backends` and :mod:`logitgd.rows`), the
+loss and the penalty, and writes the theta layout, the penalty and the
+normalization once; every sum over rows is a function of :mod:`logitgd.rows`
+that the data's ``map`` runs where the rows are.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.linalg
-import scipy.sparse
 
-from . import _kernels
-from .loss import BinaryLogLoss, MultinomialLogLoss
+from . import rows as stats
+from .backends.numpy import NumpyRows
+from .backends.numpy.rows import KERNEL_MIN_SIZE
+from .loss import make_loss
 from .penalty import NoPenalty
+from .solvers.sgd_epoch import Blowup, Iterate
+from ._numerics import namespace
 
 
-class LogisticObjective:
-    """Penalized, weighted mean log-loss of ``sigmoid(X w + b)``.
+class LinearObjective:
+    """Penalized, weighted mean log-loss of a linear model with one (binary) or K score columns.
 
     Parameters
     ----------
-    X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features), float32 or float64
-    y : ndarray of shape (n_samples,), values in {0, 1}
-    sample_weight : ndarray of shape (n_samples,) or None
-    fit_intercept : bool
+    data : rows object of a backend
+        :class:`~logitgd.backends.numpy.NumpyRows`, the torch backend's
+        ``TorchRows`` or the Dask backend's ``DaskRows`` (made by
+        :func:`logitgd.backends.as_data`).
     penalty : penalty object (see :mod:`logitgd.penalty`) or None
-    use_kernel : bool or "auto"
-        Use the fused kernel where the data allows it (dense, C-contiguous,
-        float32/float64, numba installed): always (True), never (False), or
-        when X has at least ``KERNEL_MIN_SIZE`` entries ("auto"), below which
-        NumPy is as fast and no kernel needs compiling or loading.
+    fit_intercept : bool
+    loss : loss object or None
+        Default: the binary log-loss for ``data.n_classes == 1``, else the
+        softmax cross-entropy.
     """
 
-    KERNEL_MIN_SIZE = 1_000_000
-    BLOCK_ROWS = 65536
-
-    def __init__(self, X, y, sample_weight=None, fit_intercept=True, penalty=None,
-                 use_kernel="auto"):
-        self.X = X
-        self.y = np.ascontiguousarray(y, dtype=np.float64)
-        self.fit_intercept = bool(fit_intercept)
+    def __init__(self, data, penalty=None, fit_intercept=True, loss=None):
+        self.data = data
+        self.n_classes = data.n_classes
+        self.loss = make_loss(self.n_classes) if loss is None else loss
         self.penalty = NoPenalty() if penalty is None else penalty
-        n, d = X.shape
-        if sample_weight is None:
-            self.sample_weight = None
-            self.sw_sum = float(n)
-        else:
-            self.sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
-            self.sw_sum = float(self.sample_weight.sum())
-        self.n_features = d
-        self.sparse = scipy.sparse.issparse(X)
-        self._setup_classes()
+        self.fit_intercept = bool(fit_intercept)
+        self.n_features = data.d
+        self.sw_sum = data.sw_sum
         # theta is the matrix [W; b] of shape (d + intercept, n_classes),
         # flattened row by row: the coefficients come first, then the intercepts.
-        self.n_coef = d * self.n_classes
-        self.n_params = (d + self.fit_intercept) * self.n_classes
-        if use_kernel == "auto":
-            use_kernel = (X.nnz if self.sparse else X.shape[0] * X.shape[1]) >= self.KERNEL_MIN_SIZE
-        self.uses_kernel = bool(use_kernel and _kernels.AVAILABLE and self._kernel_fits(X))
+        self.n_coef = self.n_features * self.n_classes
+        self.n_params = (self.n_features + self.fit_intercept) * self.n_classes
 
-    # Binary: one score column, sigmoid link.
-    n_classes = 1
-    _BOUND = 0.25  # p (1 - p) <= 1/4: Böhning's bound
+    @property
+    def uses_kernel(self):
+        return self.data.uses_kernel
 
-    def _setup_classes(self):
-        self.loss = BinaryLogLoss()
+    @property
+    def sparse(self):
+        return self.data.sparse
 
-    def _kernel_fits(self, X):
-        if X.dtype not in (np.float32, np.float64):
-            return False
-        if self.sparse:
-            return X.format == "csr"
-        return isinstance(X, np.ndarray) and X.flags.c_contiguous
+    @property
+    def n_samples(self):
+        return self.data.n
+
+    @property
+    def column_newton(self):
+        """Whether :meth:`lasso_newton_direction` works here (binary data in a scipy.sparse matrix)."""
+        return self.data.column_newton
 
     # -- parameters ---------------------------------------------------------
     def split(self, theta):
-        """``(w, b)`` from the flat parameter vector."""
-        if self.fit_intercept:
-            return theta[:-1], float(theta[-1])
-        return theta, 0.0
+        """``(W, b)``: binary ``(w of shape (d,), float b)``; K classes ``(W of shape (d, K), b of shape (K,))``."""
+        if self.n_classes == 1:
+            if self.fit_intercept:
+                return theta[:-1], float(theta[-1])
+            return theta, 0.0
+        K = self.n_classes
+        W = theta[:self.n_coef].reshape(-1, K)
+        b = theta[self.n_coef:] if self.fit_intercept else np.zeros(K)
+        return W, b
+
+    def _split_direction(self, v):
+        """:meth:`split` for a direction: the intercept part of a binary v kept as a NumPy scalar."""
+        if self.n_classes == 1:
+            return (v[:-1], v[-1]) if self.fit_intercept else (v, 0.0)
+        return self.split(v)
 
     def coefficients(self, theta):
         """The penalized part of theta (all but the intercepts), flat."""
         return theta[:self.n_coef]
 
     def raw_prediction(self, theta):
-        """Raw scores ``z = X w + b``, ndarray of shape (n_samples,)."""
-        w, b = self.split(theta)
-        return self.X @ w.astype(self.X.dtype, copy=False) + b
+        """Raw scores ``Z = X W + b``: ndarray of shape (n_samples,) (binary) or (n_samples, K), float64."""
+        return np.concatenate(self.data.map(stats.scores, *self.split(theta)))
 
     # -- value and gradient -------------------------------------------------
     def _data_term(self, theta, want_grad):
-        """``(sum_i s_i L_i, gradient sums of shape (d + 1,) or None)``."""
-        w, b = self.split(theta)
-        if self.uses_kernel:
-            sw = self.sample_weight if self.sample_weight is not None else np.empty(0)
-            g = np.empty(self.n_features + 1) if want_grad else None
-            w = np.ascontiguousarray(w, np.float64)
-            if self.sparse:
-                loss = _kernels.csr_loss_grad(self.X, self.y, sw, w, b, g)
-            else:
-                loss = _kernels.dense_loss_grad(self.X, self.y, sw, w, b, g)
-            return loss, g
-        if self.X.dtype == np.float64:
-            return self._data_term_rows(self.X, self.y, self.sample_weight, w, b, want_grad)
-        # Other dtypes (float32): float64 arithmetic, one block of rows at a
-        # time, so the temporary copy stays small and sums stay accurate.
-        loss, g = 0.0, np.zeros((self.n_features + 1) * self.n_classes) if want_grad else None
-        for start in range(0, self.X.shape[0], self.BLOCK_ROWS):
-            rows = slice(start, start + self.BLOCK_ROWS)
-            sw = None if self.sample_weight is None else self.sample_weight[rows]
-            part, g_part = self._data_term_rows(_rows_f64(self.X, rows), self.y[rows], sw, w, b, want_grad)
-            loss += part
-            if want_grad:
-                g += g_part
-        return loss, g
-
-    def _data_term_rows(self, X, y, sw, w, b, want_grad):
-        """Generic NumPy data term on float64 rows: two passes over ``X``.
-
-        ``w`` is the coefficient vector (binary) or matrix of shape
-        (n_features, K) (multinomial), ``b`` the intercept(s); the gradient
-        comes back flat, in the layout of theta.
-        """
-        z = np.asarray(X @ w) + b
-        if not want_grad:
-            per_sample = self.loss.loss(y, z)
-        else:
-            per_sample, r = self.loss.loss_gradient(y, z)
-        if sw is not None:
-            per_sample = per_sample * sw
-        loss = float(per_sample.sum())
-        if not want_grad:
-            return loss, None
-        if sw is not None:
-            r = r * (sw if r.ndim == 1 else sw[:, None])
-        g = np.empty((X.shape[1] + 1,) + r.shape[1:])
-        g[:-1] = X.T @ r
-        g[-1] = r.sum(axis=0)
-        return loss, g.ravel()
+        """``(sum_i s_i L_i, gradient sums of shape ((d + 1) K,) or None)``."""
+        return self.data.map_data_term(self.loss, *self.split(theta), want_grad)
 
     def value(self, theta):
         """f(theta), the smooth part of J (all of J for smooth penalties)."""
@@ -200,17 +159,22 @@ class LogisticObjective:
         return lam
 
     def intercept_only(self):
-        """Parameters of the best constant model: w = 0, b = logit(weighted mean of y).
+        """Parameters of the best constant model, from the data's label summary.
 
-        The optimum of J when the coefficients are held at zero (the penalty
-        does not touch b), and the usual starting point of IRLS.
+        Binary: w = 0, b = logit(weighted mean of y); K classes: W = 0 and
+        ``b_k = log(weighted share of class k)``, centered. The optimum of J
+        when the coefficients are held at zero (the penalty does not touch b),
+        and the usual starting point of IRLS.
         """
         theta = np.zeros(self.n_params)
         if self.fit_intercept:
-            s = self.sample_weight
-            ybar = float(self.y.mean() if s is None else s @ self.y / self.sw_sum)
-            ybar = min(max(ybar, 1e-10), 1 - 1e-10)
-            theta[-1] = np.log(ybar) - np.log1p(-ybar)
+            share = self.data.label_sums() / self.sw_sum
+            if self.n_classes == 1:
+                ybar = min(max(float(share[1]), 1e-10), 1 - 1e-10)
+                theta[-1] = np.log(ybar) - np.log1p(-ybar)
+            else:
+                logs = np.log(np.maximum(share, 1e-10))
+                theta[self.n_coef:] = logs - logs.mean()
         return theta
 
     def optimality(self, theta, grad):
@@ -236,15 +200,12 @@ class LogisticObjective:
         if self.penalty.is_smooth:
             return theta
         d = self.n_coef
-        out = np.array(theta, dtype=np.float64)
-        out[:d] = self.penalty.prox(out[:d], step if np.ndim(step) == 0 else step[:d])
+        out = np.array(theta, dtype=np.float64) if isinstance(theta, np.ndarray) else \
+            namespace(theta).asarray(theta, copy=True)  # a device iterate of an SGD epoch (float64 there)
+        out[:d] = self.penalty.prox(out[:d], step if getattr(step, "ndim", 0) == 0 else step[:d])
         return out
 
     # -- mini-batches ---------------------------------------------------------
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
     def batch_value_and_grad(self, theta, rows):
         """f and its gradient estimated on ``rows`` (an index array or a slice).
 
@@ -257,95 +218,53 @@ class LogisticObjective:
         value : float
         grad : ndarray of shape (n_params,)
         """
-        X = _rows_f64(self.X, rows)
-        sw = None if self.sample_weight is None else self.sample_weight[rows]
-        w, b = self.split(theta)
-        loss, g = self._data_term_rows(X, self.y[rows], sw, w, b, want_grad=True)
-        scale = X.shape[0] * self.sw_sum / self.n_samples
-        return self._finish(theta, loss / scale, g / scale)
+        batch = self.data.take(rows)
+        loss, g = batch.map(stats.data_term, self.loss, *self.split(theta), True)[0]
+        scale = batch.n * self.sw_sum / self.n_samples
+        return self._finish(theta, float(loss) / scale, g / scale)
+
+    def epoch_source(self, order, bounds):
+        """Batch gradients of an SGD epoch computed where the rows are (a device), or None (on the host).
+
+        See :func:`logitgd.solvers.sgd_epoch.sgd_epoch`: the batches are
+        ``order[bounds[i]:bounds[i + 1]]``, and each gradient is the one
+        :meth:`batch_value_and_grad` gives, kept on the device.
+        """
+        batches = self.data.epoch_batches(order, bounds)
+        return None if batches is None else _DeviceSource(self, batches)
 
     # -- second order -----------------------------------------------------------
-    def _hessian_weights(self, theta):
-        """``s_i p_i (1 - p_i) / sum(s)``, ndarray of shape (n_samples,)."""
-        h = self.loss.hessian(self.y, self.raw_prediction(theta).astype(np.float64, copy=False))
-        if self.sample_weight is not None:
-            h = h * self.sample_weight
-        return h / self.sw_sum
-
-    def hessian(self, theta, block_rows=65536):
+    def hessian(self, theta, block_rows=None):
         """Dense Hessian of f, ndarray of shape (n_params, n_params).
 
-        ``X̃ᵀ diag(s p (1 - p)) X̃ / sum(s)`` plus the ridge curvature on the
+        ``X̃ᵀ diag(s p (1 - p)) X̃ / sum(s)`` (K classes: ``sum_i s_i (diag(p_i)
+        - p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ / sum(s)``) plus the ridge curvature on the
         coefficients; formed by row blocks (BLAS-3), ``n · n_params²`` flops.
         """
-        return self._weighted_gram(self._hessian_weights(theta), block_rows)
-
-    def _weighted_gram(self, h, block_rows=65536, rows=slice(None)):
-        """``X̃ᵀ diag(h) X̃`` over ``rows`` plus the ridge curvature (coefficients only)."""
-        X = self.X[rows]
-        d = self.n_features
-        H = np.zeros((d + 1, d + 1))
-        tiny = 1e-16 * float(h.max(initial=0.0))
-        for start in range(0, X.shape[0], block_rows):
-            # h >= 0, so X̃ᵀ diag(h) X̃ = AᵀA with A = sqrt(h) X̃: a symmetric
-            # rank-k update (NumPy calls BLAS syrk for A.T @ A), half the flops.
-            hb = h[start:start + block_rows]
-            # Rows whose weight is below rounding of the largest add nothing;
-            # leaving them in makes sqrt(h) x subnormal, and subnormal
-            # arithmetic is ~100x slower (saturated probabilities do this).
-            Xb = X[start:start + block_rows]
-            if not (hb > tiny).all():
-                keep = np.flatnonzero(hb > tiny)
-                hb, Xb = hb[keep], Xb[keep]
-            rh = np.sqrt(hb)
-            if scipy.sparse.issparse(Xb):
-                A = scipy.sparse.csr_matrix(Xb.multiply(rh[:, None]), dtype=np.float64)
-                H[:d, :d] += (A.T @ A).toarray()
-                H[-1, :d] += A.T @ rh
-            else:
-                A = np.multiply(Xb, rh[:, None], dtype=np.float64)
-                H[:d, :d] += A.T @ A
-                H[-1, :d] += rh @ A
-            H[-1, -1] += hb.sum()
-        H[:d, -1] = H[-1, :d]
-        H[np.diag_indices(d)] += self.penalty.curvature()
-        return H if self.fit_intercept else H[:d, :d]
+        W, b = self.split(theta)
+        H = _sum(self.data.map(stats.hessian, self.loss, W, b, self.sw_sum, self.fit_intercept))
+        H[np.diag_indices(self.n_coef)] += self.penalty.curvature()
+        return H
 
     def hessian_operator(self, theta):
         """``v -> ∇²f(theta) v`` without forming the matrix (two passes over X per product)."""
-        h = self._hessian_weights(theta)
-        X = self.X
+        W, b = self.split(np.array(theta, dtype=np.float64))
         l2 = self.penalty.curvature()
-        d = self.n_features
+        args = (self.loss, W, b, self.sw_sum, self.fit_intercept)
 
         def hessp(v):
-            w = v[:d]
-            u = X @ w.astype(X.dtype, copy=False)
-            if self.fit_intercept:
-                u = u + v[d]
-            hu = h * u
-            out = np.empty_like(v, dtype=np.float64)
-            out[:d] = X.T @ hu.astype(X.dtype, copy=False) + l2 * w
-            if self.fit_intercept:
-                out[d] = hu.sum()
+            out = _sum(self.data.map(stats.hessp, *args, *self._split_direction(v)))
+            out[:self.n_coef] += l2 * v[:self.n_coef]
             return out
 
         return hessp
-
-    @property
-    def column_newton(self):
-        """Whether :meth:`lasso_newton_direction` works here (binary data in a scipy.sparse matrix)."""
-        return self.sparse and self.n_classes == 1
 
     def lasso_newton_direction(self, theta, grad, tol, max_sweeps=100):
         """Proximal Newton step for a lasso term without forming the Hessian (sparse binary data).
 
         Minimizes ``grad·δ + ½ δᵀ∇²f δ + h(theta + δ)`` by coordinate descent
-        over the columns of X (a CSC copy, made once), as newGLMNET does:
-        each coordinate costs the non-zeros of its column. Coordinates at zero
-        whose gradient is well inside the lasso's dead zone
-        (``|grad_j| <= 0.9 l1``) stay out of this step; the solver's
-        optimality test still looks at all of them.
+        over the columns of X, as newGLMNET does: each coordinate costs the
+        non-zeros of its column.
 
         Returns
         -------
@@ -353,20 +272,14 @@ class LogisticObjective:
         """
         if not self.column_newton:
             raise NotImplementedError("lasso_newton_direction needs binary data in a scipy.sparse matrix")
-        if getattr(self, "_csc", None) is None:
-            self._csc = scipy.sparse.csc_matrix(self.X, dtype=np.float64)
-        d = self.n_features
-        h = self._hessian_weights(theta)
-        lam = self.penalty.l1
-        active = np.flatnonzero((theta[:d] != 0) | (np.abs(grad[:d]) > 0.9 * lam))
-        delta, _, _ = _kernels.csc_lasso_newton_direction(
-            self._csc, h, grad, theta, lam, self.penalty.curvature(), self.fit_intercept, active, tol, max_sweeps)
-        return delta
+        h = self.data.map(stats.hessian_weights, self.loss, *self.split(theta), self.sw_sum)[0]
+        return self.data.lasso_newton_direction(h, grad, theta, self.penalty.l1, self.penalty.curvature(),
+                                                self.fit_intercept, tol, max_sweeps)
 
     # -- curvature ----------------------------------------------------------
     def column_sums_of_squares(self):
         """``sum_i s_i x_ij²`` per column, ndarray of shape (n_features,), float64."""
-        return _column_sums_of_squares(self.X, self.sample_weight)
+        return _sum(self.data.map(stats.column_sums_of_squares))
 
     def hessian_bound(self, max_rows=None, block_rows=65536):
         """Böhning's bound on the Hessian, ``X̃ᵀ S X̃ / (4 sum(s)) + penalty``.
@@ -386,143 +299,134 @@ class LogisticObjective:
 
         Returns
         -------
-        M : ndarray of shape (n_params, n_params), float64
+        M : ndarray of shape (n_params / K, n_params / K), float64
         """
-        n = self.X.shape[0]
+        n = self.n_samples
         stride = 1 if max_rows is None or n <= max_rows else -(-n // max_rows)
-        rows = slice(None, None, stride)
-        m = len(range(n)[rows])
-        h = np.ones(m) if self.sample_weight is None else self.sample_weight[rows].copy()
-        h *= self._BOUND / (h.sum() or 1.0)
-        return self._weighted_gram(h, block_rows, rows)
+        # one process holds the rows: scale the weights first; else scale the sum of the parts
+        scale = self.loss.bound if self.data.n_parts == 1 else None
+        parts = self.data.map(stats.bound_gram, per_part=[(int(o), stride, scale) for o in self.data.offsets])
+        M = _sum([p[0] for p in parts])
+        if scale is None:
+            M *= self.loss.bound / (math.fsum(p[1] for p in parts) or 1.0)
+        d = self.n_features
+        M[np.diag_indices(d)] += self.penalty.curvature()
+        return M if self.fit_intercept else M[:d, :d]
+
+    # -- separation -------------------------------------------------------------
+    def margin_range(self, theta):
+        """``(smallest, largest)`` margin over the rows of positive weight (see :func:`logitgd.rows.margins`)."""
+        parts = self.data.map(stats.margin_range, *self.split(theta))
+        return min(p[0] for p in parts), max(p[1] for p in parts)
 
 
-class MultinomialObjective(LogisticObjective):
-    """Penalized, weighted mean softmax cross-entropy of ``X W + b`` over K classes.
-
-    All K classes are parametrized: ``theta`` is the matrix ``[W; b]`` of
-    shape (n_features + intercept, K) flattened row by row, so the
-    coefficients come first (penalized), then the K intercepts (not). The
-    gradient is ``X̃ᵀ (S (P − Y)) / sum(s)`` with ``P`` the softmax of the
-    scores and ``Y`` the one-hot labels.
-
-    The loss only sees differences between classes' scores: adding the same
-    vector to every column of ``[W; b]`` changes nothing. A ridge penalty
-    picks the member of that family whose coefficients sum to zero across
-    classes; the intercepts are never penalized, so their sum stays where the
-    solver started it (zero from the usual starts).
+class LogisticObjective(LinearObjective):
+    """The binary objective on data in memory: :class:`LinearObjective` over :class:`NumpyRows`.
 
     Parameters
     ----------
-    X, sample_weight, fit_intercept, penalty, use_kernel
-        As :class:`LogisticObjective`.
-    y : ndarray of shape (n_samples,)
-        Class indices in ``[0, n_classes)``.
-    n_classes : int >= 2
+    X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features), float32 or float64
+    y : ndarray of shape (n_samples,), values in {0, 1}
+    sample_weight : ndarray of shape (n_samples,) or None
+    fit_intercept : bool
+    penalty : penalty object (see :mod:`logitgd.penalty`) or None
+    use_kernel : bool or "auto"
+        The fused kernel (see :class:`~logitgd.backends.numpy.NumpyRows`).
     """
 
-    _BOUND = 0.5  # diag(p) - p pᵀ <= I / 2
+    KERNEL_MIN_SIZE = KERNEL_MIN_SIZE
 
-    def __init__(self, X, y, n_classes, sample_weight=None, fit_intercept=True, penalty=None,
-                 use_kernel="auto"):
-        self.n_classes = int(n_classes)
-        super().__init__(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept,
-                         penalty=penalty, use_kernel=use_kernel)
-        self.y = np.ascontiguousarray(y, dtype=np.intp)
+    def __init__(self, X, y, sample_weight=None, fit_intercept=True, penalty=None, use_kernel="auto"):
+        super().__init__(NumpyRows(X, y, sample_weight, 1, use_kernel), penalty, fit_intercept)
 
-    def _setup_classes(self):
-        self.loss = MultinomialLogLoss()
+    X = property(lambda self: self.data.X)
+    y = property(lambda self: self.data.y)
+    sample_weight = property(lambda self: self.data.sw)
 
-    def _kernel_fits(self, X):
-        return False  # no fused multinomial kernel (yet): the NumPy path below
 
-    def split(self, theta):
-        """``(W, b)``: coefficients of shape (n_features, K) and intercepts of shape (K,)."""
-        K = self.n_classes
-        W = theta[:self.n_coef].reshape(-1, K)
-        b = theta[self.n_coef:] if self.fit_intercept else np.zeros(K)
-        return W, b
+class MultinomialObjective(LogisticObjective):
+    """The softmax objective on data in memory over K classes (``y``: class indices in ``[0, n_classes)``).
 
-    def raw_prediction(self, theta):
-        """Raw scores ``Z = X W + b``, ndarray of shape (n_samples, K)."""
-        W, b = self.split(theta)
-        return np.asarray(self.X @ W.astype(self.X.dtype, copy=False), dtype=np.float64) + b
+    All K classes are parametrized; the loss only sees differences between
+    classes' scores, so a ridge penalty picks the member of that family whose
+    coefficients sum to zero across classes, and the intercepts' sum stays
+    where the solver started it.
+    """
 
-    def intercept_only(self):
-        """W = 0 and ``b_k = log(weighted share of class k)``, centered (the best constant model)."""
-        theta = np.zeros(self.n_params)
-        if self.fit_intercept:
-            s = self.sample_weight
-            share = np.bincount(self.y, weights=s, minlength=self.n_classes) / self.sw_sum
-            logs = np.log(np.maximum(share, 1e-10))
-            theta[self.n_coef:] = logs - logs.mean()
-        return theta
+    def __init__(self, X, y, n_classes, sample_weight=None, fit_intercept=True, penalty=None, use_kernel="auto"):
+        LinearObjective.__init__(self, NumpyRows(X, y, sample_weight, n_classes, use_kernel), penalty,
+                                 fit_intercept)
 
-    # -- second order ---------------------------------------------------------------
-    def _tilde_rows(self, start, stop):
-        """Rows ``[X, 1]`` (no ones without an intercept), dense float64."""
-        Xb = self.X[start:stop]
-        Xb = Xb.toarray() if scipy.sparse.issparse(Xb) else Xb
-        Xb = np.asarray(Xb, dtype=np.float64)
-        if self.fit_intercept:
-            Xb = np.hstack([Xb, np.ones((Xb.shape[0], 1))])
-        return Xb
 
-    def hessian(self, theta, block_rows=None):
-        """Dense Hessian of f, ndarray of shape (n_params, n_params).
+class _DeviceSource:
+    """An SGD epoch's batch gradients on a device (see :meth:`LinearObjective.epoch_source`).
 
-        ``sum_i s_i (diag(p_i) - p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ / sum(s)`` plus the ridge
-        curvature, formed as ``blockdiag_k(X̃ᵀ diag(s p_k) X̃) - BᵀB`` with
-        ``B = sqrt(s) (X̃ ⊗ P)`` row by row (BLAS-3), ``n · n_params²`` flops.
-        Sparse X is made dense one block of rows at a time.
-        """
-        K = self.n_classes
-        p1 = self.n_params // K
-        P = self.loss.proba(self.raw_prediction(theta))
-        s = (np.ones(P.shape[0]) if self.sample_weight is None else self.sample_weight) / self.sw_sum
-        H = np.zeros((p1, K, p1, K))
-        B_flat = np.zeros((self.n_params, self.n_params))
-        block_rows = block_rows or max(1, 2 ** 22 // self.n_params)
-        for start in range(0, P.shape[0], block_rows):
-            Xt = self._tilde_rows(start, start + block_rows)
-            Pb, sb = P[start:start + block_rows], s[start:start + block_rows]
-            for k in range(K):
-                H[:, k, :, k] += (Xt * (sb * Pb[:, k])[:, None]).T @ Xt
-            B = (Xt[:, :, None] * (np.sqrt(sb)[:, None] * Pb)[:, None, :]).reshape(Xt.shape[0], -1)
-            B_flat += B.T @ B
-        H = H.reshape(self.n_params, self.n_params) - B_flat
-        H[np.diag_indices(self.n_coef)] += self.penalty.curvature()
-        return H
+    Per step only device work is queued; a non-finite gradient is flagged on
+    the device and raised once, at the end of the epoch.
+    """
 
-    def hessian_operator(self, theta):
-        """``v -> ∇²f(theta) v`` without forming the matrix (two passes over X per product)."""
-        K = self.n_classes
-        P = self.loss.proba(self.raw_prediction(theta))
-        s = None if self.sample_weight is None else self.sample_weight[:, None]
-        X = self.X
-        l2 = self.penalty.curvature()
+    each_step = False
 
-        def hessp(v):
-            V, c = self.split(v)
-            U = np.asarray(X @ V.astype(X.dtype, copy=False), dtype=np.float64) + c
-            T = P * U
-            T -= P * T.sum(axis=1, keepdims=True)
-            if s is not None:
-                T *= s
-            out = np.empty((self.n_params // K, K))
-            out[:self.n_features] = np.asarray(X.T @ T.astype(X.dtype, copy=False)) / self.sw_sum + l2 * V
-            if self.fit_intercept:
-                out[-1] = T.sum(axis=0) / self.sw_sum
-            return out.ravel()
+    def __init__(self, objective, batches):
+        self.objective, self.batches = objective, batches
+        self.n_batches = batches.n_batches
+        self.xp = batches.xp
+        self._bad = None
 
-        return hessp
+    def asarray(self, a):
+        return self.batches.asarray(a)
+
+    def start(self, it):
+        return Iterate(self.asarray(it.x), it.t, None if it.avg is None else self.asarray(it.avg), it.avg_count)
+
+    def grad(self, theta, i):
+        obj, xp = self.objective, self.xp
+        sums, m = self.batches.sums(i, obj.loss, *obj._split_direction(theta))
+        g = sums / (m * obj.sw_sum / obj.n_samples)
+        if not obj.fit_intercept:
+            g = g[:obj.n_coef]
+        g[:obj.n_coef] += obj.penalty.smooth_grad(theta[:obj.n_coef])
+        bad = ~xp.all(xp.isfinite(g))
+        self._bad = bad if self._bad is None else self._bad | bad
+        return g
+
+    def max_abs(self, v):
+        return float(self.xp.max(self.xp.abs(v))) if v.shape[0] else 0.0
+
+    def finish(self, it):
+        if self._bad is not None and bool(self._bad):
+            raise Blowup("a mini-batch value or gradient became non-finite")
+        host = self.batches.to_host
+        return Iterate(host(it.x), it.t, None if it.avg is None else host(it.avg), it.avg_count)
+
+
+class _MappedSource:
+    """A device source in the coordinates ``v`` of a :class:`Preconditioned`: ``R⁻ᵀ ∇f(R⁻¹ v)``."""
+
+    def __init__(self, pre, src):
+        self.pre, self.src = pre, src
+        self.each_step, self.n_batches = src.each_step, src.n_batches
+        self.asarray, self.start, self.finish, self.max_abs = src.asarray, src.start, src.finish, src.max_abs
+
+    def grad(self, v, i):
+        return self.pre._pull_back(self.src.grad(self.pre.to_original(v), i))
+
+
+def _sum(parts):
+    """The parts' sum, in their order (the first part itself when there is one)."""
+    if len(parts) == 1:
+        return np.asarray(parts[0], dtype=np.float64)
+    out = np.array(parts[0], dtype=np.float64, copy=True)
+    for p in parts[1:]:
+        out += p
+    return out
 
 
 class Preconditioned:
     """The objective in new coordinates ``v`` with ``theta = R⁻¹ v``.
 
     With ``RᵀR = M`` a bound on the Hessian (see
-    :meth:`LogisticObjective.hessian_bound`), a unit gradient step in ``v``
+    :meth:`LinearObjective.hessian_bound`), a unit gradient step in ``v``
     is the step ``theta - M⁻¹ ∇J(theta)`` in the original coordinates: the
     Böhning–Lindsay bound step, which turns badly scaled and correlated
     columns into a well-conditioned problem. ``R`` is the Cholesky factor of
@@ -534,7 +438,7 @@ class Preconditioned:
 
     Parameters
     ----------
-    objective : LogisticObjective
+    objective : LinearObjective
     max_dense : int
         Largest number of parameters for which the full matrix is factored.
     """
@@ -551,6 +455,7 @@ class Preconditioned:
         else:
             M = None
         self._dense = M is not None
+        self._on_device = None
         if self._dense:
             # Factor the unit-diagonal version, so the jitter is relative to
             # each column's own scale. The jitter keeps the bound a bound and
@@ -574,35 +479,55 @@ class Preconditioned:
     def _diagonal_bound(self):
         obj = self.objective
         sq = obj.column_sums_of_squares()
-        diag = sq * (obj._BOUND / obj.sw_sum) + obj.penalty.curvature()
+        diag = sq * (obj.loss.bound / obj.sw_sum) + obj.penalty.curvature()
         if obj.fit_intercept:
-            diag = np.append(diag, obj._BOUND)
+            diag = np.append(diag, obj.loss.bound)
         D = np.sqrt(diag)
         D[D == 0] = 1.0
         # one entry per parameter: theta is [W; b] row by row, K per row
         return np.repeat(D, self._K)
 
     # theta and v as matrices of shape (d + intercept, K): the bound acts on
-    # each class's column alike (M ⊗ I_K).
+    # each class's column alike (M ⊗ I_K). The maps take host arrays, or the
+    # device arrays of an SGD epoch run where the rows are (R or D is then
+    # copied there once; the triangular solve is the rows' own).
+    def _factor(self, like):
+        """R (dense) or D (diagonal), as an array where ``like`` is."""
+        host = self._R if self._dense else self._D
+        if isinstance(like, np.ndarray):
+            return host
+        if self._on_device is None:
+            self._on_device = self.objective.data.asarray(host)
+        return self._on_device
+
+    def _solve(self, B, trans):
+        """``R⁻¹ B`` (``trans``: ``R⁻ᵀ B``)."""
+        if isinstance(B, np.ndarray):
+            return scipy.linalg.solve_triangular(self._R, B, lower=False, trans="T" if trans else "N")
+        return self.objective.data.solve_triangular(self._factor(B), B, trans)
+
     def to_original(self, v):
         """``theta = R⁻¹ v``."""
         if self._dense:
-            V = v.reshape(-1, self._K)
-            return scipy.linalg.solve_triangular(self._R, V, lower=False).ravel()
-        return v / self._D
+            return self._solve(v.reshape(-1, self._K), False).reshape(-1)
+        return v / self._factor(v)
 
     def from_original(self, theta):
         """``v = R theta``."""
         if self._dense:
-            return (self._R @ theta.reshape(-1, self._K)).ravel()
-        return theta * self._D
+            return (self._factor(theta) @ theta.reshape(-1, self._K)).reshape(-1)
+        return theta * self._factor(theta)
 
     def _pull_back(self, g):
         """Gradient in ``v``: ``R⁻ᵀ ∇J``."""
         if self._dense:
-            G = g.reshape(-1, self._K)
-            return scipy.linalg.solve_triangular(self._R, G, lower=False, trans="T").ravel()
-        return g / self._D
+            return self._solve(g.reshape(-1, self._K), True).reshape(-1)
+        return g / self._factor(g)
+
+    def epoch_source(self, order, bounds):
+        """The objective's device epoch source in these coordinates (None on the host)."""
+        src = self.objective.epoch_source(order, bounds)
+        return None if src is None else _MappedSource(self, src)
 
     def value(self, v):
         return self.objective.value(self.to_original(v))
@@ -622,7 +547,7 @@ class Preconditioned:
             return v
         # h(v / D) thresholds coordinate j by step * l1 / D_j: a prox in theta
         # with per-coordinate steps step / D_j, mapped back.
-        return self.from_original(self.objective.prox(self.to_original(v), step / self._D ** 2))
+        return self.from_original(self.objective.prox(self.to_original(v), step / self._factor(v) ** 2))
 
     def value_and_grad(self, v):
         f, g = self.objective.value_and_grad(self.to_original(v))
@@ -640,22 +565,28 @@ class Preconditioned:
         return self.value_and_grad(v)[1]
 
 
-def _rows_f64(X, rows):
-    """Rows of X (dense or sparse) as float64."""
-    part = X[rows]
-    if scipy.sparse.issparse(part):
-        return part.astype(np.float64)
-    return np.asarray(part, dtype=np.float64)
+class TorchLogisticObjective(LinearObjective):
+    """The binary objective with its rows on a torch device (the PyTorch backend's ``TorchRows``).
+
+    Parameters as :class:`LogisticObjective`, and ``device``, ``storage_dtype``
+    and ``use_kernel`` as ``logitgd.backends.torch.TorchRows``.
+    """
+
+    _n_classes = 1
+
+    def __init__(self, X, y, sample_weight=None, fit_intercept=True, penalty=None, device="cuda",
+                 storage_dtype=None, use_kernel="auto", n_classes=None):
+        from .backends.torch.rows import TorchRows
+
+        data = TorchRows(X, y, sample_weight, n_classes or self._n_classes, device=device,
+                         storage_dtype=storage_dtype, use_kernel=use_kernel)
+        super().__init__(data, penalty, fit_intercept)
 
 
-def _column_sums_of_squares(X, sample_weight=None):
-    """``sum_i s_i x_ij²`` per column, float64, for dense or sparse X (no copy of X)."""
-    if scipy.sparse.issparse(X):
-        X = scipy.sparse.csr_matrix(X) if X.format != "csr" else X
-        vals = np.square(X.data, dtype=np.float64)
-        if sample_weight is not None:
-            vals *= np.repeat(sample_weight, np.diff(X.indptr))
-        return np.bincount(X.indices, weights=vals, minlength=X.shape[1])
-    if sample_weight is None:
-        return np.einsum("ij,ij->j", X, X, dtype=np.float64)
-    return np.einsum("ij,ij,i->j", X, X, sample_weight, dtype=np.float64)
+class TorchMultinomialObjective(TorchLogisticObjective):
+    """The softmax objective with its rows on a torch device (``y``: class indices)."""
+
+    def __init__(self, X, y, n_classes, sample_weight=None, fit_intercept=True, penalty=None, device="cuda",
+                 storage_dtype=None, use_kernel="auto"):
+        super().__init__(X, y, sample_weight, fit_intercept, penalty, device, storage_dtype, use_kernel,
+                         n_classes=n_classes)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._numerics import namespace
+
 
 class ElasticNet:
     """``alpha * (l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 * ||w||²)``.
@@ -59,7 +61,8 @@ class ElasticNet:
     def prox(self, w, step):
         if not self.l1:
             return w
-        return np.sign(w) * np.maximum(np.abs(w) - step * self.l1, 0.0)
+        xp = namespace(w)  # NumPy on the host, torch for the SGD epoch on a device
+        return xp.sign(w) * xp.maximum(xp.abs(w) - step * self.l1, 0.0)
 
     def curvature(self):
         return self.l2

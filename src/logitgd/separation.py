@@ -105,38 +105,26 @@ class SeparationMonitor:
         self.kind = None
         self._next_check = first_check
         self._lp_done = False
-        sw = objective.sample_weight
-        self._rows = slice(None) if sw is None else sw > 0
         self._multi = objective.n_classes > 1
-        if not self._multi:
-            self._signs = (2.0 * objective.y - 1.0)[self._rows]
-
-    def _margins(self, theta):
-        """Binary: ``(2y - 1) z``; K classes: own score minus the best other score."""
-        obj = self.objective
-        if not self._multi:
-            return self._signs * obj.raw_prediction(theta)[self._rows]
-        Z = obj.raw_prediction(theta)[self._rows]
-        y = obj.y[self._rows]
-        rows = np.arange(len(y))
-        own = Z[rows, y].copy()
-        Z[rows, y] = -np.inf
-        return own - Z.max(axis=1)
 
     def __call__(self, theta, iteration):
         if iteration < self._next_check:
             return False
         self._next_check = iteration + 1 if self._every else 2 * self._next_check
         obj = self.objective
-        margins = self._margins(theta)
-        if margins.min() > 0:
+        smallest, largest = obj.margin_range(theta)
+        if smallest > 0:
             self.kind = "complete"
             return True
-        # The LP test (quasi-complete separation) is for two classes.
-        if (not self._multi and not self._lp_done and margins.max() > self.saturation
-                and obj.X.shape[0] * obj.n_params <= self.max_lp_entries):
+        # The LP test (quasi-complete separation) is for two classes, with all rows in one place.
+        if (not self._multi and not self._lp_done and largest > self.saturation
+                and obj.n_samples * obj.n_params <= self.max_lp_entries):
             self._lp_done = True
-            X = obj.X.toarray() if obj.sparse else obj.X
-            self.kind = separation_kind(X, obj.y, obj.sample_weight, obj.fit_intercept)
+            host = obj.data.host_rows()
+            if host is None:  # the rows are spread over a cluster
+                return False
+            X, y, sw = host
+            X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+            self.kind = separation_kind(X, y, sw, obj.fit_intercept)
             return self.kind is not None
         return False

@@ -37,7 +37,7 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.lapack
 
-from .. import _kernels
+from ._lasso_qp import lasso_qp
 from ..result import IterationState, SolverResult
 
 _SIGMA = 1e-4  # Armijo constant
@@ -184,7 +184,7 @@ def _prox_newton_direction(objective, x, g, H, tol):
     coordinate, from the current x (warm start), with no pass over the data.
     """
     u = x.copy()
-    _kernels.lasso_qp(H, g - H @ x, u, objective.l1_weights(), tol)
+    lasso_qp(H, g - H @ x, u, objective.l1_weights(), tol)
     return u - x
 
 

@@ -122,6 +122,8 @@ import numpy as np
 
 from ..exceptions import DivergenceError
 from ..result import IterationState, SolverResult
+from .sgd_epoch import Blowup as _Blowup
+from .sgd_epoch import EpochPlan, Iterate, auto_step, sgd_epoch
 
 SCHEDULES = ("auto", "constant", "invscaling", "adaptive")
 
@@ -131,9 +133,6 @@ _AUTO_GROW = 1.2      # step factor of "auto" after an epoch that improved
 _BLOWUP_CUT = 10.0    # step divisor of "auto" after an epoch that blew up
 _MIN_STEP = 1e-6      # stop (or give up) once eta < _MIN_STEP * eta0
 _BLOWUP = 10.0        # an epoch cost above _BLOWUP * max(|J0|, 1) has diverged
-_PROBE_ROWS = 10_000  # rows sampled to estimate the diagonal scaling of "auto"
-_PROBE_PAIRS = 128    # pairs of small batches they are cut into
-_PROBE_BATCHES = 10   # batches whose curvature sets the step of "auto"
 
 
 @dataclass
@@ -226,7 +225,7 @@ class SGDState:
 def stochastic_gradient_descent(objective, x0, *, batch_size=32, learning_rate="auto", eta0=None,
                                 power_t=0.5, max_iter=100, tol=1e-4, n_iter_no_change=5,
                                 average=False, random_state=None, validation=None, callback=None,
-                                state=None):
+                                state=None, epoch=sgd_epoch, auto_step=auto_step):
     """Minimize ``objective`` by mini-batch stochastic (proximal) gradient descent.
 
     See the module docstring for the schedules, the stopping rule and the
@@ -311,7 +310,7 @@ def stochastic_gradient_descent(objective, x0, *, batch_size=32, learning_rate="
     run = _Run(objective, batch_size=min(int(batch_size), n), learning_rate=learning_rate,
                power_t=float(power_t), tol=None if tol is None else float(tol),
                n_iter_no_change=int(n_iter_no_change), average=bool(average),
-               validation=_validation_cost(validation), callback=callback)
+               validation=_validation_cost(validation), callback=callback, epoch=epoch, auto_step=auto_step)
     return run.solve(x0, eta0, random_state, state, int(max_iter))
 
 
@@ -390,24 +389,14 @@ def _validation_cost(validation):
     return validation
 
 
-def _max_abs(v):
-    return float(np.max(np.abs(v))) if v.size else 0.0
-
-
-class _Blowup(Exception):
-    """An epoch went non-finite or grew the cost tenfold (internal)."""
-
-    def __init__(self, what):
-        super().__init__(what)
-        self.what = what
-
-
 # -- the run ---------------------------------------------------------------------
 
 class _Run:
     def __init__(self, objective, *, batch_size, learning_rate, power_t, tol, n_iter_no_change,
-                 average, validation, callback):
+                 average, validation, callback, epoch=sgd_epoch, auto_step=auto_step):
         self.obj = objective
+        self.epoch = epoch
+        self.auto_step = auto_step
         self.n = int(objective.n_samples)
         self.bs = batch_size
         self.lr = learning_rate
@@ -496,7 +485,7 @@ class _Run:
                 if self.lr == "auto":
                     # may be interrupted: there is no state to return until it is done
                     pending, st = st, None
-                    pending.eta0, pending.scale = self._auto_step(pending.x, pending.rng)
+                    pending.eta0, pending.scale = self.auto_step(self.obj, pending.x, pending.rng, self.bs)
                     pending.eta = pending.eta0
                     st = pending
             else:
@@ -588,47 +577,13 @@ class _Run:
             + hint)
 
     # -- one epoch --------------------------------------------------------------
-    def _batches(self, rng):
-        if self.bs >= self.n:
-            return [slice(None)]
-        perm = rng.permutation(self.n)
-        return [np.sort(rows) for rows in np.array_split(perm, -(-self.n // self.bs))]
-
     def _epoch(self, st, live):
-        """One pass of updates; returns the max-norm of the last gradient mapping."""
-        on_device = getattr(self.obj, "sgd_epoch", None)
-        if on_device is not None:  # the same epoch, run where the data lives (logitgd._torch)
-            return on_device(self, st, live)
-        obj, lr = self.obj, self.lr
-        bvg = obj.batch_value_and_grad
-        prox = None if self.smooth else obj.prox
-        invscaling = lr == "invscaling"
-        eta0, power_t = st.eta0, self.power_t
-        step = st.eta / st.scale if st.scale is not None else st.eta
-        averaging = self.average and st.epoch >= 1
-        x, t, avg, k = st.x, st.t, st.avg, st.avg_count
-        if averaging and avg is None:
-            avg, k = np.zeros_like(x), 0
-        x_prev = x
-        for rows in self._batches(st.rng):
-            f, g = bvg(x, rows)
-            if not (math.isfinite(f) and np.all(np.isfinite(g))):
-                raise _Blowup("a mini-batch value or gradient became non-finite")
-            t_new = t + 1
-            if invscaling:
-                step = eta0 / t_new ** power_t
-            z = x - step * g
-            x_new = z if prox is None else prox(z, step)
-            if averaging:
-                k_new = k + 1
-                avg_new = avg + (x_new - avg) / k_new
-            else:
-                k_new, avg_new = k, avg
-            x_prev = x
-            x, t, avg, k = x_new, t_new, avg_new, k_new
-            live[0] = (x, t, avg, k)
-        st.x, st.t, st.avg, st.avg_count = x, t, avg, k
-        return _max_abs((x_prev - x) / step)
+        """One epoch from ``st`` (:func:`~.sgd_epoch.sgd_epoch` or the backend's driver); returns the gradient norm."""
+        plan = EpochPlan(batch_size=self.bs, learning_rate=self.lr, eta=st.eta, eta0=st.eta0, power_t=self.power_t,
+                         scale=st.scale, averaging=self.average and st.epoch >= 1, smooth=self.smooth)
+        it, gnorm = self.epoch(self.obj, Iterate(st.x, st.t, st.avg, st.avg_count), st.rng, plan, live)
+        st.x, st.t, st.avg, st.avg_count = it
+        return gnorm
 
     # -- after an epoch ----------------------------------------------------------
     def _after_epoch(self, st, m, J, V):
@@ -660,83 +615,3 @@ class _Run:
             return (f"the {what} has not improved by more than tol={self.tol:g} (relative) for "
                     f"{self.patience} epochs"), reject
         return None, reject
-
-    # -- "auto": scaling and step --------------------------------------------------
-    def _auto_step(self, x, rng):
-        """``(eta0, D or None)``: scaling and a safe step at ``x`` (see the module docstring)."""
-        D = self._fisher_diagonal(x, rng)
-        bvg = self.obj.batch_value_and_grad
-        probes = []
-        for _ in range(min(_PROBE_BATCHES, -(-self.n // self.bs))):
-            rows = slice(None) if self.bs >= self.n else np.sort(rng.choice(self.n, self.bs, replace=False))
-            f, g = bvg(x, rows)
-            if not (math.isfinite(f) and np.all(np.isfinite(g))):
-                raise DivergenceError("the objective or its gradient is not finite at the starting point.")
-            probes.append((rows, g))
-        c_scaled = max((self._curvature(x, rows, g, D) for rows, g in probes), default=0.0)
-        c_plain = max((self._curvature(x, rows, g, None) for rows, g in probes), default=0.0)
-        # The scaling is an estimate (it misses the curvature of a smooth penalty,
-        # which matters where the data hardly do); keep it only if it promises the
-        # faster typical rate: 1/c in its metric, against median(D)/c without it.
-        typical = float(np.median(D))
-        if c_scaled > 0 and math.isfinite(c_scaled) and (
-                not (c_plain > 0 and math.isfinite(c_plain)) or 1.0 / c_scaled >= typical / c_plain):
-            return 1.0 / c_scaled, D
-        if c_plain > 0 and math.isfinite(c_plain):
-            return 1.0 / c_plain, None
-        return 1.0, D
-
-    def _curvature(self, x, rows, g, D):
-        """Curvature of the batch objective along ``d = D⁻¹ g`` in the metric D (I if None).
-
-        ``dᵀ H d / dᵀ D d`` from a finite difference of gradients, raised to the
-        secant curvature over the step ``1 / c`` until that step no longer
-        overshoots the batch objective's minimum along ``d``.
-        """
-        bvg = self.obj.batch_value_and_grad
-        d = g if D is None else g / D
-        dDd = float(d @ g)
-        if not dDd > 0:
-            return 0.0
-        eps = 1e-4 / math.sqrt(dDd)  # a step of length 1e-4 in the metric
-        c = max(float((bvg(x + eps * d, rows)[1] - g) @ d) / (eps * dDd), 0.0)
-        for _ in range(8):
-            if not c > 0:
-                break
-            s = 1.0 / c
-            g_s = bvg(x - s * d, rows)[1]
-            secant = float((g - g_s) @ d) / (s * dDd) if np.all(np.isfinite(g_s)) else math.inf
-            if not math.isfinite(secant):
-                c *= 10.0
-                continue
-            if secant <= c * (1 + 1e-9):
-                break
-            c = secant
-        return c
-
-    def _fisher_diagonal(self, x, rng):
-        """Per-parameter second moment of the single-row gradients at ``x``, from batch gradients."""
-        n = self.n
-        S = min(n, _PROBE_ROWS)
-        pairs = max(1, min(_PROBE_PAIRS, S // 2))
-        m = max(1, S // (2 * pairs))
-        if n < 2:
-            return np.ones_like(x)
-        idx = rng.choice(n, size=min(n, 2 * pairs * m), replace=False)
-        bvg = self.obj.batch_value_and_grad
-        sq = np.zeros_like(x)
-        total = np.zeros_like(x)
-        for k in range(pairs):
-            a = np.sort(idx[2 * k * m:(2 * k + 1) * m])
-            b = np.sort(idx[(2 * k + 1) * m:(2 * k + 2) * m])
-            ga, gb = bvg(x, a)[1], bvg(x, b)[1]
-            sq += (ga - gb) ** 2
-            total += ga + gb
-        var = 0.5 * m * sq / pairs
-        mean = total / (2 * pairs)
-        D = var + mean ** 2
-        ok = np.isfinite(D) & (D > 0)
-        if not ok.any():
-            return np.ones_like(x)
-        D[~ok] = np.median(D[ok])
-        return D

@@ -1,6 +1,6 @@
 """Fused one-pass GPU kernels (Triton): scores, loss and gradient from one read of X.
 
-This is the only module that imports triton; :mod:`logitgd._torch` allocates
+This is the only module that imports triton; :mod:`logitgd.backends.torch` allocates
 the tensors and calls :func:`loss_grad`. If triton is missing or broken,
 ``AVAILABLE`` is False and the objective uses its generic PyTorch code (two
 matrix-vector products), which is also the reference these kernels are

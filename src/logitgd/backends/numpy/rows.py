@@ -1,0 +1,224 @@
+"""Rows in memory: NumPy arrays and SciPy CSR matrices, with the numba kernels as the fast path.
+
+:class:`NumpyRows` is the rows object of :mod:`logitgd.rows` for data in
+this process: the matrix products (``matvec``, ``rmatvec``, ``gram``), the
+float64 blocks the generic data term runs on, and the fused one-pass kernel
+of :mod:`.kernels` (dense C-contiguous or CSR float data with at least
+``KERNEL_MIN_SIZE`` entries), chosen here and nowhere else. A Dask worker
+wraps each of its chunks in one too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+
+from ... import rows as stats
+from . import kernels
+
+KERNEL_MIN_SIZE = 1_000_000
+BLOCK_ROWS = 65536
+
+
+class NumpyRows:
+    """X, encoded labels and weights in memory.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse CSR matrix of shape (n, d), float32 or float64
+    y : ndarray of shape (n,)
+        0/1 floats (binary) or class indices (``n_classes > 1``).
+    sample_weight : ndarray of shape (n,) or None
+    n_classes : int
+        1 for the binary model (one score column), else K.
+    use_kernel : bool or "auto"
+        The fused kernel where the data allows it: always, never, or from
+        ``KERNEL_MIN_SIZE`` entries on ("auto"; below it NumPy is as fast and
+        nothing needs compiling).
+    """
+
+    xp = np
+    distributed = False
+
+    def __init__(self, X, y, sample_weight=None, n_classes=1, use_kernel="auto"):
+        self.X = X
+        self.n_classes = int(n_classes)
+        self.y = (np.ascontiguousarray(y, dtype=np.float64) if self.n_classes == 1
+                  else np.ascontiguousarray(y, dtype=np.intp))
+        self.sw = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
+        self.n, self.d = X.shape
+        self.sparse = scipy.sparse.issparse(X)
+        self.dtype = X.dtype
+        if use_kernel == "auto":
+            use_kernel = (X.nnz if self.sparse else self.n * self.d) >= KERNEL_MIN_SIZE
+        self.uses_kernel = bool(use_kernel and kernels.AVAILABLE and self.n_classes == 1 and self._kernel_fits())
+        self._memo = None
+        self._csc = None
+
+    def _kernel_fits(self):
+        if self.X.dtype not in (np.float32, np.float64):
+            return False
+        if self.sparse:
+            return self.X.format == "csr"
+        return isinstance(self.X, np.ndarray) and self.X.flags.c_contiguous
+
+    # -- the backend protocol ---------------------------------------------------------
+    n_parts = 1
+    offsets = (0,)
+    #: solvers this backend runs its own way (none: the generic ones of :mod:`logitgd.solvers`)
+    solvers = {}
+
+    def map(self, fn, *args, per_part=None):
+        """``[fn(self, *args, *per_part[0])]``: one process holds all the rows (one part), results on the host."""
+        return [fn(self, *args, *(per_part[0] if per_part else ()))]
+
+    def map_data_term(self, loss, W, b, want_grad):
+        """:func:`logitgd.rows.data_term` over all rows: ``(float, gradient sums or None)``."""
+        total, g = stats.data_term(self, loss, W, b, want_grad)
+        return float(total), g
+
+    @property
+    def sw_sum(self):
+        return float(self.n) if self.sw is None else float(self.sw.sum())
+
+    def asarray(self, a):
+        return a
+
+    def memo(self, key, make):
+        if self._memo is None or self._memo[0] != key:
+            self._memo = (key, make())
+        return self._memo[1]
+
+    def label_sums(self):
+        """Weighted count per class (binary: of 0 and 1), float64."""
+        return label_sums(self.y, self.sw, self.n_classes)
+
+    def epoch_batches(self, order, bounds):
+        """None: an SGD epoch on the host takes its batches through ``batch_value_and_grad``."""
+        return None
+
+    def host_rows(self):
+        """``(X, y, sample_weight)`` in memory (the separation LP reads them)."""
+        return self.X, self.y, self.sw
+
+    # -- products -----------------------------------------------------------------
+    def matvec(self, W):
+        """``X @ W`` in X's precision (float32 data: float32 products)."""
+        return np.asarray(self.X @ W.astype(self.X.dtype, copy=False))
+
+    def rmatvec(self, R):
+        """``Xᵀ @ R`` in X's precision."""
+        return np.asarray(self.X.T @ R.astype(self.X.dtype, copy=False))
+
+    def scores(self, W, b):
+        """Raw scores ``X W + b`` in float64: shape (n,) for the binary model, (n, K) else."""
+        if self.n_classes == 1:
+            return (self.X @ W.astype(self.X.dtype, copy=False) + b).astype(np.float64, copy=False)
+        return np.asarray(self.X @ W.astype(self.X.dtype, copy=False), dtype=np.float64) + b
+
+    def blocks(self):
+        """The rows as float64 rows objects: X itself, or blocks of ``BLOCK_ROWS`` rows made float64."""
+        if self.X.dtype == np.float64:
+            yield self
+            return
+        for start in range(0, self.n, BLOCK_ROWS):
+            yield self.take(slice(start, start + BLOCK_ROWS))
+
+    def take(self, rows):
+        """Rows ``rows`` (an index array or a slice) as float64 rows without the kernel (mini-batches)."""
+        part = self.X[rows]
+        part = part.astype(np.float64) if scipy.sparse.issparse(part) else np.asarray(part, dtype=np.float64)
+        return NumpyRows(part, self.y[rows], None if self.sw is None else self.sw[rows], self.n_classes,
+                         use_kernel=False)
+
+    def fused_data_term(self, W, b, want_grad):
+        """The kernel's ``(sum_i s_i L_i, gradient sums)``, or None where it does not apply."""
+        if not self.uses_kernel:
+            return None
+        sw = self.sw if self.sw is not None else np.empty(0)
+        g = np.empty(self.d + 1) if want_grad else None
+        w = np.ascontiguousarray(W, np.float64)
+        fn = kernels.csr_loss_grad if self.sparse else kernels.dense_loss_grad
+        return fn(self.X, self.y, sw, w, b, g), g
+
+    def gram(self, h, rows=slice(None), block_rows=65536):
+        """``X̃ᵀ diag(h) X̃`` over ``rows`` (h given for those rows), X̃ = [X, 1]: shape (d + 1, d + 1)."""
+        X = self.X[rows]
+        d = self.d
+        H = np.zeros((d + 1, d + 1))
+        tiny = 1e-16 * float(h.max(initial=0.0))
+        for start in range(0, X.shape[0], block_rows):
+            # h >= 0, so X̃ᵀ diag(h) X̃ = AᵀA with A = sqrt(h) X̃: a symmetric
+            # rank-k update (NumPy calls BLAS syrk for A.T @ A), half the flops.
+            hb = h[start:start + block_rows]
+            # Rows whose weight is below rounding of the largest add nothing;
+            # leaving them in makes sqrt(h) x subnormal, and subnormal
+            # arithmetic is ~100x slower (saturated probabilities do this).
+            Xb = X[start:start + block_rows]
+            if not (hb > tiny).all():
+                keep = np.flatnonzero(hb > tiny)
+                hb, Xb = hb[keep], Xb[keep]
+            rh = np.sqrt(hb)
+            if scipy.sparse.issparse(Xb):
+                A = scipy.sparse.csr_matrix(Xb.multiply(rh[:, None]), dtype=np.float64)
+                H[:d, :d] += (A.T @ A).toarray()
+                H[-1, :d] += A.T @ rh
+            else:
+                A = np.multiply(Xb, rh[:, None], dtype=np.float64)
+                H[:d, :d] += A.T @ A
+                H[-1, :d] += rh @ A
+            H[-1, -1] += hb.sum()
+        H[:d, -1] = H[-1, :d]
+        return H
+
+    def tilde_blocks(self, block_rows, fit_intercept):
+        """``(start, [X, 1])`` by blocks of rows, dense float64 (no ones without an intercept)."""
+        for start in range(0, self.n, block_rows):
+            Xb = self.X[start:start + block_rows]
+            Xb = Xb.toarray() if scipy.sparse.issparse(Xb) else Xb
+            Xb = np.asarray(Xb, dtype=np.float64)
+            if fit_intercept:
+                Xb = np.hstack([Xb, np.ones((Xb.shape[0], 1))])
+            yield start, Xb
+
+    def column_sums_of_squares(self):
+        """``sum_i s_i x_ij²`` per column, float64, for dense or sparse X (no copy of X)."""
+        X, sw = self.X, self.sw
+        if self.sparse:
+            X = scipy.sparse.csr_matrix(X) if X.format != "csr" else X
+            vals = np.square(X.data, dtype=np.float64)
+            if sw is not None:
+                vals *= np.repeat(sw, np.diff(X.indptr))
+            return np.bincount(X.indices, weights=vals, minlength=X.shape[1])
+        if sw is None:
+            return np.einsum("ij,ij->j", X, X, dtype=np.float64)
+        return np.einsum("ij,ij,i->j", X, X, sw, dtype=np.float64)
+
+    # -- proximal Newton by columns (sparse binary lasso) ------------------------------------
+    @property
+    def column_newton(self):
+        """Whether :meth:`lasso_newton_direction` works here (binary data in a scipy.sparse matrix)."""
+        return self.sparse and self.n_classes == 1
+
+    def lasso_newton_direction(self, h, grad, theta, lam, l2, fit_intercept, tol, max_sweeps):
+        """Coordinate descent over the columns of X (a CSC copy, made once) on the proximal Newton model.
+
+        Coordinates at zero whose gradient is well inside the lasso's dead zone
+        (``|grad_j| <= 0.9 l1``) stay out of this step.
+        """
+        if self._csc is None:
+            self._csc = scipy.sparse.csc_matrix(self.X, dtype=np.float64)
+        d = self.d
+        active = np.flatnonzero((theta[:d] != 0) | (np.abs(grad[:d]) > 0.9 * lam))
+        delta, _, _ = kernels.csc_lasso_newton_direction(
+            self._csc, h, grad, theta, lam, l2, fit_intercept, active, tol, max_sweeps)
+        return delta
+
+
+def label_sums(y, sw, n_classes):
+    """Weighted count per class of encoded host labels (binary: of 0 and 1), float64: the label summary."""
+    if n_classes == 1:
+        total = float(len(y)) if sw is None else float(sw.sum())
+        ones = y.sum() if sw is None else sw @ y
+        return np.array([total - ones, ones])
+    return np.bincount(y, weights=sw, minlength=n_classes)

@@ -1,0 +1,200 @@
+"""Statistics over rows, written once for every backend.
+
+Each function here takes a backend's *rows* (the rows one process holds:
+:class:`logitgd.backends.numpy.NumpyRows` in memory, a torch device's
+``TorchRows``, or one Dask chunk's ``NumpyRows`` on a worker) and returns
+sums over those rows. The objective adds the parts up: a backend's ``map``
+runs a function on each of its row sets (one, or one per chunk) and brings
+the results to the host. A new per-row statistic is one function here.
+
+What a rows object gives (the backend protocol; see ARCHITECTURE.md):
+
+* ``xp`` (its array namespace), ``n`` (rows), ``d`` (features),
+  ``n_classes`` (1 for the binary model), ``y`` (0/1 floats, or class
+  indices), ``sw`` (sample weights or None);
+* ``asarray(a)``: a host float64 array on the rows' device;
+* ``matvec(W)`` / ``rmatvec(R)``: ``X @ W`` and ``Xᵀ @ R`` in X's product
+  precision; ``scores(W, b)``: the raw scores in float64;
+* ``blocks()``: the rows as float64 blocks (each a rows object);
+* ``gram(h)``: ``X̃ᵀ diag(h) X̃`` with ``X̃ = [X, 1]``, shape (d + 1, d + 1);
+* ``tilde_blocks(block_rows, fit_intercept)``: dense float64 blocks of X̃;
+* ``fused_data_term(W, b, want_grad)``: a fused kernel's data term, or None;
+* ``memo(key, make)``: a value kept for this rows object (one entry);
+* ``label_sums()``: the weighted count of each class (the label summary).
+
+Parameters arrive as host NumPy arrays: ``W`` of shape (d,) (binary) or
+(d, K), ``b`` a float or an array of shape (K,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def data_term(rows, loss, W, b, want_grad):
+    """``(sum_i s_i L_i, gradient sums of shape ((d + 1) K,) or None)`` over ``rows``.
+
+    The gradient is ``[X̃ᵀ (s ∘ dL/dz)]`` flattened row by row (the layout of
+    theta, the intercept slots included).
+    """
+    fast = rows.fused_data_term(W, b, want_grad)
+    if fast is not None:
+        return fast
+    parts = [_block_term(block, loss, W, b, want_grad) for block in rows.blocks()]
+    if len(parts) == 1:
+        return parts[0]
+    total, g = 0.0, None
+    for part, g_part in parts:
+        total += float(part)
+        if want_grad:
+            g = g_part if g is None else g + g_part
+    return total, g
+
+
+def _block_term(rows, loss, W, b, want_grad):
+    """The data term of float64 rows: two passes over X (scores, then ``Xᵀ r``)."""
+    return term_from_scores(rows, loss, rows.scores(W, b), want_grad)
+
+
+def term_from_scores(rows, loss, z, want_grad):
+    """``(sum_i s_i L_i, [Xᵀ r; sum(r)] flat)`` with ``r = s ∘ dL/dz`` at the scores ``z`` of ``rows``."""
+    xp = rows.xp
+    if want_grad:
+        per_sample, r = loss.loss_gradient(rows.y, z)
+    else:
+        per_sample, r = loss.loss(rows.y, z), None
+    sw = rows.sw
+    if sw is not None:
+        per_sample = per_sample * sw
+    total = xp.sum(per_sample)
+    if not want_grad:
+        return total, None
+    if sw is not None:
+        r = r * (sw if r.ndim == 1 else sw[:, None])
+    G = xp.concat([rows.rmatvec(r), xp.sum(r, axis=0)[None, ...]], axis=0)
+    return total, xp.reshape(G, (-1,))
+
+
+def scores(rows, W, b):
+    """Raw scores ``X W + b``, float64: shape (n,) (binary) or (n, K)."""
+    return rows.scores(W, b)
+
+
+def hessian_weights(rows, loss, W, b, sw_sum):
+    """Binary: ``s_i p_i (1 - p_i) / sum(s)``, shape (n,); K classes: the probabilities P, shape (n, K)."""
+    Z = rows.scores(W, b)
+    if rows.n_classes > 1:
+        return loss.proba(Z)
+    h = loss.hessian(rows.y, Z)
+    if rows.sw is not None:
+        h = h * rows.sw
+    return h / sw_sum
+
+
+def _weights(rows, loss, W, b, sw_sum):
+    key = ("hessian_weights", W.tobytes(), np.asarray(b).tobytes(), sw_sum)
+    return rows.memo(key, lambda: hessian_weights(rows, loss, W, b, sw_sum))
+
+
+def hessian(rows, loss, W, b, sw_sum, fit_intercept):
+    """The data part of the Hessian of the mean loss, shape (n_params, n_params) (no penalty)."""
+    H = _weights(rows, loss, W, b, sw_sum)
+    if rows.n_classes == 1:
+        H = rows.gram(H)
+        return H if fit_intercept else H[:rows.d, :rows.d]
+    return _multinomial_hessian(rows, H, sw_sum, fit_intercept)
+
+
+def _multinomial_hessian(rows, P, sw_sum, fit_intercept, block_rows=None):
+    """``sum_i s_i (diag(p_i) - p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ / sum(s)``.
+
+    Formed as ``blockdiag_k(X̃ᵀ diag(s p_k) X̃) - BᵀB`` with
+    ``B = sqrt(s) (X̃ ⊗ P)`` row by row (BLAS-3), ``n · n_params²`` flops;
+    sparse X is made dense one block of rows at a time.
+    """
+    xp, K = rows.xp, rows.n_classes
+    p1 = rows.d + bool(fit_intercept)
+    n_params = p1 * K
+    s = (xp.ones_like(P[:, 0]) if rows.sw is None else rows.sw) / sw_sum
+    H = xp.zeros_like(P, shape=(p1, K, p1, K)) if xp is np else xp.zeros((p1, K, p1, K), dtype=P.dtype,
+                                                                          device=P.device)
+    B_flat = xp.zeros_like(H, shape=(n_params, n_params)) if xp is np else xp.zeros(
+        (n_params, n_params), dtype=P.dtype, device=P.device)
+    block_rows = block_rows or max(1, 2 ** 22 // n_params)
+    for start, Xt in rows.tilde_blocks(block_rows, fit_intercept):
+        stop = start + Xt.shape[0]
+        Pb, sb = P[start:stop], s[start:stop]
+        for k in range(K):
+            H[:, k, :, k] += (Xt * (sb * Pb[:, k])[:, None]).T @ Xt
+        B = xp.reshape(Xt[:, :, None] * (xp.sqrt(sb)[:, None] * Pb)[:, None, :], (Xt.shape[0], -1))
+        B_flat += B.T @ B
+    return xp.reshape(H, (n_params, n_params)) - B_flat
+
+
+def hessp(rows, loss, W, b, sw_sum, fit_intercept, V, c):
+    """The data part of the Hessian-vector product ``∇²f · [V; c]``, flat (no penalty)."""
+    xp = rows.xp
+    H = _weights(rows, loss, W, b, sw_sum)
+    U = rows.matvec(rows.asarray(V))
+    if rows.n_classes == 1:
+        if fit_intercept:
+            U = U + c
+        T = H * U
+        out = rows.rmatvec(T)
+        return xp.concat([out, xp.sum(T)[None]]) if fit_intercept else out
+    U = xp.astype(U, xp.float64) + rows.asarray(c)
+    T = H * U
+    T -= H * xp.sum(T, axis=1, keepdims=True)
+    if rows.sw is not None:
+        T *= rows.sw[:, None]
+    out = rows.rmatvec(T) / sw_sum
+    if fit_intercept:
+        out = xp.concat([out, (xp.sum(T, axis=0) / sw_sum)[None, :]], axis=0)
+    return xp.reshape(out, (-1,))
+
+
+def bound_gram(rows, offset, stride, scale):
+    """Data part of Böhning's bound over the rows ``offset + i ≡ 0 (mod stride)``: ``(X̃ᵀ S X̃, sum(s))``.
+
+    The weights ``s`` are the sample weights (ones without); with ``scale``
+    they are first scaled to sum to ``scale`` (one process holds all rows),
+    else the gram is unscaled and the caller scales the sum of the parts.
+    """
+    picked = slice((-offset) % stride, None, stride)
+    m = len(range(rows.n)[picked])
+    xp = rows.xp
+    h = rows.asarray(np.ones(m)) if rows.sw is None else xp.asarray(rows.sw[picked], copy=True)
+    total = float(xp.sum(h))
+    if scale is not None:
+        h *= scale / (total or 1.0)
+    return rows.gram(h, picked), total
+
+
+def column_sums_of_squares(rows):
+    """``sum_i s_i x_ij²`` per column, shape (d,)."""
+    return rows.column_sums_of_squares()
+
+
+def margin_range(rows, W, b):
+    """``(smallest, largest)`` margin among rows of positive weight (:func:`margins`); ``(inf, -inf)`` for none."""
+    m = margins(rows, W, b)
+    xp = rows.xp
+    if not m.shape[0]:
+        return float("inf"), float("-inf")
+    return float(xp.min(m)), float(xp.max(m))
+
+
+def margins(rows, W, b):
+    """Per-row margins of the rows of positive weight: binary ``(2y - 1) z``; K classes ``z_y - max_{k≠y} z_k``."""
+    xp = rows.xp
+    Z = rows.scores(W, b)
+    keep = None if rows.sw is None else rows.sw > 0
+    if rows.n_classes == 1:
+        m = (2.0 * rows.y - 1.0) * Z
+        return m if keep is None else m[keep]
+    y = rows.y
+    if keep is not None:
+        Z, y = Z[keep], y[keep]
+    own = xp.take_along_axis(Z, y[:, None], axis=1)[:, 0]
+    others = xp.where(xp.arange(Z.shape[1])[None, :] == y[:, None], -xp.inf, Z)
+    return own - xp.max(others, axis=1)
