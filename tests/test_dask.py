@@ -222,7 +222,7 @@ def test_workers_dying_again_and_again_is_a_clear_error(fault_client, monkeypatc
     X, y, _ = _data()
     Xd = da.from_array(X, chunks=(CHUNK, D)).map_blocks(die, dtype=X.dtype)
     model = logitgd.LogisticRegression()
-    with fault_client.as_current(), pytest.raises(_dask.DaskFitError, match="workers died"):
+    with fault_client.as_current(), pytest.raises(logitgd.DaskFitError, match="workers died"):
         model.fit(Xd, da.from_array(y, chunks=CHUNK))
     assert not hasattr(model, "coef_")
 

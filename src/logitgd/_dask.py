@@ -27,7 +27,7 @@ Faults: a task lost with its worker is recomputed by Dask from the data's
 source (persisted chunks included), and every per-chunk result is a pure
 function of its chunk and the parameters, so a fit that survives a lost
 worker gives the same model bit for bit. If Dask gives up (the same task
-killed its workers several times) the fit raises :class:`DaskFitError` and
+killed its workers several times) the fit raises :class:`~logitgd.DaskFitError` and
 no model is stored.
 """
 
@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import dask
 import numpy as np
 
+from .exceptions import DaskFitError
 from .objective import LogisticObjective, MultinomialObjective, Preconditioned, _column_sums_of_squares
 from .solvers import SOLVERS
 from .solvers.sgd import _check_options, _Run
@@ -56,10 +57,6 @@ PERSIST_FRACTION = 0.5
 LAST_DATA = {}
 # Passes over the chunks so far (evaluations of the objective and its pieces), in this process.
 PASSES = 0
-
-
-class DaskFitError(RuntimeError):
-    """Dask could not finish a pass over the data (for example: workers kept dying)."""
 
 
 def is_dask_collection(obj):
