@@ -1,0 +1,1 @@
+"""Training backends other than the in-memory NumPy one."""
