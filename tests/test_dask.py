@@ -110,6 +110,24 @@ def test_objective_pieces_match(client, multinomial):
     np.testing.assert_allclose(obj.intercept_only(), mem.intercept_only(), rtol=1e-13, atol=1e-15)
 
 
+def test_every_map_over_the_chunks_counts_one_pass(client):
+    """The data's pass counter (the command line reports it): one per map over the chunks, none for a cached value."""
+    X, y, sw = _data()
+    data, _, _ = _dask.validate(logitgd.LogisticRegression(), *_chunked(X, y, sw))
+    assert (data.passes, data.n_chunks, data.nbytes, data.shape) == (0, N // CHUNK, N * D * 8, (N, D))
+    obj = data.objective(1, True, make_penalty("l2", 1e-3))
+    theta = np.zeros(obj.n_params)
+    obj.value_and_grad(theta)
+    obj.value(theta)  # the same point: from the cache, no pass
+    assert data.passes == 1
+    obj.column_sums_of_squares()
+    obj.hessian(theta)
+    obj.hessian_operator(theta)(theta)
+    obj.hessian_bound()
+    obj.min_margin(theta)
+    assert data.passes == 6
+
+
 def test_dataframe_string_labels_class_weight_no_intercept(client):
     X, y, sw = _data()
     names = [f"f{j}" for j in range(D)]

@@ -493,7 +493,7 @@ def _bound(chunk, spec, offset, stride):
     return obj._weighted_gram(h, rows=rows), float(h.sum())
 
 
-def _colsq(chunk):
+def _colsq(chunk, spec):
     X, _, sw = _materialize(chunk)
     return _column_sums_of_squares(X, sw)
 
@@ -531,6 +531,12 @@ class DaskData:
         That sum per class.
     persisted : bool
         Whether the chunks are held in the workers' memory (else re-read each pass).
+    n_chunks : int
+    nbytes : int
+        Bytes of X (``n_samples * n_features`` of ``dtype``).
+    passes : int
+        Passes over the chunks so far: each map of the objective's pieces over
+        them (one round trip) and each sgd epoch counts one.
     """
 
     is_dask_data = True
@@ -551,6 +557,15 @@ class DaskData:
         self.persisted = persisted
         # (client, per chunk: its future, or its raw pieces as futures): passes go straight to them
         self.futures = futures
+        self.passes = 0
+
+    @property
+    def n_chunks(self):
+        return len(self.chunks)
+
+    @property
+    def nbytes(self):
+        return self.shape[0] * self.shape[1] * np.dtype(self.dtype).itemsize
 
     def objective(self, n_classes, fit_intercept, penalty):
         """The objective of this data (``n_classes == 1``: binary)."""
@@ -587,8 +602,9 @@ class _DaskObjectiveMixin:
         self.separation_monitor = DaskSeparationMonitor
 
     def _map(self, fn, *args, per_chunk=None):
-        """``[fn(chunk, spec, *args, *per_chunk[i])]`` over the chunks, in one round trip."""
+        """``[fn(chunk, spec, *args, *per_chunk[i])]`` over the chunks, in one round trip (one pass)."""
         per_chunk = per_chunk or [()] * len(self.data.chunks)
+        self.data.passes += 1
         global PASSES
         PASSES += 1
         if self.data.futures is not None:  # persisted on a cluster: straight to the futures, no graph
@@ -653,7 +669,7 @@ class _DaskObjectiveMixin:
         return M
 
     def column_sums_of_squares(self):
-        return _sum(_compute([dask.delayed(_colsq, pure=False)(c) for c in self.data.chunks]))
+        return _sum(self._map(_colsq))
 
     def min_margin(self, theta):
         """Smallest margin over all rows of positive weight (positive: the classes are separated)."""
@@ -726,6 +742,7 @@ class _PartitionedRun(_Run):
         super().__init__(problem, **options)
         self._options = dict(options, callback=None)  # the callback stays on the client
         objective = problem.objective if isinstance(problem, Preconditioned) else problem
+        self._data = objective.data
         self._chunks = objective.data.chunks
         self._spec = _Spec(objective.n_classes, objective.fit_intercept, objective.sw_sum, objective.penalty)
         self._template = None
@@ -738,6 +755,7 @@ class _PartitionedRun(_Run):
 
     def _epoch(self, st, live):
         gnorm = math.nan
+        self._data.passes += 1  # the chunks in turn: one pass
         for i in st.rng.permutation(len(self._chunks)):
             st.x, st.t, st.avg, st.avg_count, rng, gnorm = self._task(_sgd_chunk_epoch, self._chunks[i], st)
             _set_rng_state(st.rng, rng)
