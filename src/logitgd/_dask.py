@@ -37,23 +37,15 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import os
 from dataclasses import dataclass
 
 import dask
 import numpy as np
 
-from .backends.dask.cluster import (_cluster_memory, _compute, _current_client, _futures, _gather, _machine_memory,
-                                    _persists, start_client)
-from .backends.dask.reader import read_parquet
+from .backends.dask.cluster import _cluster_memory, _compute, _current_client, _futures, _gather, _persists
 from .objective import LogisticObjective, MultinomialObjective, Preconditioned, _column_sums_of_squares
 from .solvers import SOLVERS
 from .solvers.sgd import _check_options, _Run
-
-# What validate() saw last: rows, chunks, bytes of X, persisted or not (the command line reports it).
-LAST_DATA = {}
-# Passes over the chunks so far (evaluations of the objective and its pieces), in this process.
-PASSES = 0
 
 
 def is_dask_collection(obj):
@@ -136,7 +128,6 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     chunks = [(_RAW, xp, yp, sp, prep) for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
     nbytes = int(np.sum(rows)) * n_features * np.dtype(dtype).itemsize
     persisted = _persists(nbytes, _cluster_memory(), already=_already_persisted(X, dtype))
-    LAST_DATA.update(rows=int(np.sum(rows)), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
         prepared = [dask.delayed(_prepare_chunk, pure=True)(*c[1:]) for c in chunks]
         client = _current_client()
@@ -605,8 +596,6 @@ class _DaskObjectiveMixin:
         """``[fn(chunk, spec, *args, *per_chunk[i])]`` over the chunks, in one round trip (one pass)."""
         per_chunk = per_chunk or [()] * len(self.data.chunks)
         self.data.passes += 1
-        global PASSES
-        PASSES += 1
         if self.data.futures is not None:  # persisted on a cluster: straight to the futures, no graph
             client, futures = self.data.futures
             return _gather(client, client.map(_call, futures, per_chunk, fn=fn, spec=self._spec, args=args,
@@ -820,94 +809,3 @@ def partitioned_sgd(problem, x0, *, batch_size=32, learning_rate="auto", eta0=No
                           tol=None if tol is None else float(tol), n_iter_no_change=int(n_iter_no_change),
                           average=bool(average), validation=None, callback=callback)
     return run.solve(x0, eta0, random_state, None, int(max_iter))
-
-
-# -- command line -------------------------------------------------------------------------
-def cli_fit(args):
-    """``logitgd fit DATA --target COL --dask ADDRESS``: train on Parquet data with Dask; the exit code.
-
-    The model file and cost plot are written as by the in-memory command;
-    there is no test split (every row trains), and the summary gives the
-    final training cost instead of a metrics table (which would take
-    another pass over the data).
-    """
-    import sys
-    import time
-
-    from tqdm.auto import tqdm
-
-    from .estimator import LogisticRegression
-    from .exceptions import DataError
-
-    if args.data is None or not args.target:
-        raise DataError("--dask trains on a Parquet file, directory or glob: give DATA and --target.")
-    for option, path in (("--model", args.model), ("--plot", args.plot)):
-        if path and os.path.exists(path) and not args.force:
-            raise DataError(f"{option} {path} exists; use --force to overwrite it.")
-    try:
-        X, y, names = read_parquet(args.data, args.target)
-        nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
-        client, cluster = start_client(args.dask, reads_source=not _persists(nbytes, _machine_memory()))
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
-    try:
-        workers = client.scheduler_info(n_workers=-1)["workers"]
-        print(f"logitgd {_version()}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
-              f"dashboard {client.dashboard_link}", flush=True)
-        print(f"logitgd: fitting {args.data} ({len(names)} features, target {args.target!r}); "
-              "no test split with --dask: every row trains", flush=True)
-        bar = None if args.quiet else tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr,
-                                           leave=False, dynamic_ncols=True)
-
-        def progress(state):
-            bar.update(state.iteration - bar.n)
-            bar.set_postfix_str(f"cost={state.fun:.6g}", refresh=True)
-
-        model = LogisticRegression(
-            solver=args.solver or ("gd" if args.learning_rate != "auto" else "auto"), alpha=args.alpha,
-            penalty=None if args.penalty == "none" else args.penalty, l1_ratio=args.l1_ratio,
-            learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
-            callback=None if bar is None else progress,
-            **({} if args.multi_class is None else {"multi_class": args.multi_class}))
-        start, passes = time.perf_counter(), PASSES
-        try:
-            with client.as_current():
-                model.fit(X, y)
-            model.feature_names_in_ = np.asarray(names, dtype=object)  # X is an array of the files' columns
-        except ValueError as exc:
-            raise DataError(f"cannot fit: {exc}") from None
-        finally:
-            if bar is not None:
-                bar.close()
-        elapsed = time.perf_counter() - start
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    where = "persisted in the workers' memory" if LAST_DATA.get("persisted") else "read from the source on every pass"
-    print(f"data           {LAST_DATA.get('rows')} rows in {LAST_DATA.get('chunks')} chunks, "
-          f"{LAST_DATA.get('nbytes', 0) / 1e9:.3g} GB of features, {where}")
-    print(f"solver         {model.solver_}")
-    print(f"iterations     {model.n_iter_}")
-    print(f"time           {elapsed:.3f} s")
-    print(f"passes         {PASSES - passes} over the data, {elapsed / max(PASSES - passes, 1):.3f} s each on average")
-    print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
-    print(f"classes        {len(model.classes_)}")
-    print(f"train cost     {model.loss_history_[-1]:.10g}")
-    if args.model:
-        from .persistence import save
-
-        save(model, args.model, overwrite=args.force)
-        print(f"model          {args.model}")
-    if args.plot:
-        from .plots import plot_cost_curve
-
-        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(args.data)}")
-        print(f"cost curve     {args.plot}")
-    return 130 if "interrupted" in model.stop_reason_ else 0
-
-
-def _version():
-    from . import __version__
-
-    return __version__
