@@ -15,6 +15,8 @@ from conftest import make_logistic_data
 
 import logitgd
 from logitgd import _dask
+from logitgd.backends.dask import cluster as _cluster
+from logitgd.backends.dask import reader as _reader
 from logitgd.objective import LogisticObjective, MultinomialObjective
 from logitgd.penalty import make_penalty
 
@@ -108,6 +110,24 @@ def test_objective_pieces_match(client, multinomial):
     np.testing.assert_allclose(obj.intercept_only(), mem.intercept_only(), rtol=1e-13, atol=1e-15)
 
 
+def test_every_map_over_the_chunks_counts_one_pass(client):
+    """The data's pass counter (the command line reports it): one per map over the chunks, none for a cached value."""
+    X, y, sw = _data()
+    data, _, _ = _dask.validate(logitgd.LogisticRegression(), *_chunked(X, y, sw))
+    assert (data.passes, data.n_chunks, data.nbytes, data.shape) == (0, N // CHUNK, N * D * 8, (N, D))
+    obj = data.objective(1, True, make_penalty("l2", 1e-3))
+    theta = np.zeros(obj.n_params)
+    obj.value_and_grad(theta)
+    obj.value(theta)  # the same point: from the cache, no pass
+    assert data.passes == 1
+    obj.column_sums_of_squares()
+    obj.hessian(theta)
+    obj.hessian_operator(theta)(theta)
+    obj.hessian_bound()
+    obj.min_margin(theta)
+    assert data.passes == 6
+
+
 def test_dataframe_string_labels_class_weight_no_intercept(client):
     X, y, sw = _data()
     names = [f"f{j}" for j in range(D)]
@@ -126,7 +146,7 @@ def test_dataframe_string_labels_class_weight_no_intercept(client):
 
 def test_not_persisted_reads_from_source_each_pass(client, monkeypatch):
     """Data too large for the workers' memory are recomputed from their source on every pass."""
-    monkeypatch.setattr(_dask, "PERSIST_FRACTION", 0.0)
+    monkeypatch.setattr(_cluster, "PERSIST_FRACTION", 0.0)
     X, y, sw = _data()
     data, _, _ = _dask.validate(logitgd.LogisticRegression(), *_chunked(X, y, sw))
     assert not data.persisted
@@ -222,7 +242,7 @@ def test_workers_dying_again_and_again_is_a_clear_error(fault_client, monkeypatc
     X, y, _ = _data()
     Xd = da.from_array(X, chunks=(CHUNK, D)).map_blocks(die, dtype=X.dtype)
     model = logitgd.LogisticRegression()
-    with fault_client.as_current(), pytest.raises(_dask.DaskFitError, match="workers died"):
+    with fault_client.as_current(), pytest.raises(logitgd.DaskFitError, match="workers died"):
         model.fit(Xd, da.from_array(y, chunks=CHUNK))
     assert not hasattr(model, "coef_")
 
@@ -308,7 +328,7 @@ def test_cli_dask_option_errors(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "nothing"), "--target", "label", "--dask", "local:2"]) == 1
     assert "No such file" in capsys.readouterr().err
     with pytest.raises(ValueError, match="local:N"):
-        _dask.start_client("local:zero")
+        _cluster.start_client("local:zero")
 
 
 @pytest.mark.parametrize("direct", [True, False])
@@ -327,9 +347,9 @@ def test_read_parquet_row_groups(tmp_path, monkeypatch, direct):
                           index=pd.Index(np.arange(rows) + 100 * i, name="id"))
         pq.write_table(pa.Table.from_pandas(df), tmp_path / f"part{i}.parquet", row_group_size=5)
         frames.append(df)
-    monkeypatch.setattr(_dask, "_DIRECT", direct and _dask._DIRECT)
+    monkeypatch.setattr(_reader, "_DIRECT", direct and _reader._DIRECT)
     monkeypatch.setitem(__import__("dask").config.config, "scheduler", "sync")  # in this process, not the cluster's
-    X, y, names = _dask.read_parquet(str(tmp_path), "label")
+    X, y, names = _reader.read_parquet(str(tmp_path), "label")
     full = pd.concat(frames)
     assert names == ["a", "n", "flag"] and X.dtype == np.float64
     assert X.chunks[0] == (5, 2, 5, 5, 2)
@@ -339,27 +359,27 @@ def test_read_parquet_row_groups(tmp_path, monkeypatch, direct):
     if direct:  # where this file system takes O_DIRECT, the reads above used it
         try:
             os.close(os.open(tmp_path / "part0.parquet", os.O_RDONLY | os.O_DIRECT))
-            assert _dask._DIRECT
+            assert _reader._DIRECT
         except (OSError, AttributeError):
             pass
 
     pq.write_table(pa.table({"a": np.ones(3, np.float32), "b": np.zeros(3, np.float32), "label": [0, 1, 0]}),
                    tmp_path / "f32.parquet")
-    X32, _, _ = _dask.read_parquet(str(tmp_path / "f32.parquet"), "label")
+    X32, _, _ = _reader.read_parquet(str(tmp_path / "f32.parquet"), "label")
     assert X32.dtype == np.float32 and X32.compute().dtype == np.float32
 
     pq.write_table(pa.table({"a": [1.0, None, 3.0, None], "label": [0, 1, 0, 1]}), tmp_path / "gaps.parquet",
                    row_group_size=2)
-    Xg, _, _ = _dask.read_parquet(str(tmp_path / "gaps.parquet"), "label")
+    Xg, _, _ = _reader.read_parquet(str(tmp_path / "gaps.parquet"), "label")
     with pytest.raises(ValueError, match=r"gaps.parquet: column 'a' has a missing value in row 3"):
         Xg.blocks[1].compute()
     with pytest.raises(ValueError, match="differ from those of"):
-        _dask.read_parquet(str(tmp_path / "*.parquet"), "label")
+        _reader.read_parquet(str(tmp_path / "*.parquet"), "label")
     with pytest.raises(ValueError, match="no column 'target'"):
-        _dask.read_parquet(str(tmp_path / "part0.parquet"), "target")
+        _reader.read_parquet(str(tmp_path / "part0.parquet"), "target")
     (tmp_path / "text.parquet").write_text("not parquet")
     with pytest.raises(ValueError, match="text.parquet: not a Parquet file"):
-        _dask.read_parquet(str(tmp_path / "text.parquet"), "label")
+        _reader.read_parquet(str(tmp_path / "text.parquet"), "label")
 
 
 @pytest.mark.parametrize("multinomial", [False, True])
@@ -403,21 +423,21 @@ def test_read_parquet_column_types(tmp_path, monkeypatch):
     pq.write_table(pa.table({"h": pa.array(np.array([0.5, 1.5], np.float16)), "f": [1.0, 2.0],
                              "label": pd.Categorical(["no", "yes"])}), tmp_path / "half.parquet")
     monkeypatch.setitem(__import__("dask").config.config, "scheduler", "sync")
-    X, _, _ = _dask.read_parquet(str(tmp_path / "ints.parquet"), "label")
+    X, _, _ = _reader.read_parquet(str(tmp_path / "ints.parquet"), "label")
     np.testing.assert_array_equal(X.compute(), [[float(big), -3.0], [1.0, 4.0]])
-    X, y, _ = _dask.read_parquet(str(tmp_path / "half.parquet"), "label")
+    X, y, _ = _reader.read_parquet(str(tmp_path / "half.parquet"), "label")
     np.testing.assert_array_equal(X.compute(), [[0.5, 1.0], [1.5, 2.0]])
     assert list(y.compute()) == ["no", "yes"]
     pq.write_table(pa.table({"label": [0, 1]}), tmp_path / "none.parquet")
     with pytest.raises(ValueError, match="no feature columns"):
-        _dask.read_parquet(str(tmp_path / "none.parquet"), "label")
+        _reader.read_parquet(str(tmp_path / "none.parquet"), "label")
     pq.write_table(pa.Table.from_arrays([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array([0, 1])],
                                         names=["a", "a", "label"]), tmp_path / "twice.parquet")
     with pytest.raises(ValueError, match=r"twice.parquet: columns named more than once: \['a'\]"):
-        _dask.read_parquet(str(tmp_path / "twice.parquet"), "label")
+        _reader.read_parquet(str(tmp_path / "twice.parquet"), "label")
     (tmp_path / "types").mkdir()
     pq.write_table(pa.table({"a": np.ones(2), "label": [0, 1]}), tmp_path / "types" / "p0.parquet")
     pq.write_table(pa.table({"a": np.ones(2, np.float32), "label": [0, 1]}), tmp_path / "types" / "p1.parquet")
     with pytest.raises(ValueError, match=r"p1.parquet: its columns \(a: float, .*\) differ from those of .*p0.parquet "
                                          r"\(a: double"):
-        _dask.read_parquet(str(tmp_path / "types"), "label")
+        _reader.read_parquet(str(tmp_path / "types"), "label")

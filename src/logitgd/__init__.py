@@ -7,7 +7,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from .estimator import LogisticRegression
-from .exceptions import DataError, DivergenceError, ModelFileError, SeparationWarning
+from .exceptions import DaskFitError, DataError, DivergenceError, ModelFileError, SeparationWarning
 from .persistence import load, save
 
 try:
@@ -15,5 +15,5 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["DataError", "DivergenceError", "LogisticRegression", "ModelFileError",
+__all__ = ["DaskFitError", "DataError", "DivergenceError", "LogisticRegression", "ModelFileError",
            "SeparationWarning", "load", "save", "__version__"]

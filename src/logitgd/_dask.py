@@ -1,6 +1,7 @@
 """Training on Dask: data in row chunks on the workers, parameters on the client.
 
-The only module that imports dask (``pip install logitgd[dask]``). The
+With :mod:`logitgd.backends.dask` (the Parquet reader and the cluster
+helpers), the only code that imports dask (``pip install logitgd[dask]``). The
 estimator hands ``dask.array`` and ``dask.dataframe`` inputs here
 (:func:`validate`); everything else in logitgd is unchanged:
 
@@ -27,39 +28,24 @@ Faults: a task lost with its worker is recomputed by Dask from the data's
 source (persisted chunks included), and every per-chunk result is a pure
 function of its chunk and the parameters, so a fit that survives a lost
 worker gives the same model bit for bit. If Dask gives up (the same task
-killed its workers several times) the fit raises :class:`DaskFitError` and
+killed its workers several times) the fit raises :class:`~logitgd.DaskFitError` and
 no model is stored.
 """
 
 from __future__ import annotations
 
 import copy
-import errno
-import functools
 import itertools
 import math
-import os
-import threading
 from dataclasses import dataclass
 
 import dask
 import numpy as np
 
+from .backends.dask.cluster import _cluster_memory, _compute, _current_client, _futures, _gather, _persists
 from .objective import LogisticObjective, MultinomialObjective, Preconditioned, _column_sums_of_squares
 from .solvers import SOLVERS
 from .solvers.sgd import _check_options, _Run
-
-# Persist the chunks when they take at most this share of the workers' memory
-# (LOGITGD_DASK_PERSIST=1 always persists them, =0 never does).
-PERSIST_FRACTION = 0.5
-# What validate() saw last: rows, chunks, bytes of X, persisted or not (the command line reports it).
-LAST_DATA = {}
-# Passes over the chunks so far (evaluations of the objective and its pieces), in this process.
-PASSES = 0
-
-
-class DaskFitError(RuntimeError):
-    """Dask could not finish a pass over the data (for example: workers kept dying)."""
 
 
 def is_dask_collection(obj):
@@ -142,7 +128,6 @@ def validate(estimator, X, y, sample_weight, reset=True, classes=None):
     chunks = [(_RAW, xp, yp, sp, prep) for xp, yp, sp in zip(X_parts, y_parts, sw_parts)]
     nbytes = int(np.sum(rows)) * n_features * np.dtype(dtype).itemsize
     persisted = _persists(nbytes, _cluster_memory(), already=_already_persisted(X, dtype))
-    LAST_DATA.update(rows=int(np.sum(rows)), chunks=n_chunks, nbytes=nbytes, persisted=persisted)
     if persisted:
         prepared = [dask.delayed(_prepare_chunk, pure=True)(*c[1:]) for c in chunks]
         client = _current_client()
@@ -265,13 +250,6 @@ def _class_weight(class_weight, labels, counts):
     raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}.")
 
 
-def _persists(nbytes, memory, already=False):
-    """Whether data of ``nbytes`` are persisted: ``LOGITGD_DASK_PERSIST=1`` always, ``=0`` never, else when
-    they are in the workers' memory ``already`` or take at most ``PERSIST_FRACTION`` of ``memory``."""
-    choice = os.environ.get("LOGITGD_DASK_PERSIST", "auto")
-    return choice == "1" or (choice != "0" and (already or nbytes <= PERSIST_FRACTION * memory))
-
-
 def _already_persisted(X, dtype):
     """Whether X is a float dask array held in the workers' memory already (``X = X.persist()``).
 
@@ -286,71 +264,6 @@ def _already_persisted(X, dtype):
         return False
     n_keys = int(np.prod(X.numblocks))
     return len(futures_of(X)) == n_keys and len(X.__dask_graph__()) == n_keys
-
-
-def _cluster_memory():
-    """Bytes of memory the data could be persisted in: the workers' limits, or this machine's."""
-    try:
-        from distributed import Client
-
-        workers = Client.current(allow_global=True).scheduler_info(n_workers=-1)["workers"].values()
-        limits = [w.get("memory_limit") or 0 for w in workers]
-        if limits and all(limits):
-            return float(sum(limits))
-    except (ImportError, ValueError, TypeError):
-        pass
-    return _machine_memory()
-
-
-def _machine_memory():
-    try:
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 0.0
-
-
-def _current_client():
-    """The distributed client in use (the current one, else the default), or None."""
-    try:
-        from distributed import Client
-        return Client.current(allow_global=True)
-    except (ImportError, ValueError):
-        return None
-
-
-def _compute(tasks, gather=None):
-    """``dask.compute`` of a list of tasks (or ``gather`` of futures), in order; dask failures become
-    :class:`DaskFitError`."""
-    try:
-        if gather is None:
-            client = _current_client()
-            if client is None:
-                return list(dask.compute(*tasks))
-            return list(client.gather(client.compute(list(tasks))))
-        return list(gather(tasks))
-    except (ValueError, TypeError, ArithmeticError, KeyboardInterrupt, MemoryError):
-        raise
-    except Exception as exc:
-        if type(exc).__name__ in ("KilledWorker", "CommClosedError", "FutureCancelledError", "CancelledError"):
-            raise DaskFitError(
-                f"Dask could not finish a pass over the data ({type(exc).__name__}: {exc}). Workers died while "
-                "computing it (out of memory?); the fit was stopped and no model was stored.") from exc
-        raise
-
-
-def _futures(chunks):
-    """``(client, one future per chunk)`` for chunks persisted on a distributed cluster, else None."""
-    try:
-        from distributed import Client, futures_of
-    except ImportError:
-        return None
-    futures = [futures_of(c) for c in chunks]
-    if not all(len(f) == 1 for f in futures):
-        return None
-    try:
-        return Client.current(allow_global=True), [f[0] for f in futures]
-    except ValueError:
-        return None
 
 
 def _raw_futures(X, y, sample_weight, chunks):
@@ -372,11 +285,6 @@ def _raw_futures(X, y, sample_weight, chunks):
             return None
         pieces.append(found)
     return client, [(_RAW, xf, yf, sf, c[4]) for xf, yf, sf, c in zip(*pieces, chunks)]
-
-
-def _gather(client, futures):
-    """``client.gather``, with :func:`_compute`'s errors."""
-    return _compute(futures, gather=client.gather)
 
 
 def _call(chunk, extra, fn, spec, args):
@@ -576,7 +484,7 @@ def _bound(chunk, spec, offset, stride):
     return obj._weighted_gram(h, rows=rows), float(h.sum())
 
 
-def _colsq(chunk):
+def _colsq(chunk, spec):
     X, _, sw = _materialize(chunk)
     return _column_sums_of_squares(X, sw)
 
@@ -614,6 +522,12 @@ class DaskData:
         That sum per class.
     persisted : bool
         Whether the chunks are held in the workers' memory (else re-read each pass).
+    n_chunks : int
+    nbytes : int
+        Bytes of X (``n_samples * n_features`` of ``dtype``).
+    passes : int
+        Passes over the chunks so far: each map of the objective's pieces over
+        them (one round trip) and each sgd epoch counts one.
     """
 
     is_dask_data = True
@@ -634,6 +548,15 @@ class DaskData:
         self.persisted = persisted
         # (client, per chunk: its future, or its raw pieces as futures): passes go straight to them
         self.futures = futures
+        self.passes = 0
+
+    @property
+    def n_chunks(self):
+        return len(self.chunks)
+
+    @property
+    def nbytes(self):
+        return self.shape[0] * self.shape[1] * np.dtype(self.dtype).itemsize
 
     def objective(self, n_classes, fit_intercept, penalty):
         """The objective of this data (``n_classes == 1``: binary)."""
@@ -670,10 +593,9 @@ class _DaskObjectiveMixin:
         self.separation_monitor = DaskSeparationMonitor
 
     def _map(self, fn, *args, per_chunk=None):
-        """``[fn(chunk, spec, *args, *per_chunk[i])]`` over the chunks, in one round trip."""
+        """``[fn(chunk, spec, *args, *per_chunk[i])]`` over the chunks, in one round trip (one pass)."""
         per_chunk = per_chunk or [()] * len(self.data.chunks)
-        global PASSES
-        PASSES += 1
+        self.data.passes += 1
         if self.data.futures is not None:  # persisted on a cluster: straight to the futures, no graph
             client, futures = self.data.futures
             return _gather(client, client.map(_call, futures, per_chunk, fn=fn, spec=self._spec, args=args,
@@ -736,7 +658,7 @@ class _DaskObjectiveMixin:
         return M
 
     def column_sums_of_squares(self):
-        return _sum(_compute([dask.delayed(_colsq, pure=False)(c) for c in self.data.chunks]))
+        return _sum(self._map(_colsq))
 
     def min_margin(self, theta):
         """Smallest margin over all rows of positive weight (positive: the classes are separated)."""
@@ -809,6 +731,7 @@ class _PartitionedRun(_Run):
         super().__init__(problem, **options)
         self._options = dict(options, callback=None)  # the callback stays on the client
         objective = problem.objective if isinstance(problem, Preconditioned) else problem
+        self._data = objective.data
         self._chunks = objective.data.chunks
         self._spec = _Spec(objective.n_classes, objective.fit_intercept, objective.sw_sum, objective.penalty)
         self._template = None
@@ -821,6 +744,7 @@ class _PartitionedRun(_Run):
 
     def _epoch(self, st, live):
         gnorm = math.nan
+        self._data.passes += 1  # the chunks in turn: one pass
         for i in st.rng.permutation(len(self._chunks)):
             st.x, st.t, st.avg, st.avg_count, rng, gnorm = self._task(_sgd_chunk_epoch, self._chunks[i], st)
             _set_rng_state(st.rng, rng)
@@ -885,330 +809,3 @@ def partitioned_sgd(problem, x0, *, batch_size=32, learning_rate="auto", eta0=No
                           tol=None if tol is None else float(tol), n_iter_no_change=int(n_iter_no_change),
                           average=bool(average), validation=None, callback=callback)
     return run.solve(x0, eta0, random_state, None, int(max_iter))
-
-
-# -- command line -------------------------------------------------------------------------
-def start_client(address, reads_source=False):
-    """``(client, cluster or None)`` for ``--dask``: ``local[:N]`` starts N worker processes, else connects.
-
-    A local cluster gets one worker process per core by default and splits
-    the cores between the workers (threads for Dask, numba and BLAS alike).
-    With ``reads_source`` (data too large to persist, read from disk on every
-    pass) each worker runs two Dask threads per core, so that one reads while
-    the other computes: on this project's 2-core machine a pass over Parquet
-    went from 1.48 to 2.23 GB/s (benchmarks/RESULTS.md, Dask).
-    """
-    import distributed
-
-    if address == "local" or address.startswith("local:"):
-        count = address.partition(":")[2]
-        cores = os.cpu_count() or 1
-        if count and not (count.isdigit() and int(count) >= 1):
-            raise ValueError(f"--dask local:N needs a number of workers N >= 1, got {address!r}.")
-        n_workers = int(count) if count else cores
-        threads = max(1, cores // n_workers)
-        cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads * (1 + reads_source),
-                                           processes=True, env={"NUMBA_NUM_THREADS": str(threads)})
-        return distributed.Client(cluster), cluster
-    return distributed.Client(address), None
-
-
-def read_parquet(path, target):
-    """``(X, y, feature names)`` from a Parquet file, directory or glob; ``target`` is the label column.
-
-    X and y are lazy dask arrays with one row chunk per Parquet row group. A
-    chunk of X is read by pyarrow straight into one C-ordered array (one copy
-    after decoding, no pandas), the layout the kernel reads, and a chunk of y
-    reads the label column alone (so the labels' pass does not read X). A URL
-    (``s3://...``) or a directory partitioned into ``key=value`` folders goes
-    through ``dask.dataframe.read_parquet`` instead.
-    """
-    import glob
-
-    import pyarrow as pa
-
-    has_glob = any(ch in path for ch in "*?[")
-    hive = os.path.isdir(path) and any("=" in d for _, dirs, _ in os.walk(path) for d in dirs)
-    if "://" in path or hive:  # remote, or columns in the directory names (year=2024/...): dask reads them
-        import dask.dataframe as dd
-
-        df = dd.read_parquet(path)
-        if target not in df.columns:
-            raise ValueError(f"{path}: no column {target!r} (columns: {', '.join(map(str, list(df.columns)[:10]))}).")
-        features = [c for c in df.columns if c != target]
-        return df[features], df[target], [str(c) for c in features]
-    if has_glob:
-        files = sorted(glob.glob(path))
-    elif os.path.isdir(path):
-        files = sorted(os.path.join(root, f) for root, _, names in os.walk(path) for f in names
-                       if not f.startswith((".", "_")))
-    elif os.path.exists(path):
-        files = [path]
-    else:
-        raise FileNotFoundError(f"{path}: No such file or directory")
-    if not files:
-        raise FileNotFoundError(f"{path}: no Parquet files {'match' if has_glob else 'in it'}")
-    X_blocks, y_blocks, names, schema = [], [], None, None
-    for file in files:
-        try:
-            meta = _metadata(file)
-        except (OSError, ValueError) as exc:  # pyarrow (ArrowInvalid, ArrowIOError) names the problem, not the file
-            raise ValueError(f"{file}: not a Parquet file ({exc}).") from None
-        arrow = meta.schema.to_arrow_schema()
-        if schema is None:
-            schema = arrow
-            if target not in schema.names:
-                raise ValueError(f"{file}: no column {target!r} (columns: {', '.join(schema.names[:10])}).")
-            if len(set(schema.names)) != len(schema.names):
-                twice = sorted({n for n in schema.names if schema.names.count(n) > 1})
-                raise ValueError(f"{file}: columns named more than once: {twice[:5]}.")
-            index = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
-            names = [n for n in schema.names if n != target and n not in index]  # not pandas' saved index
-            bad = [n for n in names if not _numeric_arrow(schema.field(n).type)]
-            if bad:
-                raise ValueError(f"{file}: non-numeric columns {bad[:5]} (types "
-                                 f"{[str(schema.field(n).type) for n in bad[:5]]}); logitgd needs numeric features.")
-            if not names:
-                raise ValueError(f"{file}: no feature columns besides {target!r}.")
-            dtype = np.float32 if all(str(schema.field(n).type) == "float" for n in names) else np.float64
-            label_type = schema.field(target).type
-            y_dtype = (np.dtype(label_type.to_pandas_dtype())
-                       if pa.types.is_integer(label_type) or pa.types.is_floating(label_type)
-                       or pa.types.is_boolean(label_type) else np.dtype(object))
-        elif [(f.name, f.type) for f in arrow] != [(f.name, f.type) for f in schema]:
-            def cols(sch):
-                return ", ".join(f"{f.name}: {f.type}" for f in list(sch)[:10])
-            raise ValueError(f"{file}: its columns ({cols(arrow)}) differ from those of {files[0]} ({cols(schema)}).")
-        for group in range(meta.num_row_groups):
-            rows = meta.row_group(group).num_rows
-            if rows:
-                X_blocks.append(_from_delayed(_read_features, (rows, len(names)), dtype, file, group, names, dtype))
-                y_blocks.append(_from_delayed(_read_column, (rows,), y_dtype, file, group, target))
-    if not X_blocks:
-        raise ValueError(f"{path}: no rows.")
-    import dask.array as da
-
-    return da.concatenate(X_blocks), da.concatenate(y_blocks), names
-
-
-def _numeric_arrow(t):
-    import pyarrow as pa
-
-    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-
-
-def _from_delayed(fn, shape, dtype, *args):
-    import dask.array as da
-
-    return da.from_delayed(dask.delayed(fn, pure=True)(*args), shape=shape, dtype=dtype)
-
-
-# Row groups are read with O_DIRECT where the OS and file system allow it (set to False after a refusal):
-# the disk writes straight into a buffer each worker thread keeps, and neither the kernel's copy out of
-# the page cache nor its reclaim of pages (the data are larger than memory) costs CPU. On this project's
-# 2-core machine, two processes reading 40 GB of Parquet this way (and computing the gradient) took 16 s,
-# against 34 s through the page cache (benchmarks/RESULTS.md, Dask).
-_DIRECT = hasattr(os, "O_DIRECT")
-_ALIGN = 4096  # O_DIRECT wants offsets, lengths and memory aligned to the device's block; a page is enough
-_buffers = threading.local()
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_metadata(file, mtime_ns, size):
-    import pyarrow.parquet as pq
-
-    return pq.read_metadata(file)
-
-
-def _metadata(file):
-    """The file's Parquet metadata, parsed once per process (while the file is unchanged)."""
-    st = os.stat(file)
-    return _cached_metadata(file, st.st_mtime_ns, st.st_size)
-
-
-def _read_row_group(file, group, columns):
-    """Row group ``group`` of ``file``, the ``columns`` asked for, as a pyarrow Table."""
-    import pyarrow.parquet as pq
-
-    global _DIRECT
-    if _DIRECT:
-        try:
-            return _read_row_group_direct(file, group, columns)
-        except OSError as exc:  # O_DIRECT refused (tmpfs, some network file systems): through the page cache
-            if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
-                raise
-            _DIRECT = False
-    return pq.ParquetFile(file, metadata=_metadata(file)).read_row_group(group, columns=columns, use_threads=False)
-
-
-def _read_row_group_direct(file, group, columns):
-    """:func:`_read_row_group` with one O_DIRECT read of the byte range its column chunks span.
-
-    The bytes land in this thread's reused buffer, which pyarrow sees as the
-    whole file shifted so that file offsets fall where the bytes are: it reads
-    only those column chunks (the file's metadata is given, so not the
-    footer). The table it returns holds decoded copies, not the buffer.
-    """
-    import mmap
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    meta = _metadata(file)
-    row_group = meta.row_group(group)
-    index = {row_group.column(i).path_in_schema: i for i in range(row_group.num_columns)}
-    chunks = [row_group.column(index[c]) for c in columns]
-    starts = [min(c.data_page_offset, c.dictionary_page_offset or c.data_page_offset) for c in chunks]
-    lo = min(starts)
-    # pyarrow pads a chunk's range by up to 100 bytes for some old writers: read a little past the end
-    hi = max(start + c.total_compressed_size for start, c in zip(starts, chunks)) + 128
-    size = os.path.getsize(file)
-    a, b = lo // _ALIGN * _ALIGN, -(-min(hi, size) // _ALIGN) * _ALIGN
-    buf = getattr(_buffers, "buf", None)
-    if buf is None or len(buf) < b - a:
-        _buffers.buf = None
-        buf = _buffers.buf = mmap.mmap(-1, -(-(b - a) * 5 // 4 // _ALIGN) * _ALIGN)  # page-aligned, anonymous
-    fd = os.open(file, os.O_RDONLY | os.O_DIRECT)
-    try:
-        view, done = memoryview(buf), 0
-        while a + done < min(hi, size):
-            got = os.preadv(fd, [view[done:b - a]], a + done)
-            if got <= 0:
-                raise OSError(errno.EINVAL, f"{file}: short read")
-            done += got
-    finally:
-        os.close(fd)
-    address = np.frombuffer(buf, dtype=np.uint8, count=1).ctypes.data
-    shifted = pa.foreign_buffer(address - a, a + done, base=buf)  # byte k of the file is shifted[k], k >= a
-    return pq.ParquetFile(pa.BufferReader(shifted), metadata=meta).read_row_group(group, columns=columns,
-                                                                                  use_threads=False)
-
-
-def _read_complete(file, group, columns):
-    """:func:`_read_row_group`, or a ValueError naming the first missing value (file, column, row)."""
-    table = _read_row_group(file, group, columns)
-    for name, column in zip(table.column_names, table.columns):
-        if column.null_count:
-            offset = sum(_metadata(file).row_group(g).num_rows for g in range(group))
-            row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-            raise ValueError(f"{file}: column {name!r} has a missing value in row {offset + row} (and "
-                             f"{column.null_count - 1} more in that row group); fill or drop them first.")
-    return table
-
-
-def _read_features(file, group, columns, dtype):
-    """One row group's features as a C-ordered ``dtype`` array (pyarrow decodes, then one transposing copy)."""
-    import pyarrow as pa
-
-    table = _read_complete(file, group, columns)
-    target = pa.from_numpy_dtype(np.dtype(dtype))
-    # Every column to the one float type first: to_tensor's own promotion wraps uint64 next to int64. Integers
-    # round as in NumPy (safe=False); arrow cannot cast halffloat, so float16 goes through NumPy.
-    for i, t in enumerate(table.schema.types):
-        if t != target:
-            column = table.column(i)
-            column = (pa.chunked_array([c.to_numpy(zero_copy_only=False).astype(dtype) for c in column.chunks], target)
-                      if pa.types.is_float16(t) else column.cast(target, safe=False))
-            table = table.set_column(i, table.column_names[i], column)
-    return np.asarray(table.to_tensor(row_major=True))
-
-
-def _read_column(file, group, column):
-    """One row group's ``column`` as a NumPy vector."""
-    import pyarrow as pa
-
-    table = _read_complete(file, group, [column])
-    values = table.column(0)
-    if pa.types.is_dictionary(values.type):  # a pandas Categorical
-        values = values.cast(values.type.value_type)
-    return np.array(values.to_numpy(zero_copy_only=False))  # its own copy
-
-
-def cli_fit(args):
-    """``logitgd fit DATA --target COL --dask ADDRESS``: train on Parquet data with Dask; the exit code.
-
-    The model file and cost plot are written as by the in-memory command;
-    there is no test split (every row trains), and the summary gives the
-    final training cost instead of a metrics table (which would take
-    another pass over the data).
-    """
-    import sys
-    import time
-
-    from tqdm.auto import tqdm
-
-    from .estimator import LogisticRegression
-    from .exceptions import DataError
-
-    if args.data is None or not args.target:
-        raise DataError("--dask trains on a Parquet file, directory or glob: give DATA and --target.")
-    for option, path in (("--model", args.model), ("--plot", args.plot)):
-        if path and os.path.exists(path) and not args.force:
-            raise DataError(f"{option} {path} exists; use --force to overwrite it.")
-    try:
-        X, y, names = read_parquet(args.data, args.target)
-        nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
-        client, cluster = start_client(args.dask, reads_source=not _persists(nbytes, _machine_memory()))
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
-    try:
-        workers = client.scheduler_info(n_workers=-1)["workers"]
-        print(f"logitgd {_version()}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
-              f"dashboard {client.dashboard_link}", flush=True)
-        print(f"logitgd: fitting {args.data} ({len(names)} features, target {args.target!r}); "
-              "no test split with --dask: every row trains", flush=True)
-        bar = None if args.quiet else tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr,
-                                           leave=False, dynamic_ncols=True)
-
-        def progress(state):
-            bar.update(state.iteration - bar.n)
-            bar.set_postfix_str(f"cost={state.fun:.6g}", refresh=True)
-
-        model = LogisticRegression(
-            solver=args.solver or ("gd" if args.learning_rate != "auto" else "auto"), alpha=args.alpha,
-            penalty=None if args.penalty == "none" else args.penalty, l1_ratio=args.l1_ratio,
-            learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
-            callback=None if bar is None else progress,
-            **({} if args.multi_class is None else {"multi_class": args.multi_class}))
-        start, passes = time.perf_counter(), PASSES
-        try:
-            with client.as_current():
-                model.fit(X, y)
-            model.feature_names_in_ = np.asarray(names, dtype=object)  # X is an array of the files' columns
-        except ValueError as exc:
-            raise DataError(f"cannot fit: {exc}") from None
-        finally:
-            if bar is not None:
-                bar.close()
-        elapsed = time.perf_counter() - start
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    where = "persisted in the workers' memory" if LAST_DATA.get("persisted") else "read from the source on every pass"
-    print(f"data           {LAST_DATA.get('rows')} rows in {LAST_DATA.get('chunks')} chunks, "
-          f"{LAST_DATA.get('nbytes', 0) / 1e9:.3g} GB of features, {where}")
-    print(f"solver         {model.solver_}")
-    print(f"iterations     {model.n_iter_}")
-    print(f"time           {elapsed:.3f} s")
-    print(f"passes         {PASSES - passes} over the data, {elapsed / max(PASSES - passes, 1):.3f} s each on average")
-    print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
-    print(f"classes        {len(model.classes_)}")
-    print(f"train cost     {model.loss_history_[-1]:.10g}")
-    if args.model:
-        from .persistence import save
-
-        save(model, args.model, overwrite=args.force)
-        print(f"model          {args.model}")
-    if args.plot:
-        from .plots import plot_cost_curve
-
-        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(args.data)}")
-        print(f"cost curve     {args.plot}")
-    return 130 if "interrupted" in model.stop_reason_ else 0
-
-
-def _version():
-    from . import __version__
-
-    return __version__

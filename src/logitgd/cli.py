@@ -269,14 +269,121 @@ def _multi_class(model):
     return "ovr" if getattr(model, "multi_class", "auto") == "ovr" else "multinomial"
 
 
-def cmd_fit(args):
-    if args.dask:  # the data stay on the workers: see _dask.cli_fit
-        from . import _dask
+def _progress_bar(args, refresh):
+    """``(bar, callback that moves it)`` for the fit, or ``(None, None)`` with --quiet."""
+    if args.quiet:
+        return None, None
+    from tqdm.auto import tqdm
 
-        return _dask.cli_fit(args)
-    from sklearn.model_selection import train_test_split
+    bar = tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr, leave=False,
+               dynamic_ncols=True)  # total=None (solver's default limit): a counter
 
+    def progress(state):
+        bar.update(state.iteration - bar.n)
+        bar.set_postfix_str(f"cost={state.fun:.6g}", refresh=refresh)
+
+    return bar, progress
+
+
+def _model(args, callback, **extra):
+    """The estimator that the fit options ask for."""
     from .estimator import LogisticRegression
+
+    if args.multi_class is not None:
+        extra["multi_class"] = args.multi_class
+    return LogisticRegression(solver=args.solver or ("gd" if args.learning_rate != "auto" else "auto"),
+                              alpha=args.alpha, penalty=None if args.penalty == "none" else args.penalty,
+                              l1_ratio=args.l1_ratio, learning_rate=args.learning_rate, max_iter=args.max_iter,
+                              tol=args.tol, callback=callback, **extra)
+
+
+def _fit_dask_data(model, X, y):
+    """``model.fit(X, y)`` on dask input, and the :class:`~logitgd._dask.DaskData` that its own validation of
+    X made (rows, chunks, bytes, persisted or not, and the passes the fit made over them)."""
+    seen = []
+
+    def validate(*args, **kwargs):
+        checked = type(model)._validate_xy(model, *args, **kwargs)
+        seen.append(checked[0])
+        return checked
+
+    model._validate_xy = validate  # this instance only, for this fit
+    try:
+        model.fit(X, y)
+    finally:
+        del model._validate_xy
+    return seen[-1]
+
+
+def _cmd_fit_dask(args):
+    """``fit DATA --target COL --dask ADDRESS``: train on Parquet data with Dask; the exit code.
+
+    The model file and cost plot are written as by the in-memory command; there is no test split (every
+    row trains), and the summary gives the final training cost, not a metrics table (another pass)."""
+    from .backends.dask.cluster import _machine_memory, _persists, start_client
+    from .backends.dask.reader import read_parquet
+
+    if args.data is None or not args.target:
+        raise DataError("--dask trains on a Parquet file, directory or glob: give DATA and --target.")
+    for option, path in (("--model", args.model), ("--plot", args.plot)):
+        if path and os.path.exists(path) and not args.force:
+            raise DataError(f"{option} {path} exists; use --force to overwrite it.")
+    try:
+        X, y, names = read_parquet(args.data, args.target)
+        nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
+        client, cluster = start_client(args.dask, reads_source=not _persists(nbytes, _machine_memory()))
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        print(f"logitgd {__version__}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
+              f"dashboard {client.dashboard_link}", flush=True)
+        print(f"logitgd: fitting {args.data} ({len(names)} features, target {args.target!r}); "
+              "no test split with --dask: every row trains", flush=True)
+        bar, progress = _progress_bar(args, refresh=True)
+        model = _model(args, progress)
+        start = time.perf_counter()
+        try:
+            with client.as_current():
+                data = _fit_dask_data(model, X, y)
+            model.feature_names_in_ = np.asarray(names, dtype=object)  # X is an array of the files' columns
+        except ValueError as exc:
+            raise DataError(f"cannot fit: {exc}") from None
+        finally:
+            if bar is not None:
+                bar.close()
+        elapsed = time.perf_counter() - start
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    where = "persisted in the workers' memory" if data.persisted else "read from the source on every pass"
+    print(f"data           {data.shape[0]} rows in {data.n_chunks} chunks, {data.nbytes / 1e9:.3g} GB of features, "
+          f"{where}")
+    print(f"solver         {model.solver_}")
+    print(f"iterations     {model.n_iter_}")
+    print(f"time           {elapsed:.3f} s")
+    print(f"passes         {data.passes} over the data, {elapsed / max(data.passes, 1):.3f} s each on average")
+    print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
+    print(f"classes        {len(model.classes_)}")
+    print(f"train cost     {model.loss_history_[-1]:.10g}")
+    if args.model:
+        from .persistence import save
+
+        save(model, args.model, overwrite=args.force)
+        print(f"model          {args.model}")
+    if args.plot:
+        from .plots import plot_cost_curve
+
+        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(args.data)}")
+        print(f"cost curve     {args.plot}")
+    return 130 if "interrupted" in model.stop_reason_ else 0
+
+
+def cmd_fit(args):
+    if args.dask:  # the data stay on the workers
+        return _cmd_fit_dask(args)
+    from sklearn.model_selection import train_test_split
 
     _check_outputs({"--model": args.model, "--plot": args.plot}, args.force)
     X, y, names, encoding, source, target = _read_training_data(args)
@@ -300,25 +407,8 @@ def cmd_fit(args):
         if X_te is not None:
             X_te = pd.DataFrame(X_te, columns=names)
 
-    bar = None
-    if not args.quiet:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr, leave=False,
-                   dynamic_ncols=True)  # total=None (solver's default limit): a counter
-
-    def progress(state):
-        bar.update(state.iteration - bar.n)
-        bar.set_postfix_str(f"cost={state.fun:.6g}", refresh=False)
-
-    solver = args.solver or ("gd" if args.learning_rate != "auto" else "auto")
-    penalty = None if args.penalty == "none" else args.penalty
-    extra = {} if args.multi_class is None else {"multi_class": args.multi_class}
-    if args.device != "cpu":
-        extra["device"] = args.device
-    model = LogisticRegression(solver=solver, alpha=args.alpha, penalty=penalty, l1_ratio=args.l1_ratio,
-                               learning_rate=args.learning_rate, max_iter=args.max_iter, tol=args.tol,
-                               callback=progress if bar is not None else None, **extra)
+    bar, progress = _progress_bar(args, refresh=False)
+    model = _model(args, progress, **({} if args.device == "cpu" else {"device": args.device}))
     print(f"logitgd {__version__}: fitting {source} ({_describe(X, encoding)}), "
           + ("labels from the file" if target is None else f"target {target!r}")
           + (f", {n_classes} classes" if n_classes > 2 else ""))
@@ -367,9 +457,7 @@ def cmd_fit(args):
 
         plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(source)}")
         print(f"cost curve     {args.plot}")
-    if "interrupted" in model.stop_reason_:
-        return 130
-    return 0
+    return 130 if "interrupted" in model.stop_reason_ else 0
 
 
 def _features(df, model, source):

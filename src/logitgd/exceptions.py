@@ -19,5 +19,9 @@ class ModelFileError(ValueError):
     """A model file that is corrupted, truncated or not a logitgd model."""
 
 
-__all__ = ["ConvergenceWarning", "DataError", "DivergenceError", "ModelFileError",
+class DaskFitError(RuntimeError):
+    """Dask could not finish a pass over the data (for example: workers kept dying)."""
+
+
+__all__ = ["ConvergenceWarning", "DaskFitError", "DataError", "DivergenceError", "ModelFileError",
            "SeparationWarning"]

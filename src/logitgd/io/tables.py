@@ -1,30 +1,18 @@
-"""Reading data files and turning them into (X, y), with errors that name the problem.
+"""Tables (CSV and Parquet): reading them, checking their columns and labels, one-hot encoding.
 
-Supported files: CSV (``.csv``, ``.txt``, also gzip-compressed ``.csv.gz``),
-Parquet (``.parquet``, ``.pq``) and svmlight/LIBSVM (``.svm``, ``.libsvm``,
-``.svmlight``, each also ``.gz`` or ``.bz2``-compressed), which is read into a
-sparse CSR matrix. Every check here raises
-:class:`~logitgd.exceptions.DataError` with one line saying which file,
-column and row (or, for svmlight, which line) is wrong and what was expected.
-Rows are counted from 1 for the first data row (the header is not a row);
-svmlight lines are counted from 1 for the first line of the file.
-
-Tables with text (categorical) columns are one-hot encoded by
-:func:`encode_table`, which returns a JSON-able description of the encoding
-that :func:`apply_encoding` replays on new data.
+Also how a file's format is told from its name (:func:`is_svmlight`) and the
+checks every reader makes of a file (the form of the messages: :mod:`logitgd.io`).
 """
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import os
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .exceptions import DataError
+from ..exceptions import DataError
 
 _CSV = (".csv", ".txt", ".csv.gz", ".txt.gz")
 _PARQUET = (".parquet", ".pq")
@@ -378,173 +366,3 @@ def apply_encoding(df, encoding, source):
         X_cat = sp.csr_matrix((len(df), 0))
     X = sp.hstack([sp.csr_matrix(X_num), X_cat], format="csr", dtype=np.float64)
     return X, unseen
-
-
-# -- svmlight / LIBSVM files -------------------------------------------------------
-
-def _open_binary(path):
-    lower = path.lower()
-    if lower.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if lower.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    return open(path, "rb")
-
-
-def _show(token, limit=40):
-    text = token.decode("utf-8", "replace")
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def _parses(kind, text):
-    try:
-        kind(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _svmlight_line_problem(line, zero_based, n_features):
-    """What is wrong with one line of an svmlight file, or None.
-
-    The rules are those of scikit-learn's reader: ``label [qid:n]
-    index:value ...`` separated by white space, ``#`` starts a comment,
-    indices increase along a line, and they are 0-based if ``zero_based``.
-    ``n_features`` (with a model): the number of columns there are.
-    """
-    if b"\0" in line:
-        return "holds binary data (a NUL byte); this is not a text svmlight file"
-    parts = line.split(b"#", 1)[0].split()
-    if not parts:
-        return None
-    label, features = parts[0], parts[1:]
-    if b":" in label:
-        return f"expected a numeric label first, got the feature {_show(label)}"
-    if b"," in label:
-        return f"expected one numeric label, got {_show(label)} (multi-label lines are not supported)"
-    if not _parses(float, label):
-        return f"expected a numeric label first, got {_show(label)}"
-    if not np.isfinite(float(label)):
-        return f"the label {_show(label)} is not a finite number"
-    if features and features[0].startswith(b"qid"):
-        key, _, value = features.pop(0).partition(b":")
-        if key != b"qid" or not _parses(int, value):
-            return f"expected 'qid:<integer>', got {_show(key + b':' + value)}"
-    previous = None
-    base = 0 if zero_based else 1
-    for token in features:
-        index, colon, value = token.partition(b":")
-        if not colon:
-            return f"expected 'index:value', got {_show(token)}"
-        if not _parses(int, index):
-            return f"expected 'index:value' with a whole-number index, got {_show(token)}"
-        if not _parses(float, value):
-            return f"expected 'index:value' with a numeric value, got {_show(token)}"
-        index = int(index)
-        if index < 0:
-            return f"feature index {index} in {_show(token)} is negative"
-        if index == 0 and not zero_based:
-            return (f"feature index 0 in {_show(token)}, but indices are 1-based here "
-                    "(as in the data the model was trained on)")
-        if index >= 2**31 - 1:
-            return f"feature index {index} in {_show(token)} is too large"
-        if previous is not None and index <= previous:
-            return (f"feature indices must increase along a line, but {index} comes after {previous} "
-                    f"(in {_show(token)})")
-        if not np.isfinite(float(value)):
-            return f"feature {index} has the non-finite value {_show(value)}"
-        if n_features is not None and index - base >= n_features:
-            return (f"feature index {index} is beyond the model's {n_features} features "
-                    f"(indices {base} to {n_features - 1 + base})")
-        previous = index
-    return None
-
-
-def _svmlight_problem(path, zero_based, n_features):
-    """``(line number, problem)`` for the first bad line of an svmlight file, or None."""
-    try:
-        with _open_binary(path) as fh:
-            for lineno, line in enumerate(fh, 1):
-                problem = _svmlight_line_problem(line, zero_based, n_features)
-                if problem:
-                    return lineno, problem
-    except (OSError, EOFError):  # a damaged .gz/.bz2: reported by the caller
-        return None
-    return None
-
-
-def _svmlight_error(path, zero_based, n_features, fallback):
-    found = _svmlight_problem(path, zero_based, n_features)
-    if found is None:
-        return DataError(f"{path} could not be read as svmlight: {fallback}")
-    lineno, problem = found
-    return DataError(f"{path} line {lineno}: {problem}.")
-
-
-def read_svmlight(path, *, n_features=None, zero_based="auto"):
-    """Read an svmlight/LIBSVM file with :func:`sklearn.datasets.load_svmlight_file`.
-
-    Parameters
-    ----------
-    path : str or path-like
-        ``.svm``, ``.libsvm`` or ``.svmlight``, optionally ``.gz``/``.bz2``.
-    n_features : int or None
-        The number of columns of X (a model's ``n_features_in_``); an index
-        beyond it is an error naming its line. None: as many as the file uses.
-    zero_based : bool or "auto"
-        Whether feature indices start at 0. ``"auto"`` (as scikit-learn):
-        0-based if any index is 0, else 1-based. With a model, pass the
-        value that its training file was read with, so that columns match.
-
-    Returns
-    -------
-    X : scipy.sparse.csr_matrix of shape (n_samples, n_features), float64
-    y : ndarray of shape (n_samples,)
-        The labels: int64 when all are whole numbers, else float64.
-    zero_based : bool
-        The indexing used.
-
-    Raises
-    ------
-    DataError
-        Missing or empty file, a damaged compressed file, or a malformed
-        line, with the line number and what is wrong with it (scikit-learn's
-        own messages do not say which line).
-    """
-    from sklearn.datasets import load_svmlight_file
-
-    path = os.fspath(path)
-    _check_file(path)
-    compressed = path.lower().endswith((".gz", ".bz2"))
-    try:
-        # Always read the indices as they are, and settle the base here: the
-        # caller learns which base "auto" chose, and a 0 in a 1-based file
-        # gets its line number.
-        X, y = load_svmlight_file(path, dtype=np.float64, zero_based=True)
-    except (ValueError, OverflowError) as exc:
-        raise _svmlight_error(path, zero_based if zero_based != "auto" else True, n_features,
-                              _one_line(exc)) from None
-    except (OSError, EOFError) as exc:  # a .gz or .bz2 that is not one, or cut short
-        what = "compressed svmlight" if compressed else "svmlight"
-        raise DataError(f"{path} could not be read as {what}: {_one_line(exc)}") from None
-    X = sp.csr_matrix(X)
-    if X.shape[0] == 0:
-        raise DataError(f"data file {path} has no data lines (only blank lines and comments).")
-    lowest = int(X.indices.min()) if X.nnz else None
-    if zero_based == "auto":
-        zero_based = not (lowest is not None and lowest > 0)
-    if not zero_based and lowest == 0:
-        raise _svmlight_error(path, False, None, "feature index 0 in a file with 1-based indices")
-    width = X.shape[1] if zero_based else max(X.shape[1] - 1, 0)
-    if n_features is not None and width > n_features:
-        raise _svmlight_error(path, zero_based, n_features,
-                              f"it has {width} features, the model {n_features}")
-    if not (np.isfinite(X.data).all() and np.isfinite(y).all()):
-        raise _svmlight_error(path, zero_based, n_features, "it holds non-finite values")
-    if not zero_based:
-        X = sp.csr_matrix((X.data, X.indices - 1, X.indptr), shape=(X.shape[0], width))
-    if n_features is not None and X.shape[1] != n_features:
-        X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], n_features))
-    if np.all(y == np.round(y)) and np.abs(y).max() < 2**53:
-        y = y.astype(np.int64)
-    return X, y, bool(zero_based)

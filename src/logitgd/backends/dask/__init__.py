@@ -1,0 +1,1 @@
+"""Training on Dask: the Parquet reader (reader) and the cluster helpers (cluster)."""
