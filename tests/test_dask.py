@@ -1,4 +1,4 @@
-"""Training on Dask (logitgd._dask) against the in-memory fit, on a real LocalCluster of 2 worker processes."""
+"""Training on Dask (logitgd.backends.dask) against the in-memory fit, on a real LocalCluster of 2 worker processes."""
 
 import os
 import signal
@@ -14,10 +14,10 @@ import pandas as pd
 from conftest import make_logistic_data
 
 import logitgd
-from logitgd import _dask
+from logitgd.backends.dask import chunks as _dask
 from logitgd.backends.dask import cluster as _cluster
 from logitgd.backends.dask import reader as _reader
-from logitgd.objective import LogisticObjective, MultinomialObjective
+from logitgd.objective import LinearObjective, LogisticObjective, MultinomialObjective
 from logitgd.penalty import make_penalty
 
 N, D, CHUNK = 1200, 5, 300
@@ -92,8 +92,8 @@ def test_objective_pieces_match(client, multinomial):
     mem = (MultinomialObjective(X, y_enc, K, sample_weight=sw, penalty=penalty) if multinomial
            else LogisticObjective(X, y_enc, sample_weight=sw, penalty=penalty))
     est = logitgd.LogisticRegression()
-    data, _, _ = _dask.validate(est, *_chunked(X, y, sw))
-    obj = data.objective(K, True, penalty)
+    data, _, _ = est._validate_xy(*_chunked(X, y, sw))
+    obj = LinearObjective(data, penalty, True)
     theta = np.random.default_rng(0).standard_normal(mem.n_params) * 0.3
     f0, g0 = mem.value_and_grad(theta)
     f1, g1 = obj.value_and_grad(theta)
@@ -113,9 +113,9 @@ def test_objective_pieces_match(client, multinomial):
 def test_every_map_over_the_chunks_counts_one_pass(client):
     """The data's pass counter (the command line reports it): one per map over the chunks, none for a cached value."""
     X, y, sw = _data()
-    data, _, _ = _dask.validate(logitgd.LogisticRegression(), *_chunked(X, y, sw))
+    data, _, _ = logitgd.LogisticRegression()._validate_xy(*_chunked(X, y, sw))
     assert (data.passes, data.n_chunks, data.nbytes, data.shape) == (0, N // CHUNK, N * D * 8, (N, D))
-    obj = data.objective(1, True, make_penalty("l2", 1e-3))
+    obj = LinearObjective(data, make_penalty("l2", 1e-3), True)
     theta = np.zeros(obj.n_params)
     obj.value_and_grad(theta)
     obj.value(theta)  # the same point: from the cache, no pass
@@ -124,7 +124,7 @@ def test_every_map_over_the_chunks_counts_one_pass(client):
     obj.hessian(theta)
     obj.hessian_operator(theta)(theta)
     obj.hessian_bound()
-    obj.min_margin(theta)
+    obj.margin_range(theta)
     assert data.passes == 6
 
 
@@ -148,7 +148,7 @@ def test_not_persisted_reads_from_source_each_pass(client, monkeypatch):
     """Data too large for the workers' memory are recomputed from their source on every pass."""
     monkeypatch.setattr(_cluster, "PERSIST_FRACTION", 0.0)
     X, y, sw = _data()
-    data, _, _ = _dask.validate(logitgd.LogisticRegression(), *_chunked(X, y, sw))
+    data, _, _ = logitgd.LogisticRegression()._validate_xy(*_chunked(X, y, sw))
     assert not data.persisted
     m_mem = logitgd.LogisticRegression(solver="lbfgs", alpha=1e-3, tol=1e-10).fit(X, y, sample_weight=sw)
     m_dask = logitgd.LogisticRegression(solver="lbfgs", alpha=1e-3, tol=1e-10).fit(*_chunked(X, y, sw))
@@ -275,7 +275,7 @@ def test_persisted_input_is_shared_not_counted_twice(client):
     # made on the workers (so aligned; chunks sent over the network can arrive at any byte offset
     # and are copied once, see test_chunks_off_their_alignment_are_copied)
     Xp = client.persist(Xd.map_blocks(np.copy))
-    data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yd, swd)
+    data, _, _ = logitgd.LogisticRegression()._validate_xy(Xp, yd, swd)
     assert data.persisted
     distributed.wait(data.futures[1])
     keys = [f.key for f in data.futures[1]]
@@ -288,7 +288,7 @@ def test_persisted_input_is_shared_not_counted_twice(client):
     yp, swp = client.persist([da.from_array(y, chunks=CHUNK, name=False), da.from_array(sw, chunks=CHUNK, name=False)])
     os.environ["LOGITGD_DASK_PERSIST"] = "0"
     try:
-        data, _, _ = _dask.validate(logitgd.LogisticRegression(), Xp, yp, swp)
+        data, _, _ = logitgd.LogisticRegression()._validate_xy(Xp, yp, swp)
         assert not data.persisted and data.futures is not None
         m_dask = logitgd.LogisticRegression(solver="newton", alpha=1e-3, tol=1e-10).fit(Xp, yp, sample_weight=swp)
     finally:

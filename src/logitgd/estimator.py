@@ -12,16 +12,17 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._numerics import log_sigmoid, sigmoid
 from .exceptions import ConvergenceWarning, SeparationWarning
-from . import backends
+from . import _labels, backends
 from .objective import LinearObjective, Preconditioned
 from .penalty import make_penalty
 from .separation import SeparationMonitor
 from .solvers import SOLVERS
+from .solvers.sgd_epoch import auto_step, sgd_epoch
 
 
 # Solver-specific options and their defaults: setting one for a solver that
@@ -309,47 +310,72 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _validate_xy(self, X, y, sample_weight, reset=True, classes=None):
         """Checked ``(X, y as class indices, sample_weight or None)``; sets ``classes_`` when ``reset``.
 
-        For two classes the indices are 0.0/1.0 floats (the binary model's labels).
+        For two classes the indices are 0.0/1.0 floats (the binary model's
+        labels). Each backend checks its own input and summarizes the labels
+        it saw (:mod:`logitgd._labels` turns the summary into ``classes_``);
+        dask input comes back as the backend's rows, with y and the weights in them.
         """
-        if _is_dask(X):  # stays on the workers: checked lazily, see _dask.py
-            from . import _dask
-
-            return _dask.validate(self, X, y, sample_weight, reset=reset, classes=classes)
+        if _is_dask(X):  # stays on the workers: checked lazily, see backends/dask
+            return self._validate_dask(X, y, sample_weight, reset, classes)
+        labels = None
         if _is_tensor(X):  # stays where it is (a GPU tensor is not copied): see backends/torch
             from .backends.torch import validate as _torch
 
-            checked = _torch.validate(self, X, y, sample_weight, reset=reset, classes=classes)
-            if checked is not None:  # numeric labels, handled on the device
-                return checked
-            X, y = _torch.validate_tensor_xy(self, X, y, reset=reset)
+            X, _ = _torch.check_tensor_xy(X)
+            self._set_n_features(int(X.shape[1]), reset)
+            if self.class_weight is None:
+                labels = _torch.device_labels(X, y)  # None: labels that are not numbers, sorted on the host
+            if labels is None:
+                _, y = _torch.check_tensor_xy(X, y)
             sample_weight = _torch.to_numpy(sample_weight)
         else:
             X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
                                  dtype=[np.float64, np.float32], order="C", reset=reset)
-        check_classification_targets(y)
+        found = np.unique(y) if labels is None else labels.found
         if reset:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            type_of_target(y if classes is None else labels, input_name="y", raise_unknown=True)
-            if len(labels) < 2:
-                raise ValueError(
-                    "This solver needs samples of at least 2 classes in the data, but the data "
-                    f"contains only one class: {labels[0]!r}."
-                )
-            self.classes_ = labels
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if unknown.size:
-            raise ValueError(f"y has labels {list(unknown[:5])} not in classes_ {list(self.classes_)}.")
-        if len(self.classes_) == 2:
-            y_enc = (y == self.classes_[1]).astype(np.float64)
+            self.classes_ = _labels.classes_from(found, classes)
         else:
-            y_enc = np.searchsorted(self.classes_, y).astype(np.intp)
+            check_classification_targets(found)
+        _labels.check_known(found, self.classes_)
+        y_enc = _labels.encode(y, self.classes_) if labels is None else labels.encode(self.classes_)
         sw = self._check_sample_weight(sample_weight, X)
         if self.class_weight is not None:
-            cw = compute_sample_weight(self.class_weight, y) if not isinstance(self.class_weight, dict) else (
-                np.array([self.class_weight.get(c, 1.0) for c in y], dtype=np.float64))
+            if isinstance(self.class_weight, dict):
+                factors = _labels.class_weight_factors(self.class_weight, self.classes_, None)
+                cw = factors[np.searchsorted(self.classes_, y)]
+            else:
+                cw = compute_sample_weight(self.class_weight, y)
             sw = cw if sw is None else sw * cw
             sw = self._check_sample_weight(sw, X)
         return X, y_enc, sw
+
+    def _set_n_features(self, d, reset):
+        """``n_features_in_`` for input that scikit-learn's validation does not see (tensors, dask)."""
+        if reset:
+            self.n_features_in_ = d
+            self.__dict__.pop("feature_names_in_", None)
+        elif d != self.n_features_in_:
+            raise ValueError(f"X has {d} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input.")
+
+    def _validate_dask(self, X, y, sample_weight, reset, classes):
+        """Dask input: the label summary from one pass over the labels, then the backend's rows for ``classes_``."""
+        from .backends.dask import inputs
+
+        if not reset or classes is not None:
+            raise ValueError("partial_fit does not take dask input; fit trains on it (solver='sgd' runs its epochs "
+                             "over the partitions in turn).")
+        if self.early_stopping:
+            raise ValueError("early_stopping is not available for dask input.")
+        checked = inputs.check(X, y, sample_weight)
+        classes_ = _labels.classes_from(checked.labels)
+        if len(classes_) > 2 and self.multi_class == "ovr":
+            raise ValueError("multi_class='ovr' is not available for dask input; the multinomial model is.")
+        self.classes_ = classes_
+        self._set_n_features(checked.n_features, True)
+        if checked.feature_names is not None:
+            self.feature_names_in_ = checked.feature_names
+        return inputs.prepare(checked, classes_, self.class_weight), None, None
 
     def _objective(self, X, y_enc, sw, penalty, n_classes):
         """The binary objective (``n_classes == 1``) or the softmax one, over the rows of the data's backend."""
@@ -462,8 +488,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             options["max_dense"] = _NEWTON_MAX_DENSE
         elif solver == "sgd":
             options.update(self._sgd_options(), validation=validation)
+            # the epoch and step estimate where the rows are (over the partitions in turn, for Dask)
+            options["epoch"], options["auto_step"] = objective.data.sgd_functions(sgd_epoch, auto_step)
         with _blas_threads_for(X):
-            result = objective.data.solvers.get(solver, SOLVERS[solver])(problem, x0, **options)
+            result = SOLVERS[solver](problem, x0, **options)
         return objective, to_original(result.x), result, monitor, max_iter, tol
 
     def _sgd_options(self):
@@ -624,7 +652,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if _is_tensor(X):  # scored where it lives
             from .backends.torch import validate as _torch
 
-            X, _ = _torch.validate_tensor_xy(self, X, None, reset=False)
+            X, _ = _torch.check_tensor_xy(X)
+            self._set_n_features(int(X.shape[1]), False)
             scores = _torch.decision_function(X, self.coef_, self.intercept_)
             return scores[:, 0] if scores.shape[1] == 1 else scores
         X = validate_data(self, X, accept_sparse="csr", accept_large_sparse=True,
@@ -639,7 +668,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         (and weights) come back to the client.
         """
         if _is_dask(X):
-            from . import _dask
+            from .backends.dask import score as _dask
 
             return _dask.accuracy(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
@@ -647,7 +676,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _lazy(self, method, X):
         """``method`` on dask input: a lazy dask array, each row chunk scored by the in-memory method."""
         check_is_fitted(self)
-        from . import _dask
+        from .backends.dask import score as _dask
 
         return _dask.score_lazily(self, method, X)
 

@@ -26,6 +26,7 @@ that the data's ``map`` runs where the rows are.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -85,6 +86,14 @@ class LinearObjective:
     def column_newton(self):
         """Whether :meth:`lasso_newton_direction` works here (binary data in a scipy.sparse matrix)."""
         return self.data.column_newton
+
+    def on_rows(self, rows):
+        """This objective over other rows, normalized by their own weight sum (a Dask chunk's on its worker;
+        None for a template to send there)."""
+        out = copy.copy(self)
+        out.data = rows
+        out.sw_sum = None if rows is None else rows.sw_sum
+        return out
 
     # -- parameters ---------------------------------------------------------
     def split(self, theta):
@@ -523,6 +532,13 @@ class Preconditioned:
         if self._dense:
             return self._solve(g.reshape(-1, self._K), True).reshape(-1)
         return g / self._factor(g)
+
+    def on_rows(self, rows):
+        """These coordinates over other rows (see :meth:`LinearObjective.on_rows`)."""
+        out = copy.copy(self)
+        out.objective = self.objective.on_rows(rows)
+        out._on_device = None
+        return out
 
     def epoch_source(self, order, bounds):
         """The objective's device epoch source in these coordinates (None on the host)."""

@@ -65,8 +65,6 @@ class NumpyRows:
     # -- the backend protocol ---------------------------------------------------------
     n_parts = 1
     offsets = (0,)
-    #: solvers this backend runs its own way (none: the generic ones of :mod:`logitgd.solvers`)
-    solvers = {}
 
     def map(self, fn, *args, per_part=None):
         """``[fn(self, *args, *per_part[0])]``: one process holds all the rows (one part), results on the host."""
@@ -92,6 +90,10 @@ class NumpyRows:
     def label_sums(self):
         """Weighted count per class (binary: of 0 and 1), float64."""
         return label_sums(self.y, self.sw, self.n_classes)
+
+    def sgd_functions(self, epoch, auto_step):
+        """sgd's epoch and step estimate for these rows: the in-memory ones, as they are."""
+        return epoch, auto_step
 
     def epoch_batches(self, order, bounds):
         """None: an SGD epoch on the host takes its batches through ``batch_value_and_grad``."""

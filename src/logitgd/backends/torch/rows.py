@@ -55,7 +55,6 @@ class TorchRows:
     distributed = False
     n_parts = 1
     offsets = (0,)
-    solvers = {}
 
     def __init__(self, X, y, sample_weight=None, n_classes=1, device="cuda", storage_dtype=None, use_kernel="auto"):
         require()
@@ -165,6 +164,10 @@ class TorchRows:
             rows = np.arange(self.n)[rows]
         idx = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=self.device)
         return _BatchRows(self, self.M.take(rows), self.y[idx], None if self.sw is None else self.sw[idx])
+
+    def sgd_functions(self, epoch, auto_step):
+        """sgd's epoch and step estimate for these rows: the in-memory ones, as they are."""
+        return epoch, auto_step
 
     def epoch_batches(self, order, bounds):
         """The rows of one SGD epoch on the device (:class:`~.epoch.EpochBatches`)."""

@@ -32,21 +32,11 @@ def check_tensor_X(X):
     return X
 
 
-def validate_tensor_xy(estimator, X, y, reset):
-    """The estimator's checks for a torch X (kept on its device): ``(X, y as a 1-D ndarray or None)``.
-
-    Sets (``reset``) or checks ``n_features_in_``; y (small) comes to the host.
-    """
+def check_tensor_xy(X, y=None):
+    """``(X, y as a 1-D ndarray or None)`` for a torch X kept on its device; y (small) comes to the host."""
     from sklearn.utils.validation import check_consistent_length, column_or_1d
 
     X = check_tensor_X(X)
-    d = int(X.shape[1])
-    if reset:
-        estimator.n_features_in_ = d
-        estimator.__dict__.pop("feature_names_in_", None)
-    elif d != estimator.n_features_in_:
-        raise ValueError(f"X has {d} features, but {type(estimator).__name__} is expecting "
-                         f"{estimator.n_features_in_} features as input.")
     if y is None:
         return X, None
     y = column_or_1d(np.asarray(to_numpy(y)), warn=True)
@@ -54,30 +44,40 @@ def validate_tensor_xy(estimator, X, y, reset):
     return X, y
 
 
-def validate(estimator, X, y, sample_weight, reset, classes):
-    """The estimator's ``_validate_xy`` for a torch X with numeric labels, the label work on X's device.
+class DeviceLabels:
+    """Numeric labels of a torch X, on X's device: their distinct values (the label summary, on the host)
+    and their encoding for given classes. Sorting millions of labels on the host (several ``np.unique``)
+    costs seconds; on the GPU, milliseconds."""
 
-    ``(X, y as class indices (ndarray), sample_weight or None)``, setting
-    ``classes_`` when ``reset``; None when the labels are not numeric or
-    ``class_weight`` is set (the estimator then takes its host path). Sorting
-    millions of labels on the host (several ``np.unique``) costs seconds;
-    on the GPU, milliseconds.
-    """
-    if estimator.class_weight is not None:
-        return None
+    def __init__(self, yt, found):
+        self._yt, self.found = yt, found
+
+    def encode(self, classes_):
+        """0.0/1.0 (two classes) or class indices, as a host ndarray."""
+        yt = self._yt
+        # compared in the labels' own kind: int64 ids above 2**53 are not all distinct as float64
+        key = (np.float64, torch.float64) if yt.is_floating_point() else (np.int64, torch.int64)
+        cls = torch.as_tensor(np.asarray(classes_).astype(key[0]), device=yt.device)
+        yk = yt.to(key[1])
+        if len(classes_) == 2:
+            return (yk == cls[1]).to(torch.float64).cpu().numpy()
+        return torch.searchsorted(cls, yk).cpu().numpy().astype(np.intp)
+
+
+def device_labels(X, y):
+    """:class:`DeviceLabels` of y for the rows of a checked torch X, or None when y is not numeric."""
     yt = y if is_tensor(y) else None
     if yt is None:
         yh = np.asarray(y)
         if yh.dtype.kind not in "biuf":
             return None
         yt = torch.as_tensor(yh)
-    X, _ = validate_tensor_xy(estimator, X, None, reset)
     yt = yt.detach().to(X.device)
     if yt.ndim == 2 and yt.shape[1] == 1:
         from sklearn.exceptions import DataConversionWarning
 
         warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
-                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=4)
+                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=5)
         yt = yt[:, 0]
     if yt.ndim != 1 or yt.shape[0] != X.shape[0]:
         raise ValueError(f"y must be 1-D with one label per row of X ({X.shape[0]}), got shape {tuple(yt.shape)}.")
@@ -90,28 +90,8 @@ def validate(estimator, X, y, sample_weight, reset, classes):
     if yt.is_floating_point() and not bool((labels == labels.round()).all()):
         raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a classifier, which expects "
                          "discrete classes on a regression target with continuous values.")
-    labels_h = labels.cpu().numpy()
-    if is_bool:  # classes_ False/True, as on the host
-        labels_h = labels_h.astype(bool)
-    if reset:
-        found = labels_h if classes is None else np.unique(np.asarray(classes))
-        if len(found) < 2:
-            raise ValueError("This solver needs samples of at least 2 classes in the data, but the data "
-                             f"contains only one class: {found[0]!r}.")
-        estimator.classes_ = found
-    unknown = np.setdiff1d(labels_h, estimator.classes_)
-    if unknown.size:
-        raise ValueError(f"y has labels {list(unknown[:5])} not in classes_ {list(estimator.classes_)}.")
-    # compared in the labels' own kind: int64 ids above 2**53 are not all distinct as float64
-    key = (np.float64, torch.float64) if yt.is_floating_point() else (np.int64, torch.int64)
-    cls = torch.as_tensor(np.asarray(estimator.classes_).astype(key[0]), device=X.device)
-    yk = yt.to(key[1])
-    if len(estimator.classes_) == 2:
-        y_enc = (yk == cls[1]).to(torch.float64).cpu().numpy()
-    else:
-        y_enc = torch.searchsorted(cls, yk).cpu().numpy().astype(np.intp)
-    sw = estimator._check_sample_weight(to_numpy(sample_weight), X)
-    return X, y_enc, sw
+    found = labels.cpu().numpy()
+    return DeviceLabels(yt, found.astype(bool) if is_bool else found)  # classes_ False/True, as on the host
 
 
 def to_numpy(a):

@@ -1,0 +1,57 @@
+"""Labels: the classes a fit learns, the check that new labels are known, and their encoding (written once).
+
+Every backend summarizes the labels it saw (their distinct values, on the
+host); the estimator turns that summary into ``classes_`` here and sets its
+own attributes. The encoding is what the objective trains on: 0.0/1.0 for
+two classes (the binary model's one score column), else class indices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+
+def classes_from(found, classes=None):
+    """``classes_`` from the distinct labels ``found`` (sorted), or from ``classes`` as given (``partial_fit``).
+
+    Raises ValueError for labels that are not classes (continuous numbers) or
+    for fewer than two classes, naming the one there is.
+    """
+    check_classification_targets(found)
+    labels = np.asarray(found) if classes is None else np.unique(np.asarray(classes))
+    type_of_target(labels, input_name="y", raise_unknown=True)
+    if len(labels) < 2:
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but the data "
+                         f"contains only one class: {labels[0]!r}.")
+    return labels
+
+
+def check_known(found, classes_):
+    """Raise ValueError naming the labels in ``found`` that are not in ``classes_``."""
+    unknown = np.setdiff1d(found, classes_)
+    if unknown.size:
+        raise ValueError(f"y has labels {list(unknown[:5])} not in classes_ {list(classes_)}.")
+
+
+def encode(y, classes_):
+    """``y`` as the objective's labels: 0.0/1.0 floats for two classes, else indices into ``classes_``."""
+    if len(classes_) == 2:
+        return (y == classes_[1]).astype(np.float64)
+    return np.searchsorted(classes_, y).astype(np.intp)
+
+
+def class_weight_factors(class_weight, classes_, counts):
+    """Weight per class (ndarray of shape (n_classes,)) from ``class_weight`` and the count of each class, or None.
+
+    ``"balanced"`` is ``n_samples / (n_classes * count)``; a dict gives its own
+    weight to the classes it names (1 to the others).
+    """
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, dict):
+        return np.array([class_weight.get(c, 1.0) for c in classes_], dtype=np.float64)
+    if class_weight == "balanced":
+        counts = np.asarray(counts, dtype=np.float64)
+        return counts.sum() / (len(classes_) * counts)
+    raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}.")
