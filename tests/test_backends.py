@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from logitgd.objective import LogisticObjective, MultinomialObjective
+from logitgd import backends
+from logitgd.objective import LinearObjective
 from logitgd.penalty import make_penalty
 from logitgd.solvers import gradient_descent
 
@@ -36,38 +37,32 @@ _DASK_DATA = {}  # (ids of X, y, sample_weight) -> (their DaskData, the arrays k
 def make_objective(backend, X, y, sample_weight, n_classes, fit_intercept, penalty):
     """The objective of ``(X, y, sample_weight)`` on ``backend`` (``n_classes == 1``: binary, y in {0., 1.};
     else y holds class indices). X is a dense float64 ndarray, converted here; penalty is a penalty object."""
-    if backend in ("numpy", "csr"):
-        Xb = scipy.sparse.csr_matrix(X) if backend == "csr" else X
-        if n_classes == 1:
-            return LogisticObjective(Xb, y, sample_weight=sample_weight, fit_intercept=fit_intercept,
-                                     penalty=penalty)
-        return MultinomialObjective(Xb, y, n_classes, sample_weight=sample_weight, fit_intercept=fit_intercept,
-                                    penalty=penalty)
-    if backend == "torch":
-        import torch
-
-        from logitgd import _torch
-
-        return _torch.make_objective(torch.tensor(X), y, n_classes, sample_weight, fit_intercept, penalty,
-                                     device="cpu")
     if backend == "dask":  # needs a current distributed client (the dask_client fixture)
         import dask.array as da
 
-        from logitgd import LogisticRegression, _dask
+        from logitgd import LogisticRegression
 
         key = (id(X), id(y), id(sample_weight))  # the data are persisted on the workers once per module
         if key not in _DASK_DATA:
             rows = -(-X.shape[0] // 3)  # three row chunks
             parts = (da.from_array(X, chunks=(rows, X.shape[1])), da.from_array(y, chunks=rows),
                      None if sample_weight is None else da.from_array(sample_weight, chunks=rows))
-            _DASK_DATA[key] = (_dask.validate(LogisticRegression(), *parts)[0], (X, y, sample_weight))
-        return _DASK_DATA[key][0].objective(n_classes, fit_intercept, penalty)
-    raise ValueError(f"unknown backend {backend!r}")
+            _DASK_DATA[key] = (LogisticRegression()._validate_xy(*parts)[0], (X, y, sample_weight))
+        data = _DASK_DATA[key][0]
+    else:
+        if backend == "torch":
+            import torch
+
+            X = torch.tensor(X)
+        elif backend == "csr":
+            X = scipy.sparse.csr_matrix(X)
+        data = backends.as_data(X, y, sample_weight, n_classes, device="cpu")
+    return LinearObjective(data, penalty, fit_intercept)
 
 
 #: (backend, method) pairs a backend does not offer now (it raises NotImplementedError); the tests
 #: check that they are refused, then skip. Remove an entry when the backend gains the method.
-NOT_OFFERED = {("dask", "raw_prediction")}
+NOT_OFFERED = set()
 
 
 # -- fixtures ------------------------------------------------------------------------------------------------

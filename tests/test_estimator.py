@@ -3,13 +3,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_logistic_data
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from logitgd import DivergenceError, LogisticRegression, SeparationWarning
-
-from conftest import make_logistic_data
 
 
 def statsmodels_datasets():

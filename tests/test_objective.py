@@ -1,13 +1,11 @@
 import numpy as np
 import pytest
+from conftest import make_logistic_data
 
 from logitgd.backends.numpy import kernels as _kernels
-from logitgd.solvers import _lasso_qp
 from logitgd.objective import LogisticObjective, Preconditioned
 from logitgd.penalty import L2
-from logitgd.solvers import gradient_descent
-
-from conftest import make_logistic_data
+from logitgd.solvers import _lasso_qp, gradient_descent
 
 needs_kernel = pytest.mark.skipif(not _kernels.AVAILABLE, reason="numba is not installed")
 

@@ -4,14 +4,14 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import make_logistic_data
 
 from logitgd import DivergenceError
 from logitgd.objective import LogisticObjective, Preconditioned
 from logitgd.penalty import L1, L2, ElasticNet
 from logitgd.solvers import gradient_descent
-from logitgd.solvers.sgd import SGDState, stochastic_gradient_descent as sgd
-
-from conftest import make_logistic_data
+from logitgd.solvers.sgd import SGDState
+from logitgd.solvers.sgd import stochastic_gradient_descent as sgd
 
 
 @pytest.fixture(scope="module")

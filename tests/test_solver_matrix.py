@@ -5,14 +5,13 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import make_logistic_data
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from logitgd import LogisticRegression
 from logitgd.objective import LogisticObjective
 from logitgd.penalty import make_penalty
-
-from conftest import make_logistic_data
 
 SUPPORTED = {
     None: ["gd", "sgd", "lbfgs", "newton"],

@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
+from conftest import make_logistic_data
 
 from logitgd import DivergenceError
 from logitgd.objective import LogisticObjective, Preconditioned
 from logitgd.penalty import L2
 from logitgd.solvers import gradient_descent
-
-from conftest import make_logistic_data
 
 
 def test_fixed_step_is_the_plain_update():

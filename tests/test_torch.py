@@ -17,13 +17,12 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny problems: no thread pool to wake (and a loaded 2-core CI machine)
 
 from logitgd import LogisticRegression  # noqa: E402
-from logitgd.backends import torch as _torch  # noqa: E402
 from logitgd.backends.torch import device as _device  # noqa: E402
+from logitgd.backends.torch import lib as _torch  # noqa: E402
 from logitgd.exceptions import ConvergenceWarning  # noqa: E402
-from logitgd.objective import LogisticObjective, MultinomialObjective  # noqa: E402
-from logitgd.objective import TorchLogisticObjective, TorchMultinomialObjective  # noqa: E402
-from logitgd.solvers.sgd_epoch import batch_order  # noqa: E402
+from logitgd.objective import LogisticObjective, MultinomialObjective, TorchLogisticObjective, TorchMultinomialObjective  # noqa: E402  # noqa: E402
 from logitgd.penalty import L2, ElasticNet  # noqa: E402
+from logitgd.solvers.sgd_epoch import batch_order  # noqa: E402
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 # relative agreement of the objective with the CPU (NumPy) fit, per dtype (issue 6)

@@ -1,4 +1,4 @@
-"""Labels: the classes a fit learns, the check that new labels are known, and their encoding (written once).
+"""Labels and weights: the classes a fit learns, the check of new labels, their encoding, the sample weights.
 
 Every backend summarizes the labels it saw (their distinct values, on the
 host); the estimator turns that summary into ``classes_`` here and sets its
@@ -9,7 +9,9 @@ two classes (the binary model's one score column), else class indices.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight
 
 
 def classes_from(found, classes=None):
@@ -55,3 +57,27 @@ def class_weight_factors(class_weight, classes_, counts):
         counts = np.asarray(counts, dtype=np.float64)
         return counts.sum() / (len(classes_) * counts)
     raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}.")
+
+
+def check_sample_weight(sample_weight, X):
+    """Checked sample weights of shape (n_samples,), float64, or None (none given, or all equal: the cost is a
+    weighted mean, so equal weights are the same as none). ValueError for negative, non-finite or all-zero ones."""
+    if sample_weight is None:
+        return None
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinite values.")
+    if sw.sum() <= 0:
+        raise ValueError("sample_weight sums to zero: there is nothing to fit.")
+    return None if np.all(sw == sw[0]) else sw
+
+
+def with_class_weight(sw, class_weight, classes_, y, X):
+    """Checked sample weights ``sw`` (or None) multiplied by the weight of each row's class."""
+    if class_weight is None:
+        return sw
+    if isinstance(class_weight, dict):
+        cw = class_weight_factors(class_weight, classes_, None)[np.searchsorted(classes_, y)]
+    else:  # "balanced" over the classes present in y, as scikit-learn's
+        cw = compute_sample_weight(class_weight, y)
+    return check_sample_weight(cw if sw is None else sw * cw, X)

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .exceptions import DataError, DivergenceError, ModelFileError
 
 DEFAULT_ALPHA = 1e-4

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import numbers
 import warnings
 
@@ -11,41 +11,33 @@ import scipy.sparse
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._numerics import log_sigmoid, sigmoid
-from .exceptions import ConvergenceWarning, SeparationWarning
 from . import _labels, backends
-from .objective import LinearObjective, Preconditioned
+from ._numerics import log_sigmoid, sigmoid
+from .objective import LinearObjective
 from .penalty import make_penalty
+from .preconditioned import Preconditioned
+from .result import stop_warning
 from .separation import SeparationMonitor
-from .solvers import SOLVERS
+from .solvers import SOLVERS, choose
 from .solvers.sgd_epoch import auto_step, sgd_epoch
 
-
-# Solver-specific options and their defaults: setting one for a solver that
-# does not use it is an error, never silently ignored.
-_SGD_DEFAULTS = {"batch_size": 32, "eta0": None, "power_t": 0.5, "average": False,
-                 "early_stopping": False, "validation_fraction": 0.1, "n_iter_no_change": 5}
-_DEFAULT_MAX_ITER = {"gd": 5000, "lbfgs": 1000, "newton": 100, "sgd": 100}
-_DEFAULT_TOL = {"gd": 1e-8, "lbfgs": 1e-8, "newton": 1e-8, "sgd": 1e-4}
-_SGD_SCHEDULES = ("constant", "invscaling", "adaptive")
 _MULTI_CLASS = ("auto", "multinomial", "ovr")
-# Largest number of parameters for which Newton forms the dense Hessian.
-_NEWTON_MAX_DENSE = 1000
-# Below this many entries of X (non-zeros if sparse), the fit runs with one
-# BLAS thread: its matrix products take microseconds, and waking a second
-# thread costs more. On a loaded machine a second OpenBLAS thread that has to
-# wait for a core makes them 10-30x slower (digits, 1797 x 64, 10 classes:
-# 1.0 s with two threads against 0.03 s with one, measured with other work
-# running on this 2-core host).
-_ONE_THREAD_BELOW = 1_000_000
-_THREADPOOLS = []
-# solver="auto" with a smooth penalty: Newton while a Hessian costs at most this
-# many flops (n_samples * n_params²; about 10 ms), L-BFGS above.
-_SMALL_HESSIAN_FLOPS = 1e8
+
+def _lazily_on_dask(method):
+    """``method(X)``, or for dask input a lazy dask array, each row chunk scored by the in-memory method."""
+    @functools.wraps(method)
+    def scores(self, X):
+        if not backends.is_dask(X):
+            return method(self, X)
+        check_is_fitted(self)
+        from .backends.dask import score
+
+        return score.score_lazily(self, method.__name__, X)
+
+    return scores
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -216,26 +208,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- parameters ---------------------------------------------------------------
-    def _resolve_solver(self, penalty, n_samples, n_params, column_newton=False):
-        if self.solver != "auto":
-            return self.solver
-        lr = self.learning_rate
-        # Options that only one solver uses pick that solver.
-        if lr in _SGD_SCHEDULES or any(getattr(self, k) != v for k, v in _SGD_DEFAULTS.items()):
-            return "sgd"
-        if isinstance(lr, numbers.Real):
-            return "gd"
-        # Measured (benchmarks/RESULTS.md): with smooth penalties, L-BFGS in the
-        # Böhning-preconditioned coordinates needs about as many passes over
-        # the data as Newton needs Hessians, and a pass costs n·p flops against
-        # a Hessian's n·p²: it wins on large data (1e6 x 100: 0.5 s vs 2.3 s).
-        # On small data every iteration is mostly Python overhead and Newton's
-        # few iterations win (breast cancer: 1.9 ms vs 7-14 ms). With L1,
-        # proximal Newton beats proximal gradient everywhere we measured.
-        if penalty.is_smooth:
-            return "newton" if n_samples * n_params ** 2 <= _SMALL_HESSIAN_FLOPS else "lbfgs"
-        return "newton" if n_params <= _NEWTON_MAX_DENSE or column_newton else "gd"
-
     def _check_params(self):
         """Validate parameters; return the penalty object."""
         if self.solver != "auto" and self.solver not in SOLVERS:
@@ -254,38 +226,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"multi_class must be one of {_MULTI_CLASS}, got {self.multi_class!r}.")
         if self.storage_dtype not in (None, "bfloat16", "float16"):
             raise ValueError(f"storage_dtype must be None, 'bfloat16' or 'float16', got {self.storage_dtype!r}.")
-        if self._on_torch():
+        if backends.on_torch(None, self.device, self.storage_dtype):
             from .backends.torch.device import resolve_device
 
             resolve_device(self.device)  # PyTorch missing, or no such device: say so now
         return make_penalty(self.penalty, self.alpha, self.l1_ratio)
-
-    def _on_torch(self, X=None):
-        """Whether to train through PyTorch: a device other than the CPU, 2-byte storage, or a torch X."""
-        return backends.on_torch(X, self.device, self.storage_dtype)
-
-    def _check_solver_options(self, solver):
-        """Refuse options the chosen solver would ignore."""
-        lr = self.learning_rate
-        if solver == "sgd":
-            if not (lr == "auto" or lr in _SGD_SCHEDULES):
-                raise ValueError(f"learning_rate for solver='sgd' must be 'auto' or one of {_SGD_SCHEDULES}, got {lr!r}.")
-            if lr in _SGD_SCHEDULES and not (isinstance(self.eta0, numbers.Real) and self.eta0 > 0):
-                raise ValueError(f"learning_rate={lr!r} needs eta0 > 0, got eta0={self.eta0!r}.")
-            if not (isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1):
-                raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}.")
-            if not 0 < self.validation_fraction < 1:
-                raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}.")
-            return
-        changed = [k for k, v in _SGD_DEFAULTS.items() if getattr(self, k) != v]
-        if changed:
-            raise ValueError(f"{', '.join(changed)} only apply to solver='sgd'; solver={solver!r} does not use them.")
-        if solver == "gd":
-            if not (lr == "auto" if isinstance(lr, str) else
-                    isinstance(lr, numbers.Real) and np.isfinite(lr) and lr > 0):
-                raise ValueError(f"learning_rate for solver='gd' must be a positive number or 'auto', got {lr!r}.")
-        elif lr != "auto":
-            raise ValueError(f"learning_rate={lr!r} is not used by solver={solver!r}; leave it at 'auto'.")
 
     def _warm(self):
         return self.warm_start and hasattr(self, "coef_")
@@ -315,10 +260,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         it saw (:mod:`logitgd._labels` turns the summary into ``classes_``);
         dask input comes back as the backend's rows, with y and the weights in them.
         """
-        if _is_dask(X):  # stays on the workers: checked lazily, see backends/dask
+        if backends.is_dask(X):  # stays on the workers: checked lazily, see backends/dask
             return self._validate_dask(X, y, sample_weight, reset, classes)
         labels = None
-        if _is_tensor(X):  # stays where it is (a GPU tensor is not copied): see backends/torch
+        if backends.is_tensor(X):  # stays where it is (a GPU tensor is not copied): see backends/torch
             from .backends.torch import validate as _torch
 
             X, _ = _torch.check_tensor_xy(X)
@@ -338,16 +283,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             check_classification_targets(found)
         _labels.check_known(found, self.classes_)
         y_enc = _labels.encode(y, self.classes_) if labels is None else labels.encode(self.classes_)
-        sw = self._check_sample_weight(sample_weight, X)
-        if self.class_weight is not None:
-            if isinstance(self.class_weight, dict):
-                factors = _labels.class_weight_factors(self.class_weight, self.classes_, None)
-                cw = factors[np.searchsorted(self.classes_, y)]
-            else:
-                cw = compute_sample_weight(self.class_weight, y)
-            sw = cw if sw is None else sw * cw
-            sw = self._check_sample_weight(sw, X)
-        return X, y_enc, sw
+        sw = _labels.check_sample_weight(sample_weight, X)
+        return X, y_enc, _labels.with_class_weight(sw, self.class_weight, self.classes_, y, X)
 
     def _set_n_features(self, d, reset):
         """``n_features_in_`` for input that scikit-learn's validation does not see (tensors, dask)."""
@@ -442,19 +379,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         n_params = (X.shape[1] + bool(self.fit_intercept)) * n_classes
         # sparse binary data: proximal Newton by coordinate descent over X's columns, any width
         column_newton = scipy.sparse.issparse(X) and n_classes == 1
-        solver = self._resolve_solver(penalty, X.shape[0], n_params, column_newton)
-        self._check_solver_options(solver)
-        if solver == "lbfgs" and not penalty.is_smooth:
-            raise ValueError(f"solver='lbfgs' cannot handle penalty={self.penalty!r} (its L1 term is not smooth); "
-                             "use solver='newton', 'gd' or 'sgd'.")
-        if solver == "newton" and not penalty.is_smooth and n_params > _NEWTON_MAX_DENSE and not column_newton:
-            raise ValueError(f"solver='newton' handles penalty={self.penalty!r} only up to {_NEWTON_MAX_DENSE} "
-                             f"parameters (proximal Newton forms the Hessian) unless X is a scipy.sparse matrix "
-                             f"with two classes (not a torch sparse tensor: its columns are not on the host); "
-                             f"this data has {n_params}. Use solver='gd' or 'sgd'.")
+        params = self.get_params()
+        solver = self.solver if self.solver != "auto" else choose(params, penalty.is_smooth, X.shape[0], n_params,
+                                                                  column_newton)
+        spec = SOLVERS[solver]
+        options = spec.options(params, penalty.is_smooth, n_params, column_newton)
         self.solver_ = solver
-        max_iter = self.max_iter or _DEFAULT_MAX_ITER[solver]
-        tol = _DEFAULT_TOL[solver] if self.tol is None else self.tol
+        max_iter = self.max_iter or spec.max_iter
+        tol = spec.tol if self.tol is None else self.tol
 
         validation = None
         if solver == "sgd" and self.early_stopping:
@@ -469,7 +401,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             to_original = problem.to_original
             x0 = problem.from_original(theta0)
             if validation is not None:
-                validation = _SameCoordinates(validation, problem)
+                validation = problem.same_coordinates(validation)
         else:
             problem = objective
             to_original = np.asarray
@@ -481,23 +413,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             monitor = (SeparationMonitor(objective, first_check=2, every=True) if solver == "newton"
                        else SeparationMonitor(objective))
         callback = self._make_callback(monitor, to_original)
-        options = {"max_iter": max_iter, "tol": tol, "callback": callback}
-        if solver == "gd":
-            options["learning_rate"] = self.learning_rate
-        elif solver == "newton":
-            options["max_dense"] = _NEWTON_MAX_DENSE
-        elif solver == "sgd":
-            options.update(self._sgd_options(), validation=validation)
+        options.update(max_iter=max_iter, tol=tol, callback=callback)
+        if solver == "sgd":
+            options.update(validation=validation, random_state=self._sgd_rng())
             # the epoch and step estimate where the rows are (over the partitions in turn, for Dask)
             options["epoch"], options["auto_step"] = objective.data.sgd_functions(sgd_epoch, auto_step)
-        with _blas_threads_for(X):
-            result = SOLVERS[solver](problem, x0, **options)
+        with objective.data.compute_context():
+            result = spec.run(problem, x0, **options)
         return objective, to_original(result.x), result, monitor, max_iter, tol
-
-    def _sgd_options(self):
-        return {"batch_size": self.batch_size, "learning_rate": self.learning_rate, "eta0": self.eta0,
-                "power_t": self.power_t, "average": self.average, "n_iter_no_change": self.n_iter_no_change,
-                "random_state": self._sgd_rng()}
 
     def _sgd_rng(self):
         rng = self.random_state
@@ -511,12 +434,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         train, held = train_test_split(idx, test_size=self.validation_fraction, stratify=y_enc,
                                        random_state=check_random_state(self.random_state))
         train, held = np.sort(train), np.sort(held)
-        if _is_tensor(X):
-            from .backends.torch.device import take_rows
-
-            X_held, X_train = take_rows(X, held), take_rows(X, train)
-        else:
-            X_held, X_train = X[held], X[train]
+        X_held, X_train = backends.take_rows(X, held), backends.take_rows(X, train)
         validation = self._objective(X_held, y_enc[held], None if sw is None else sw[held], penalty, n_classes)
         return X_train, y_enc[train], None if sw is None else sw[train], validation
 
@@ -579,7 +497,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("classes must be passed on the first call to partial_fit (all the labels).")
         state = getattr(self, "_sgd_state", None)
         penalty = self._check_params()
-        self._check_solver_options("sgd")
+        sgd = SOLVERS["sgd"]
+        options = sgd.options(self.get_params(), penalty.is_smooth, 0, False)
         if self.early_stopping:
             raise ValueError("early_stopping is not available with partial_fit; watch a validation set yourself.")
         X, y_enc, sw = self._validate_xy(X, y, sample_weight, reset=first, classes=classes if first else None)
@@ -590,9 +509,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         x0 = self._initial_theta(objective.n_params, None if first else (self.coef_, self.intercept_))
         # Raw coordinates, also for learning_rate="auto": a preconditioner built
         # per piece would change the coordinates of the carried state between calls.
-        options = self._sgd_options()
-        result = SOLVERS["sgd"](objective, x0, max_iter=1, tol=_DEFAULT_TOL["sgd"] if self.tol is None else self.tol,
-                                callback=self._make_callback(None, np.asarray), state=state, **options)
+        result = sgd.run(objective, x0, max_iter=1, tol=sgd.tol if self.tol is None else self.tol,
+                         callback=self._make_callback(None, np.asarray), state=state, random_state=self._sgd_rng(),
+                         **options)
         self._sgd_state = result.state
         self.solver_ = "sgd"
         history = [] if first else list(self.loss_history_)
@@ -601,55 +520,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = len(self.loss_history_)
         return self
 
-    def _check_sample_weight(self, sample_weight, X):
-        if sample_weight is None:
-            return None
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if not np.all(np.isfinite(sw)):
-            raise ValueError("sample_weight contains NaN or infinite values.")
-        if sw.sum() <= 0:
-            raise ValueError("sample_weight sums to zero: there is nothing to fit.")
-        # The cost is a weighted mean: equal weights are the same as none.
-        return None if np.all(sw == sw[0]) else sw
-
     def _warn_on_stop(self, result, monitor, max_iter, tol, what="", stacklevel=3):
-        if monitor is not None and monitor.kind is not None:
-            self.stop_reason_ = f"{monitor.kind} separation"
-            warnings.warn(
-                f"The classes are {monitor.kind}ly separated: a hyperplane puts every training "
-                "sample on its own class's side" + (" or on the plane" if monitor.kind != "complete" else "")
-                + ", so the maximum-likelihood estimate does not exist and the coefficients would "
-                f"grow without bound. Stopped after {result.n_iter} iterations; coef_ gives a "
-                "separating direction, not an estimate, and predicted probabilities are "
-                "overconfident. Use alpha > 0 (an L2 penalty) for finite, well-defined coefficients.",
-                SeparationWarning, stacklevel=stacklevel,
-            )
-        elif result.status == "max_iter":
-            if self.solver_ == "sgd":
-                why = (f"epochs (the epoch cost was still improving by more than tol={tol:g}). "
-                       "Increase max_iter, or tol")
-            else:
-                why = (f"iterations (gradient max-norm {result.grad_norm:.3g} > tol={tol:g}). Increase max_iter, "
-                       + ("use learning_rate='auto', or standardize the features"
-                          if self.learning_rate != "auto" else "or use alpha > 0 if the classes are nearly separable"))
-            warnings.warn(f"solver={self.solver_!r}{what} did not converge in max_iter={max_iter} {why}.",
-                          ConvergenceWarning, stacklevel=stacklevel)
-        elif result.status == "interrupted":
-            warnings.warn(
-                f"Fit{what} interrupted after {result.n_iter} iterations; the model keeps the last "
-                "accepted coefficients (converged_=False).",
-                UserWarning, stacklevel=stacklevel,
-            )
+        kind = None if monitor is None else monitor.kind
+        if kind is not None:
+            self.stop_reason_ = f"{kind} separation"
+        found = stop_warning(result, kind, self.solver_, self.learning_rate, max_iter, tol, what)
+        if found is not None:
+            warnings.warn(found[0], found[1], stacklevel=stacklevel)
 
+    @_lazily_on_dask
     def decision_function(self, X):
         """Raw scores ``X @ coef_.T + intercept_``: shape (n_samples,) for two classes, else (n_samples, K).
 
         Dask input gives a lazy dask array, here and in the ``predict*`` methods.
         """
         check_is_fitted(self)
-        if _is_dask(X):
-            return self._lazy("decision_function", X)
-        if _is_tensor(X):  # scored where it lives
+        if backends.is_tensor(X):  # scored where it lives
             from .backends.torch import validate as _torch
 
             X, _ = _torch.check_tensor_xy(X)
@@ -667,30 +553,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Dask input is scored on the workers; only the predicted and true labels
         (and weights) come back to the client.
         """
-        if _is_dask(X):
+        if backends.is_dask(X):
             from .backends.dask import score as _dask
 
             return _dask.accuracy(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
-    def _lazy(self, method, X):
-        """``method`` on dask input: a lazy dask array, each row chunk scored by the in-memory method."""
-        check_is_fitted(self)
-        from .backends.dask import score as _dask
-
-        return _dask.score_lazily(self, method, X)
-
     def _ovr(self):
         return len(self.classes_) > 2 and self.multi_class == "ovr"
 
+    @_lazily_on_dask
     def predict_proba(self, X):
         """Class probabilities, ndarray of shape (n_samples, n_classes), columns as ``classes_``.
 
         Two classes: ``sigmoid`` of the score. Multinomial: the softmax of the
         K scores. ``"ovr"``: each class's ``sigmoid``, normalized to sum to 1.
         """
-        if _is_dask(X):
-            return self._lazy("predict_proba", X)
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([sigmoid(-z), sigmoid(z)])
@@ -699,10 +577,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return p / p.sum(axis=1, keepdims=True)
         return softmax(z, axis=1)
 
+    @_lazily_on_dask
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the raw scores."""
-        if _is_dask(X):
-            return self._lazy("predict_log_proba", X)
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([log_sigmoid(-z), log_sigmoid(z)])
@@ -710,52 +587,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return log_softmax(log_sigmoid(z), axis=1)
         return log_softmax(z, axis=1)
 
+    @_lazily_on_dask
     def predict(self, X):
         """Labels: the most probable class (two classes: ``classes_[1]`` where its probability exceeds 0.5)."""
-        if _is_dask(X):
-            return self._lazy("predict", X)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
 
 
-_is_dask, _is_tensor = backends.is_dask, backends.is_tensor
-
-
-def _blas_threads_for(X):
-    """One BLAS thread for small in-memory data (see ``_ONE_THREAD_BELOW``), else no change."""
-    if scipy.sparse.issparse(X):
-        size = X.nnz
-    elif isinstance(X, np.ndarray):
-        size = X.size
-    else:
-        return contextlib.nullcontext()
-    if size >= _ONE_THREAD_BELOW:
-        return contextlib.nullcontext()
-    if not _THREADPOOLS:  # found once: inspecting the loaded libraries takes ~0.3 ms
-        from threadpoolctl import ThreadpoolController
-
-        _THREADPOOLS.append(ThreadpoolController())
-    return _THREADPOOLS[0].limit(limits=1, user_api="blas")
-
-
-class _SameCoordinates:
-    """A second objective (validation rows) seen in the coordinates of a preconditioned one."""
-
-    def __init__(self, objective, like):
-        self.objective = objective
-        self.like = like
-
-    def cost(self, v):
-        return self.objective.cost(self.like.to_original(v))
-
-    def value(self, v):
-        return self.objective.value(self.like.to_original(v))
-
-    def nonsmooth_value(self, v):
-        return self.objective.nonsmooth_value(self.like.to_original(v))
-
-    @property
-    def is_smooth(self):
-        return self.objective.is_smooth

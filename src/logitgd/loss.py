@@ -22,7 +22,6 @@ to zero.
 
 from __future__ import annotations
 
-
 from ._numerics import namespace
 
 

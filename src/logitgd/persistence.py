@@ -128,7 +128,7 @@ def save(model, path, *, overwrite=False, input_encoding=None):
     ValueError
         ``input_encoding`` is malformed or does not match the model.
     """
-    from . import __version__
+    from ._version import __version__
     from .estimator import LogisticRegression
 
     if not isinstance(model, LogisticRegression):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .exceptions import ConvergenceWarning, SeparationWarning
+
 
 @dataclass
 class IterationState:
@@ -67,3 +69,32 @@ class SolverResult:
     loss_history: list = field(default_factory=list)
     grad_norm: float = float("nan")
     state: object = None
+
+
+def stop_warning(result, separation, solver, learning_rate, max_iter, tol, what=""):
+    """``(message, category)`` of the warning a fit that stopped so owes its user, or None.
+
+    ``separation``: the kind the separation check found (``"complete"``,
+    ``"quasi-complete"``) or None; ``what`` names the sub-fit (one-vs-rest).
+    """
+    if separation is not None:
+        return (f"The classes are {separation}ly separated: a hyperplane puts every training "
+                "sample on its own class's side" + (" or on the plane" if separation != "complete" else "")
+                + ", so the maximum-likelihood estimate does not exist and the coefficients would "
+                f"grow without bound. Stopped after {result.n_iter} iterations; coef_ gives a "
+                "separating direction, not an estimate, and predicted probabilities are "
+                "overconfident. Use alpha > 0 (an L2 penalty) for finite, well-defined coefficients.",
+                SeparationWarning)
+    if result.status == "max_iter":
+        if solver == "sgd":
+            why = (f"epochs (the epoch cost was still improving by more than tol={tol:g}). "
+                   "Increase max_iter, or tol")
+        else:
+            why = (f"iterations (gradient max-norm {result.grad_norm:.3g} > tol={tol:g}). Increase max_iter, "
+                   + ("use learning_rate='auto', or standardize the features"
+                      if learning_rate != "auto" else "or use alpha > 0 if the classes are nearly separable"))
+        return f"solver={solver!r}{what} did not converge in max_iter={max_iter} {why}.", ConvergenceWarning
+    if result.status == "interrupted":
+        return (f"Fit{what} interrupted after {result.n_iter} iterations; the model keeps the last "
+                "accepted coefficients (converged_=False).", UserWarning)
+    return None

@@ -17,20 +17,18 @@ and the solvers above see nothing else.
 
 from __future__ import annotations
 
+from ._types import is_dask, is_tensor, on_torch
 
-def is_tensor(X):
-    """Whether X is a torch tensor (without importing torch)."""
-    return type(X).__module__.split(".")[0] == "torch"
-
-
-def is_dask(X):
-    """Whether X is a dask collection (without importing dask)."""
-    return type(X).__module__.startswith("dask")  # dask, and dask_expr (dask 2024.8-2024.12 dataframes)
+__all__ = ["as_data", "is_dask", "is_tensor", "on_torch", "take_rows"]
 
 
-def on_torch(X, device, storage_dtype):
-    """Whether a fit goes through PyTorch: a device other than the CPU, 2-byte storage, or a tensor X."""
-    return str(device) != "cpu" or storage_dtype is not None or is_tensor(X)
+def take_rows(X, rows):
+    """Rows ``rows`` (host ints) of an in-memory X where it is: an ndarray, a CSR matrix or a torch tensor."""
+    if is_tensor(X):
+        from .torch.device import take_rows
+
+        return take_rows(X, rows)
+    return X[rows]
 
 
 def as_data(X, y, sample_weight=None, n_classes=1, device="cpu", storage_dtype=None):

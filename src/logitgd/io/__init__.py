@@ -18,8 +18,16 @@ files in :mod:`logitgd.io.svmlight`; this package re-exports their functions.
 """
 
 from .svmlight import read_svmlight
-from .tables import (apply_encoding, check_target, encode_table, is_svmlight, model_features, numeric_features,
-                     read_table, split_xy)
+from .tables import (
+                     apply_encoding,
+                     check_target,
+                     encode_table,
+                     is_svmlight,
+                     model_features,
+                     numeric_features,
+                     read_table,
+                     split_xy,
+)
 
 __all__ = ["apply_encoding", "check_target", "encode_table", "is_svmlight", "model_features", "numeric_features",
            "read_svmlight", "read_table", "split_xy"]

@@ -39,7 +39,7 @@ from ..result import IterationState, SolverResult
 _EPS = np.finfo(np.float64).eps
 
 
-def gradient_descent(objective, x0, *, learning_rate="auto", max_iter=5000, tol=1e-6,
+def gradient_descent(objective, x0, *, learning_rate="auto", max_iter=5000, tol=1e-8,
                      callback=None, lipschitz0=1.0):
     """Minimize ``objective`` by gradient descent.
 

@@ -37,8 +37,8 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.lapack
 
-from ._lasso_qp import lasso_qp
 from ..result import IterationState, SolverResult
+from ._lasso_qp import lasso_qp
 
 _SIGMA = 1e-4  # Armijo constant
 _potrf, _potrs = scipy.linalg.lapack.dpotrf, scipy.linalg.lapack.dpotrs

@@ -17,8 +17,9 @@ See :mod:`logitgd.solvers.sgd` for the schedules and for "auto".
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +30,93 @@ from ..exceptions import DivergenceError
 _PROBE_ROWS = 10_000  # rows sampled to estimate the diagonal scaling of "auto"
 _PROBE_PAIRS = 128    # pairs of small batches they are cut into
 _PROBE_BATCHES = 10   # batches whose curvature sets the step of "auto"
+
+
+@dataclass
+class SGDState:
+    """Everything needed to continue a stochastic gradient descent run.
+
+    Returned as ``result.state``; pass it back as ``state=`` to continue.
+    Treat it as opaque and immutable (the solver never modifies one it is
+    given, so the same state can be continued twice with the same outcome).
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_params,)
+        The raw (not averaged) iterate the next update starts from.
+    learning_rate : str
+        The schedule that produced it.
+    t : int
+        Updates done so far.
+    eta0 : float
+        Initial step (for ``"auto"``: the estimated one).
+    eta : float
+        Current step of ``"constant"``, ``"adaptive"`` and ``"auto"``.
+    scale : ndarray of shape (n_params,) or None
+        Diagonal scaling D of ``"auto"`` (steps are ``eta / D``).
+    rng : numpy.random.Generator or numpy.random.RandomState
+        Shuffling generator, in the state it is to continue from.
+    epoch : int
+        Epochs done over the whole run.
+    initial_cost : float
+        Cost at the very start of the run (the divergence test compares
+        with it).
+    fun : float
+        Cost of the watched iterate (average or raw) after the last epoch.
+    fun_is_average : bool
+        Whether ``fun`` is the cost of the average.
+    avg : ndarray of shape (n_params,) or None
+        Running average of the iterates (``average=True``, from the second
+        epoch on); ``avg_count`` iterates are in it.
+    best : float
+        Best watched cost so far (validation cost if watched, else J).
+    no_improvement : int
+        Epochs in a row without an improvement of ``best`` by ``tol·|best|``.
+    watches_validation : bool
+        Whether ``best`` is a validation cost.
+    best_x, best_fun, best_validation : ndarray, float, float or None
+        With a validation objective: the iterate of lowest validation cost,
+        its training cost and its validation cost.
+    validation_cost : float or None
+        Validation cost of the watched iterate after the last epoch.
+    validation_history : list of float or None
+        Validation costs of the last call, aligned with ``loss_history``.
+    """
+
+    x: np.ndarray
+    learning_rate: str
+    t: int
+    eta0: float
+    eta: float
+    scale: np.ndarray | None
+    rng: object
+    epoch: int
+    initial_cost: float
+    fun: float
+    fun_is_average: bool = False
+    avg: np.ndarray | None = None
+    avg_count: int = 0
+    best: float = math.inf
+    no_improvement: int = 0
+    watches_validation: bool = False
+    best_x: np.ndarray | None = None
+    best_fun: float | None = None
+    best_validation: float | None = None
+    validation_cost: float | None = None
+    validation_history: list | None = None
+    _objective_ref: object = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self):
+        # the reference to the objective (only a shortcut) neither pickles nor deep-copies
+        state = self.__dict__.copy()
+        state["_objective_ref"] = None
+        return state
+
+    def _copy(self):
+        """A deep copy (arrays and generator), sharing only the objective reference."""
+        out = copy.deepcopy(self)
+        out._objective_ref = self._objective_ref
+        return out
 
 
 class Blowup(Exception):

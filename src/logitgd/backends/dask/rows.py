@@ -4,6 +4,7 @@ on every chunk where it lives and brings the per-chunk results back in chunk ord
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 
@@ -117,6 +118,9 @@ class DaskRows:
     def take(self, rows):
         raise NotImplementedError("mini-batches over dask data run partition by partition (sgd's epochs go over "
                                   "the partitions in turn).")
+
+    def compute_context(self):
+        return contextlib.nullcontext()
 
     def epoch_batches(self, order, bounds):
         return None

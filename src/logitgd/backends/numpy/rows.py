@@ -10,6 +10,8 @@ wraps each of its chunks in one too.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.sparse
 
@@ -18,6 +20,14 @@ from . import kernels
 
 KERNEL_MIN_SIZE = 1_000_000
 BLOCK_ROWS = 65536
+# Below this many entries of X (non-zeros if sparse), a fit runs with one
+# BLAS thread: its matrix products take microseconds, and waking a second
+# thread costs more. On a loaded machine a second OpenBLAS thread that has to
+# wait for a core makes them 10-30x slower (digits, 1797 x 64, 10 classes:
+# 1.0 s with two threads against 0.03 s with one, measured with other work
+# running on this 2-core host).
+ONE_THREAD_BELOW = 1_000_000
+_THREADPOOLS = []
 
 
 class NumpyRows:
@@ -94,6 +104,17 @@ class NumpyRows:
     def sgd_functions(self, epoch, auto_step):
         """sgd's epoch and step estimate for these rows: the in-memory ones, as they are."""
         return epoch, auto_step
+
+    def compute_context(self):
+        """One BLAS thread for small data (see ``ONE_THREAD_BELOW``), else no change: a context manager."""
+        size = self.X.nnz if self.sparse else self.n * self.d
+        if size >= ONE_THREAD_BELOW:
+            return contextlib.nullcontext()
+        if not _THREADPOOLS:  # found once: inspecting the loaded libraries takes ~0.3 ms
+            from threadpoolctl import ThreadpoolController
+
+            _THREADPOOLS.append(ThreadpoolController())
+        return _THREADPOOLS[0].limit(limits=1, user_api="blas")
 
     def epoch_batches(self, order, bounds):
         """None: an SGD epoch on the host takes its batches through ``batch_value_and_grad``."""

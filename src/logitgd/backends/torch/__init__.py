@@ -29,43 +29,6 @@ storage (``storage_dtype="bfloat16"`` or ``"float16"``) keeps dense X in 2
 bytes per entry on the device. README.md gives the accuracy this costs.
 """
 
-from __future__ import annotations
-
-try:  # pragma: no cover - depends on the environment
-    import torch
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover
-    torch = None
-    AVAILABLE = False
-
-INSTALL_HINT = ("PyTorch is not installed: training on a GPU needs it. Install it with "
-                "pip install 'logitgd[gpu]' (or pip install torch, with the CUDA build for your GPU).")
-STORAGE_DTYPES = (None, "bfloat16", "float16")
-
-
-def require():
-    """Raise ImportError saying what to install when PyTorch is missing."""
-    if not AVAILABLE:
-        raise ImportError(INSTALL_HINT)
-
-
-def sync(device=None):
-    """Wait for queued device work (for timing)."""
-    if AVAILABLE and torch.cuda.is_available():
-        torch.cuda.synchronize(device)
-
-
-def __getattr__(name):  # the submodules' public names, imported on first use
-    if name in ("TorchRows", "KERNEL_FOR_FLOAT64"):
-        from . import rows
-
-        return getattr(rows, name)
-    if name in ("DeviceMatrix", "resolve_device", "take_rows"):
-        from . import device
-
-        return getattr(device, name)
-    raise AttributeError(name)
-
+from .lib import AVAILABLE, INSTALL_HINT, STORAGE_DTYPES, require, sync
 
 __all__ = ["AVAILABLE", "INSTALL_HINT", "STORAGE_DTYPES", "require", "sync"]

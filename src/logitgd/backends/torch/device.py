@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import scipy.sparse
 
-from .. import is_tensor
-from . import require, torch
+from .._types import is_tensor
+from .lib import require, torch
 
 
 def resolve_device(device, X=None):
@@ -201,3 +201,12 @@ def _small_t(Xb, R):
     return Xb.T @ R if Xb.layout == torch.strided else Xb.t() @ R
 
 
+def _to_host(a):
+    """Tensors (in tuples and lists too) as NumPy arrays; other values as they are."""
+    if isinstance(a, tuple):
+        return tuple(_to_host(v) for v in a)
+    if isinstance(a, list):
+        return [_to_host(v) for v in a]
+    if torch.is_tensor(a):
+        return a.detach().to("cpu").numpy()
+    return a

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ... import rows as stats
-from . import torch
-from .device import _csr_tensor, _small, _small_t
+from .device import _csr_tensor, _small, _small_t, _to_host
+from .lib import torch
 
 
 class EpochBatches:
@@ -79,6 +79,4 @@ class _BatchRows:
         return None
 
     def map(self, fn, *args, per_part=None):
-        from .rows import _to_host
-
         return [_to_host(fn(self, *args, *(per_part[0] if per_part else ())))]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.sparse
 
 from ... import rows as stats
-from .. import is_tensor
+from .._types import is_tensor
 from ..numpy import NumpyRows
 from ..numpy.rows import label_sums
-from . import STORAGE_DTYPES, require, torch
 from . import triton as _triton
-from .device import DeviceMatrix, resolve_device
+from .device import DeviceMatrix, _to_host, resolve_device
 from .epoch import EpochBatches, _BatchRows
+from .lib import STORAGE_DTYPES, require, torch
 
 #: use_kernel="auto" on float64 X: the fused kernel (True) or cuBLAS's two products (False).
 #: Measured on an H100 (benchmarks/RESULTS.md, run 6): at 20,000,000 x 100 one value_and_grad
@@ -20,17 +22,6 @@ from .epoch import EpochBatches, _BatchRows
 #: float32 and 2-byte storage go through the kernel (4.4 ms against 17.5 ms at 4,000,000 x 256).
 KERNEL_FOR_FLOAT64 = False
 N_PROGRAMS_PER_SM = 4
-
-
-def _to_host(a):
-    """Tensors (in tuples and lists too) as NumPy arrays; other values as they are."""
-    if isinstance(a, tuple):
-        return tuple(_to_host(v) for v in a)
-    if isinstance(a, list):
-        return [_to_host(v) for v in a]
-    if torch.is_tensor(a):
-        return a.detach().to("cpu").numpy()
-    return a
 
 
 class TorchRows:
@@ -168,6 +159,9 @@ class TorchRows:
     def sgd_functions(self, epoch, auto_step):
         """sgd's epoch and step estimate for these rows: the in-memory ones, as they are."""
         return epoch, auto_step
+
+    def compute_context(self):
+        return contextlib.nullcontext()
 
     def epoch_batches(self, order, bounds):
         """The rows of one SGD epoch on the device (:class:`~.epoch.EpochBatches`)."""

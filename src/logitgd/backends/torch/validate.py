@@ -6,8 +6,8 @@ import warnings
 
 import numpy as np
 
-from .. import is_tensor
-from . import require, torch
+from .._types import is_tensor
+from .lib import require, torch
 
 
 def check_tensor_X(X):
