@@ -4,6 +4,8 @@ import os
 # with this set; set it before anything imports SciPy so that check is not skipped.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -21,3 +23,18 @@ def make_logistic_data(n=500, d=5, seed=0, scale=1.0, dtype=np.float64):
 @pytest.fixture
 def logistic_data():
     return make_logistic_data()
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real LocalCluster of two worker processes (one per test module that asks), current while in use."""
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        c = distributed.Client(cluster, set_as_default=False)
+    with c.as_current():
+        yield c
+    c.close()
+    cluster.close()

@@ -15,7 +15,6 @@ are a few representative combinations rather than the full cross-product.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import pytest
@@ -67,18 +66,10 @@ NOT_OFFERED = set()
 
 # -- fixtures ------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        c = distributed.Client(cluster, set_as_default=False)
-    with c.as_current():
-        yield c
+def dask_client(client):
+    """conftest's cluster, and this module's persisted data emptied with it."""
+    yield client
     _DASK_DATA.clear()
-    c.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -23,19 +23,6 @@ from logitgd.penalty import make_penalty
 N, D, CHUNK = 1200, 5, 300
 
 
-@pytest.fixture(scope="module")
-def client():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
-        c = distributed.Client(cluster, set_as_default=False)
-    with c.as_current():
-        yield c
-    c.close()
-    cluster.close()
-
-
 def _data(multinomial=False, seed=3):
     X, y, _ = make_logistic_data(n=N, d=D, seed=seed)
     rng = np.random.default_rng(seed)

@@ -31,6 +31,18 @@ from __future__ import annotations
 import numpy as np
 
 
+class OneEntryMemo:
+    """``memo(key, make)``: ``make()`` kept for the last ``key`` (a rows object's ``memo``)."""
+
+    def __init__(self):
+        self._entry = None
+
+    def __call__(self, key, make):
+        if self._entry is None or self._entry[0] != key:
+            self._entry = (key, make())
+        return self._entry[1]
+
+
 def data_term(rows, loss, W, b, want_grad):
     """``(sum_i s_i L_i, gradient sums of shape ((d + 1) K,) or None)`` over ``rows``.
 

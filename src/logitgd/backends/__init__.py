@@ -40,7 +40,7 @@ def as_data(X, y, sample_weight=None, n_classes=1, device="cpu", storage_dtype=N
     if getattr(X, "is_dask_data", False):
         return X
     if on_torch(X, device, storage_dtype):
-        from .torch import TorchRows
+        from .torch.rows import TorchRows
 
         return TorchRows(X, y, sample_weight, n_classes, device=device, storage_dtype=storage_dtype)
     from .numpy import NumpyRows

@@ -62,7 +62,7 @@ class NumpyRows:
         if use_kernel == "auto":
             use_kernel = (X.nnz if self.sparse else self.n * self.d) >= KERNEL_MIN_SIZE
         self.uses_kernel = bool(use_kernel and kernels.AVAILABLE and self.n_classes == 1 and self._kernel_fits())
-        self._memo = None
+        self.memo = stats.OneEntryMemo()
         self._csc = None
 
     def _kernel_fits(self):
@@ -91,11 +91,6 @@ class NumpyRows:
 
     def asarray(self, a):
         return a
-
-    def memo(self, key, make):
-        if self._memo is None or self._memo[0] != key:
-            self._memo = (key, make())
-        return self._memo[1]
 
     def label_sums(self):
         """Weighted count per class (binary: of 0 and 1), float64."""

@@ -70,7 +70,7 @@ class TorchRows:
         self._source = X
         self._y_host = np.ascontiguousarray(y, dtype=np.float64 if K == 1 else np.intp)
         self._sw_host = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
-        self._memo = None
+        self.memo = stats.OneEntryMemo()
         # (key, Z) of the last data term, kept once a Hessian has been asked for (see scores):
         # solvers that never ask keep no n-sized array and the kernel writes no scores
         self._last_scores = None
@@ -94,11 +94,6 @@ class TorchRows:
         if torch.is_tensor(a):
             return a.to(device=self.device, dtype=torch.float64)
         return torch.as_tensor(np.asarray(a, dtype=np.float64), device=self.device)
-
-    def memo(self, key, make):
-        if self._memo is None or self._memo[0] != key:
-            self._memo = (key, make())
-        return self._memo[1]
 
     def label_sums(self):
         """The label summary, from the host labels (as in memory)."""
