@@ -15,7 +15,7 @@ What a rows object gives (the backend protocol; see ARCHITECTURE.md):
 * ``asarray(a)``: a host float64 array on the rows' device;
 * ``matvec(W)`` / ``rmatvec(R)``: ``X @ W`` and ``Xᵀ @ R`` in X's product
   precision; ``scores(W, b)``: the raw scores in float64;
-* ``blocks()``: the rows as float64 blocks (each a rows object);
+* ``blocks()``: the rows as float64 blocks, each a rows object (a tuple of itself when it is float64);
 * ``gram(h)``: ``X̃ᵀ diag(h) X̃`` with ``X̃ = [X, 1]``, shape (d + 1, d + 1);
 * ``tilde_blocks(block_rows, fit_intercept)``: dense float64 blocks of X̃;
 * ``fused_data_term(W, b, want_grad)``: a fused kernel's data term, or None;
@@ -52,9 +52,10 @@ def data_term(rows, loss, W, b, want_grad):
     fast = rows.fused_data_term(W, b, want_grad)
     if fast is not None:
         return fast
-    parts = [_block_term(block, loss, W, b, want_grad) for block in rows.blocks()]
-    if len(parts) == 1:
-        return parts[0]
+    blocks = rows.blocks()
+    if isinstance(blocks, tuple):  # the rows themselves, float64 already
+        return term_from_scores(blocks[0], loss, blocks[0].scores(W, b), want_grad)
+    parts = [_block_term(block, loss, W, b, want_grad) for block in blocks]
     total, g = 0.0, None
     for part, g_part in parts:
         total += float(part)
@@ -78,13 +79,14 @@ def term_from_scores(rows, loss, z, want_grad):
     sw = rows.sw
     if sw is not None:
         per_sample = per_sample * sw
-    total = xp.sum(per_sample)
+    # the methods .sum() and .reshape() (NumPy's and torch's alike): the namespace's functions
+    # cost NumPy a Python wrapper each, which small data notice
+    total = per_sample.sum()
     if not want_grad:
         return total, None
     if sw is not None:
         r = r * (sw if r.ndim == 1 else sw[:, None])
-    G = xp.concat([rows.rmatvec(r), xp.sum(r, axis=0)[None, ...]], axis=0)
-    return total, xp.reshape(G, (-1,))
+    return total, xp.concat([rows.rmatvec(r), r.sum(0)[None, ...]], axis=0).reshape(-1)
 
 
 def scores(rows, W, b):

@@ -135,19 +135,21 @@ class NumpyRows:
         return np.asarray(self.X @ W.astype(self.X.dtype, copy=False), dtype=np.float64) + b
 
     def blocks(self):
-        """The rows as float64 rows objects: X itself, or blocks of ``BLOCK_ROWS`` rows made float64."""
+        """The rows as float64 rows objects: ``(self,)`` for float64 X, else blocks of ``BLOCK_ROWS`` rows made
+        float64 one at a time."""
         if self.X.dtype == np.float64:
-            yield self
-            return
-        for start in range(0, self.n, BLOCK_ROWS):
-            yield self.take(slice(start, start + BLOCK_ROWS))
+            return (self,)
+        return _Blocks(self)
 
     def take(self, rows):
         """Rows ``rows`` (an index array or a slice) as float64 rows without the kernel (mini-batches)."""
         part = self.X[rows]
         part = part.astype(np.float64) if scipy.sparse.issparse(part) else np.asarray(part, dtype=np.float64)
-        return NumpyRows(part, self.y[rows], None if self.sw is None else self.sw[rows], self.n_classes,
-                         use_kernel=False)
+        batch = object.__new__(NumpyRows)  # the parts are checked already: no second pass over them
+        batch.__dict__.update(X=part, y=self.y[rows], sw=None if self.sw is None else self.sw[rows],
+                              n_classes=self.n_classes, n=part.shape[0], d=self.d, sparse=self.sparse,
+                              dtype=part.dtype, uses_kernel=False, memo=stats.OneEntryMemo(), _csc=None)
+        return batch
 
     def fused_data_term(self, W, b, want_grad):
         """The kernel's ``(sum_i s_i L_i, gradient sums)``, or None where it does not apply."""
@@ -240,3 +242,14 @@ def label_sums(y, sw, n_classes):
         ones = y.sum() if sw is None else sw @ y
         return np.array([total - ones, ones])
     return np.bincount(y, weights=sw, minlength=n_classes)
+
+
+class _Blocks:
+    """Float64 copies of blocks of ``BLOCK_ROWS`` rows, made one at a time (so the copy stays small)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __iter__(self):
+        for start in range(0, self.rows.n, BLOCK_ROWS):
+            yield self.rows.take(slice(start, start + BLOCK_ROWS))

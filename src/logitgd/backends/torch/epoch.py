@@ -73,7 +73,7 @@ class _BatchRows:
         return self.matvec(self.asarray(W)) + (b if np.ndim(b) == 0 else self.asarray(b))
 
     def blocks(self):
-        yield self
+        return (self,)
 
     def fused_data_term(self, W, b, want_grad):
         return None

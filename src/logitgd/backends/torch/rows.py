@@ -142,7 +142,7 @@ class TorchRows:
         return Z
 
     def blocks(self):
-        yield self
+        return (self,)
 
     def take(self, rows):
         """The rows ``rows`` (host ints or a slice) on the device: a batch rows object (float64 products)."""
