@@ -34,10 +34,10 @@ def take_rows(X, rows):
 def as_data(X, y, sample_weight=None, n_classes=1, device="cpu", storage_dtype=None):
     """The rows object for validated data: ``y`` encoded (0/1 floats, or class indices for ``n_classes > 1``).
 
-    Dask data arrive prepared already (the Dask backend's own rows object,
-    made while validating) and are returned as they are.
+    Dask data arrive prepared already (the Dask backend's rows object, made
+    while validating: see :func:`.dask.inputs.prepare`) and are returned as they are.
     """
-    if getattr(X, "is_dask_data", False):
+    if getattr(X, "is_dask_data", False):  # a DaskRows (without importing dask to ask)
         return X
     if on_torch(X, device, storage_dtype):
         from .torch.rows import TorchRows

@@ -42,7 +42,6 @@ class DaskRows:
     """
 
     is_dask_data = True
-    distributed = True
     uses_kernel = False
     sparse = False
     column_newton = False

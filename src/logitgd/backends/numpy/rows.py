@@ -48,7 +48,6 @@ class NumpyRows:
     """
 
     xp = np
-    distributed = False
 
     def __init__(self, X, y, sample_weight=None, n_classes=1, use_kernel="auto"):
         self.X = X

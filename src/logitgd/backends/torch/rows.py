@@ -43,7 +43,6 @@ class TorchRows:
         ``TRITON_INTERPRET=1`` on the CPU (True), or never (False).
     """
 
-    distributed = False
     n_parts = 1
     offsets = (0,)
 
