@@ -298,7 +298,7 @@ def _model(args, callback, **extra):
 
 
 def _fit_dask_data(model, X, y):
-    """``model.fit(X, y)`` on dask input, and the :class:`~logitgd._dask.DaskData` that its own validation of
+    """``model.fit(X, y)`` on dask input, and the :class:`~logitgd.backends.dask.rows.DaskRows` that its own validation of
     X made (rows, chunks, bytes, persisted or not, and the passes the fit made over them)."""
     seen = []
 

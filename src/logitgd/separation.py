@@ -84,7 +84,7 @@ class SeparationMonitor:
 
     Parameters
     ----------
-    objective : LogisticObjective
+    objective : LinearObjective
     saturation : float
         A margin ``s_i z_i`` above this (a probability within about
         ``exp(-saturation)`` of its label) triggers the LP.

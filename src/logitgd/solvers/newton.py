@@ -49,7 +49,7 @@ def newton(objective, x0, *, max_iter=100, tol=1e-8, callback=None, max_dense=10
 
     Parameters
     ----------
-    objective : LogisticObjective
+    objective : LinearObjective
         Needs ``value_and_grad``, ``value``, ``cost``, ``optimality``, and
         ``hessian`` (Cholesky, lasso) or ``hessian_operator`` (CG).
     x0 : ndarray of shape (n_params,)

@@ -57,7 +57,7 @@ Learning-rate schedules (``t`` counts updates from 1, over the whole run)
        only if it promises the faster typical rate: ``1 / c_D`` in its
        metric against ``median(D) / c_I`` in the plain one (``c`` as in 2,
        measured in both); a well-scaled objective such as
-       :class:`~logitgd.objective.Preconditioned` is thus stepped as it is.
+       :class:`~logitgd.preconditioned.Preconditioned` is thus stepped as it is.
     2. A step ``eta0 = 1 / c``, ``c`` the largest curvature of a batch
        objective along its own scaled gradient ``d = D⁻¹ g_B`` on the first
        10 batches of ``batch_size`` rows: ``c = dᵀ H_B d / dᵀ D d``, the local
@@ -149,8 +149,10 @@ def stochastic_gradient_descent(objective, x0, *, batch_size=32, learning_rate="
         gradient estimated on ``rows``, unbiased), ``value(x)``, and, for a
         non-smooth part h, ``is_smooth``, ``nonsmooth_value(x)`` and
         ``prox(x, step)`` (``step`` a float, or with ``"auto"`` an ndarray of
-        shape (n_params,)). :class:`~logitgd.objective.LogisticObjective` and
-        :class:`~logitgd.objective.Preconditioned` both qualify.
+        shape (n_params,)), and ``epoch_source(order, bounds)`` (None, or the
+        batch gradients of an epoch where the rows are).
+        :class:`~logitgd.objective.LinearObjective` and
+        :class:`~logitgd.preconditioned.Preconditioned` both qualify.
     x0 : ndarray of shape (n_params,)
         Starting point; ignored (may be None) when ``state`` is given.
     batch_size : int >= 1
@@ -193,6 +195,10 @@ def stochastic_gradient_descent(objective, x0, *, batch_size=32, learning_rate="
         call; a truthy return stops with ``status="stopped"``.
     state : SGDState or None
         ``result.state`` of an earlier call, to continue it.
+    epoch, auto_step : callables
+        One epoch from explicit state, and the "auto" step estimate:
+        :func:`~.sgd_epoch.sgd_epoch` and :func:`~.sgd_epoch.auto_step`, or a
+        backend's drivers of them (Dask: over the partitions in turn).
 
     Returns
     -------
