@@ -395,3 +395,29 @@ def test_column_sums_of_squares(backend, case):
     obj = case.objective(backend)
     s = np.ones(N) if case.sw is None else case.sw
     _close(obj.column_sums_of_squares(), s @ case.X ** 2, 1e-12)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.values[0].fit_intercept][:2])
+def test_a_new_statistic_is_one_function_for_every_backend(backend, case):
+    """ARCHITECTURE.md's promise: a per-row statistic written once against the rows protocol runs on every
+    backend through ``data.map`` (here the weighted sum of squared scores and the weighted squared-score
+    moments ``Xᵀ (s ∘ z²)``, the shape of a sandwich estimator's meat or a score test's statistic)."""
+    obj = case.objective(backend)
+    theta = case.theta(seed=12)
+    W, b = obj.split(theta)
+
+    def weighted_squares(rows, W, b):  # the statistic: nothing in it names a backend
+        z = rows.scores(W, b)
+        z2 = z * z if z.ndim == 1 else (z * z).sum(1)
+        s = z2 if rows.sw is None else z2 * rows.sw
+        return s.sum(), rows.rmatvec(s)
+
+    parts = obj.data.map(weighted_squares, W, b)
+    assert len(parts) == obj.data.n_parts
+    total = sum(float(p[0]) for p in parts)
+    moments = np.sum([np.asarray(p[1]) for p in parts], axis=0)
+    Z = case.X @ W + b
+    z2 = Z * Z if Z.ndim == 1 else (Z * Z).sum(1)
+    s = z2 if case.sw is None else z2 * case.sw
+    assert total == pytest.approx(s.sum(), rel=1e-12)
+    _close(moments, case.X.T @ s, 1e-12)
