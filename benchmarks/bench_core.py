@@ -1,10 +1,9 @@
-#!/usr/bin/env python
 """Core benchmark: one gradient evaluation, and a full fit against scikit-learn.
 
 Run from the repository root::
 
-    python benchmarks/bench_core.py                # 1,000,000 x 100, about 3 minutes
-    python benchmarks/bench_core.py --rows 200000  # quicker
+    python -m benchmarks.bench_core                # 1,000,000 x 100, about 3 minutes
+    python -m benchmarks.bench_core --rows 200000  # quicker
 
 Everything is measured in this one process, on the same data, and printed as
 Markdown (progress goes to stderr):
@@ -14,12 +13,13 @@ Markdown (progress goes to stderr):
    classes are not separable), float64 and float32:
 
    * logitgd's fused one-pass numba kernel (``LogisticObjective.value_and_grad``,
-     ``.value`` loss only, and the raw ``_kernels.dense_loss_grad``);
+     ``.value`` loss only, and the raw ``dense_loss_grad`` of
+     ``logitgd.backends.numpy.kernels``);
    * logitgd's generic NumPy path (``use_kernel=False``);
    * the plain two-pass ``X.T @ (expit(X @ w + b) - y)``;
    * the floor: bytes of X / the best read bandwidth of all cores together,
      measured here by several methods (see the bandwidth table);
-   * prototype kernel variants from ``benchmarks/_kernel_variants.py``
+   * prototype kernel variants from ``benchmarks/common/kernel_variants.py``
      (not part of the package) that show where the kernel's time goes.
 
    Every candidate is warmed up (numba compile time excluded), then timed
@@ -58,12 +58,10 @@ from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 import logitgd
-from logitgd import _kernels
+from benchmarks.common import kernel_variants as kv
+from benchmarks.common.quiet import QuietGate
+from logitgd.backends.numpy import kernels as _kernels  # named so in the tables, as in the older trees
 from logitgd.objective import LogisticObjective
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _kernel_variants as kv
-from _quiet import QuietGate
 
 N_FEATURES = 100
 TARGET_REL = 1e-6

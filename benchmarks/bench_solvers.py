@@ -1,12 +1,11 @@
-#!/usr/bin/env python
 """Solver benchmark suite: time to J <= f* (1 + 1e-6) for every logitgd solver and its competitors.
 
 Run from the repository root::
 
-    python benchmarks/bench_solvers.py           # 1,000,000 rows; writes its section of benchmarks/RESULTS.md
-    python benchmarks/bench_solvers.py --quick   # 50,000 rows, 20 s budget; prints only
+    python -m benchmarks.bench_solvers           # 1,000,000 rows; writes its section of benchmarks/RESULTS.md
+    python -m benchmarks.bench_solvers --quick   # 50,000 rows, 20 s budget; prints only
 
-Data sets (fixed seeds; see ``_solvers_reference.py``):
+Data sets (fixed seeds; see ``common/solvers_reference.py``):
 
 * ``dense``: ``--rows`` x 100 float64, columns correlated (Toeplitz, rho = 0.9)
   and scaled log-spaced from 1 to 1,000; labels from a logistic model that is
@@ -65,9 +64,8 @@ import warnings
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _solvers_reference as ref
-from _quiet import QuietGate
+from benchmarks.common import solvers_reference as ref
+from benchmarks.common.quiet import QuietGate
 
 TARGET_REL = 1e-6
 CHEAP_S = 5.0  # a timed fit shorter than this is repeated (best of 3) even where --repeats is 1
@@ -713,7 +711,7 @@ def target_lines(results):
 def build_report(args, results, ref_lines, mapping, env, started, wall_total, gate, commit):
     out = []
     p = out.append
-    cmd = "python benchmarks/bench_solvers.py" + (" " + " ".join(args.argv) if args.argv else "")
+    cmd = "python -m benchmarks.bench_solvers" + (" " + " ".join(args.argv) if args.argv else "")
     p("## bench_solvers: time to J <= f\\*(1 + 1e-6), logitgd's solvers against scikit-learn and glum\n")
     p(f"Command: `{cmd}` — run {started:%Y-%m-%d %H:%M} UTC at commit `{commit}`, "
       f"{wall_total / 60:.0f} minutes in all. On the synthetic data a timed fit that took {CHEAP_S:g} s or more "

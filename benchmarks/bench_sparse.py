@@ -1,10 +1,9 @@
-#!/usr/bin/env python
 """Sparse and multinomial benchmarks: time to J <= f* (1 + 1e-6), logitgd against scikit-learn.
 
 Run from the repository root::
 
-    python benchmarks/bench_sparse.py                 # writes its section of benchmarks/RESULTS.md
-    python benchmarks/bench_sparse.py --rows 50000 --features 10000 --no-write   # a quick look
+    python -m benchmarks.bench_sparse                 # writes its section of benchmarks/RESULTS.md
+    python -m benchmarks.bench_sparse --rows 50000 --features 10000 --no-write   # a quick look
 
 Problems:
 
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import sys
 import time
 import warnings
@@ -34,8 +32,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_solvers as bs
+from benchmarks import bench_solvers as bs
 
 MARK_START = "<!-- bench_sparse:start -->"
 MARK_END = "<!-- bench_sparse:end -->"
@@ -209,7 +206,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     gate = bs.QuietGate(enabled=True)
     started = datetime.datetime.now(datetime.timezone.utc)
-    out = [(f"Command: `python benchmarks/bench_sparse.py {' '.join(sys.argv[1:] if argv is None else argv)}`; "
+    out = [(f"Command: `python -m benchmarks.bench_sparse {' '.join(sys.argv[1:] if argv is None else argv)}`; "
             f"started {started:%Y-%m-%d %H:%M} UTC, commit `{bs.git_commit()}`."), ""]
     out += bs.env_lines() + [""]
     problems = args.problems.split(",")

@@ -1,14 +1,13 @@
-#!/usr/bin/env python
 """Bit-for-bit parity harness for refactors that must not change behaviour (issue 12).
 
 Fits a fixed matrix of small, seeded problems through the public API only
 (``logitgd.LogisticRegression``) and saves what each fit produced; a second
 command compares two such files::
 
-    PYTHONPATH=/path/to/old/src python benchmarks/parity.py run old.npz
-    PYTHONPATH=/path/to/new/src python benchmarks/parity.py run new.npz
-    python benchmarks/parity.py compare old.npz new.npz      # exit 1 if a NumPy/Dask case differs
-    python benchmarks/parity.py list                         # the case names
+    PYTHONPATH=/path/to/old/src python -m benchmarks.parity run old.npz
+    PYTHONPATH=/path/to/new/src python -m benchmarks.parity run new.npz
+    python -m benchmarks.parity compare old.npz new.npz      # exit 1 if a NumPy/Dask case differs
+    python -m benchmarks.parity list                         # the case names
 
 Which tree is tested is whatever ``import logitgd`` finds: set PYTHONPATH to
 the tree's ``src`` (it comes before the virtualenv's editable install). The
