@@ -1,10 +1,9 @@
-#!/usr/bin/env python
 """Core benchmark: one gradient evaluation, and a full fit against scikit-learn.
 
 Run from the repository root::
 
-    python benchmarks/bench_core.py                # 1,000,000 x 100, about 3 minutes
-    python benchmarks/bench_core.py --rows 200000  # quicker
+    python -m benchmarks.bench_core                # 1,000,000 x 100, about 3 minutes
+    python -m benchmarks.bench_core --rows 200000  # quicker
 
 Everything is measured in this one process, on the same data, and printed as
 Markdown (progress goes to stderr):
@@ -14,12 +13,13 @@ Markdown (progress goes to stderr):
    classes are not separable), float64 and float32:
 
    * logitgd's fused one-pass numba kernel (``LogisticObjective.value_and_grad``,
-     ``.value`` loss only, and the raw ``_kernels.dense_loss_grad``);
+     ``.value`` loss only, and the raw ``dense_loss_grad`` of
+     ``logitgd.backends.numpy.kernels``);
    * logitgd's generic NumPy path (``use_kernel=False``);
    * the plain two-pass ``X.T @ (expit(X @ w + b) - y)``;
    * the floor: bytes of X / the best read bandwidth of all cores together,
      measured here by several methods (see the bandwidth table);
-   * prototype kernel variants from ``benchmarks/_kernel_variants.py``
+   * prototype kernel variants from ``benchmarks/common/kernel_variants.py``
      (not part of the package) that show where the kernel's time goes.
 
    Every candidate is warmed up (numba compile time excluded), then timed
@@ -46,24 +46,27 @@ import platform
 import sys
 import threading
 import time
-import warnings
 
 import numba
 import numpy as np
-import scipy.linalg
 import scipy.special
 import sklearn
 import threadpoolctl
-from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
-from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 import logitgd
-from logitgd import _kernels
+from benchmarks.common import kernel_variants as kv
+from benchmarks.common.full_fit import (
+    Objective,
+    best_of,
+    fit_logitgd,
+    fit_sklearn,
+    logitgd_breakdown,
+    newton_reference,
+    sklearn_time_to_target,
+)
+from benchmarks.common.quiet import QuietGate
+from logitgd.backends.numpy import kernels as _kernels  # named so in the tables, as in the older trees
 from logitgd.objective import LogisticObjective
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _kernel_variants as kv
-from _quiet import QuietGate
 
 N_FEATURES = 100
 TARGET_REL = 1e-6
@@ -272,188 +275,6 @@ def in_cache_costs(X, y, theta, rows, repeats, gate):
     for name in names:
         out.append((name, min(times[name]) * rows / m * 1e3, float(np.median(times[name])) * rows / m * 1e3))
     return m, out
-
-
-# -- the fit ------------------------------------------------------------------------
-class Objective:
-    """Independent float64 NumPy evaluation of J(w, b) = mean log-loss + alpha/2 |w|^2."""
-
-    def __init__(self, X, y, alpha, block=131072):
-        self.X, self.y, self.alpha, self.block = X, y, alpha, block
-
-    def __call__(self, w, b):
-        X, y = self.X, self.y
-        n = X.shape[0]
-        total = 0.0
-        for s in range(0, n, self.block):
-            z = X[s:s + self.block] @ w + b
-            total += float(np.sum(np.logaddexp(0.0, z) - y[s:s + self.block] * z))
-        return total / n + 0.5 * self.alpha * float(w @ w)
-
-
-def newton_reference(X, y, alpha, J, block=65536, max_iter=30):
-    """Penalized logistic regression by Newton's method in float64 (with backtracking)."""
-    n, d = X.shape
-    theta = np.zeros(d + 1)
-    f = J(theta[:d], theta[d])
-    t0 = time.perf_counter()
-    for it in range(1, max_iter + 1):
-        g = np.zeros(d + 1)
-        H = np.zeros((d + 1, d + 1))
-        w, b = theta[:d], theta[d]
-        for s in range(0, n, block):
-            Xb = X[s:s + block]
-            p = scipy.special.expit(Xb @ w + b)
-            r = p - y[s:s + block]
-            g[:d] += Xb.T @ r
-            g[d] += r.sum()
-            dd = p * (1.0 - p)
-            Xs = Xb * np.sqrt(dd)[:, None]
-            H[:d, :d] += Xs.T @ Xs
-            H[:d, d] += Xb.T @ dd
-            H[d, d] += dd.sum()
-        H[d, :d] = H[:d, d]
-        g /= n
-        H /= n
-        g[:d] += alpha * w
-        H[np.diag_indices(d)] += alpha
-        step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), g)
-        decrement = float(g @ step)  # Newton decrement squared
-        t = 1.0
-        while True:
-            cand = theta - t * step
-            f_new = J(cand[:d], cand[d])
-            if f_new <= f or t < 1e-8:
-                break
-            t *= 0.5
-        theta, f = cand, f_new
-        log(f"  Newton {it}: J = {f!r}, decrement^2 = {decrement:.3g}")
-        # Predicted decrease decrement/2 below 1e-17 J: at the rounding floor
-        # of J itself (further steps only shuffle rounding errors).
-        if decrement < 2e-17 * abs(f):
-            break
-    # gradient at the final point
-    w, b = theta[:d], theta[d]
-    g = np.zeros(d + 1)
-    for s in range(0, n, block):
-        Xb = X[s:s + block]
-        r = scipy.special.expit(Xb @ w + b) - y[s:s + block]
-        g[:d] += Xb.T @ r
-        g[d] += r.sum()
-    g /= n
-    g[:d] += alpha * w
-    return theta, f, it, time.perf_counter() - t0, float(np.max(np.abs(g)))
-
-
-def best_of(runs, fn, gate):
-    """Run ``fn()`` ``runs`` times; the result with the smallest wall time, plus all wall times."""
-    results = []
-    for _ in range(runs):
-        gate()
-        results.append(fn())
-    best = min(results, key=lambda r: r["wall"])
-    best = dict(best, walls=[r["wall"] for r in results])
-    return best
-
-
-def fit_logitgd(X, y, alpha, target, J, **kw):
-    """Fit; with ``target``, a callback stops the fit at the first iterate with J <= target."""
-    hits = []
-
-    def callback(state):
-        if target is not None and state.fun <= target:
-            hits.append(state.iteration)
-            return True
-        return False
-
-    model = logitgd.LogisticRegression(alpha=alpha, callback=callback, **kw)
-    t0 = time.perf_counter()
-    model.fit(X, y)
-    wall = time.perf_counter() - t0
-    f = J(model.coef_[0], float(model.intercept_[0]))
-    return {"wall": wall, "n_iter": model.n_iter_, "J": f, "reason": model.stop_reason_}
-
-
-def logitgd_breakdown(X, y, alpha, target):
-    """Where one logitgd fit to the target spends its time (an extra, instrumented fit).
-
-    Wraps the objective's methods to count calls and time them; the timed
-    fits above are not instrumented.
-    """
-    from logitgd import objective as O
-
-    stats = {}
-    originals = {}
-
-    def wrap(cls, name):
-        orig = getattr(cls, name)
-        originals[(cls, name)] = orig
-
-        def f(self, *a, **k):
-            t0 = time.perf_counter()
-            try:
-                return orig(self, *a, **k)
-            finally:
-                s = stats.setdefault(f"{cls.__name__}.{name}", [0, 0.0])
-                s[0] += 1
-                s[1] += time.perf_counter() - t0
-        setattr(cls, name, f)
-
-    try:
-        for name in ("value", "value_and_grad", "grad", "hessian_bound"):
-            wrap(O.LogisticObjective, name)
-        wrap(O.Preconditioned, "__init__")
-        model = logitgd.LogisticRegression(alpha=alpha, callback=lambda s: s.fun <= target)
-        t0 = time.perf_counter()
-        model.fit(X, y)
-        wall = time.perf_counter() - t0
-    finally:
-        for (cls, name), orig in originals.items():
-            setattr(cls, name, orig)
-    return wall, model.n_iter_, stats
-
-
-def fit_sklearn(X, y, C, J, max_iter, tol):
-    model = SkLogisticRegression(solver="lbfgs", C=C, max_iter=max_iter, tol=tol)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SkConvergenceWarning)
-        t0 = time.perf_counter()
-        model.fit(X, y)
-        wall = time.perf_counter() - t0
-    f = J(model.coef_[0], float(model.intercept_[0]))
-    return {"wall": wall, "n_iter": int(model.n_iter_[0]), "J": f, "max_iter": max_iter, "tol": tol}
-
-
-def sklearn_time_to_target(X, y, C, J, target, gate):
-    """Smallest max_iter (tol=1e-15, so only max_iter stops it) whose fit reaches the target.
-
-    L-BFGS is deterministic, so a fit with max_iter=k is the first k
-    iterations of any longer fit: grow k until the target is reached, then
-    bisect for the smallest such k and report that fit's wall time.
-    """
-    tried = {}
-
-    def run(k):
-        gate()
-        res = fit_sklearn(X, y, C, J, max_iter=k, tol=1e-15)
-        tried[k] = res
-        log(f"  sklearn max_iter={k}: n_iter={res['n_iter']} J={res['J']!r} wall={res['wall']:.2f}s")
-        return res["J"] <= target
-
-    lo, k = 0, 5
-    while not run(k):
-        lo = k
-        if tried[k]["n_iter"] < k:  # it stopped on its own before max_iter: cannot get better
-            return None, tried
-        k = int(k * 1.6) + 1
-    hi = k
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if run(mid):
-            hi = mid
-        else:
-            lo = mid
-    return tried[hi], tried
 
 
 # -- reporting ----------------------------------------------------------------------
@@ -681,9 +502,9 @@ def main(argv=None):
         p("|---|---:|---:|---:|")
         accounted = 0.0
         for k, (calls, secs) in bd_stats.items():
-            note = " (inside `Preconditioned.__init__`)" if k == "LogisticObjective.hessian_bound" else ""
+            note = " (inside `Preconditioned.__init__`)" if k == "LinearObjective.hessian_bound" else ""
             p(f"| `{k}`{note} | {calls} | {secs * 1e3:.0f} | {secs / calls * 1e3:.1f} |")
-            if k != "LogisticObjective.hessian_bound":  # inside Preconditioned.__init__
+            if k != "LinearObjective.hessian_bound":  # inside Preconditioned.__init__
                 accounted += secs
         p(f"| everything else (input validation, label encoding, solver bookkeeping) | | {(bd_wall - accounted) * 1e3:.0f} | |")
         p("")

@@ -1,14 +1,13 @@
-#!/usr/bin/env python
 """Dask benchmarks (issue 5): logitgd on a LocalCluster against dask-ml and against itself in memory.
 
 Run from the repository root, one step at a time (each prints JSON lines and
 appends them to ``--out``)::
 
-    python benchmarks/bench_dask.py dask      # LocalCluster(2 workers): logitgd gd/lbfgs/newton, dask-ml solvers
-    python benchmarks/bench_dask.py inmem     # the same data in one NumPy array: logitgd lbfgs/newton
-    python benchmarks/bench_dask.py write --dir DIR --gb 32 [--plain]   # Parquet data for the out-of-core run
-    python benchmarks/bench_dask.py diskspeed --dir DIR --files 0       # dd over every file: O_DIRECT and buffered
-    python benchmarks/bench_dask.py ooc --dir DIR    # `logitgd fit DIR --dask local:2` from a cold page cache
+    python -m benchmarks.bench_dask dask      # LocalCluster(2 workers): logitgd gd/lbfgs/newton, dask-ml solvers
+    python -m benchmarks.bench_dask inmem     # the same data in one NumPy array: logitgd lbfgs/newton
+    python -m benchmarks.bench_dask write --dir DIR --gb 32 [--plain]   # Parquet data for the out-of-core run
+    python -m benchmarks.bench_dask diskspeed --dir DIR --files 0       # dd over every file: O_DIRECT and buffered
+    python -m benchmarks.bench_dask ooc --dir DIR    # `logitgd fit DIR --dask local:2` from a cold page cache
 
 Data: ``--rows`` x ``--cols`` float64 (default 10,000,000 x 100) in
 ``--chunks`` row chunks (20), standard normal features, labels drawn from a
@@ -162,8 +161,6 @@ def cmd_dask(args):
     import dask.array as da
     import distributed
 
-    from logitgd import _dask
-
     cluster, client = _cluster(args.workers)
     rows = _chunk_rows(args)
     parts = [dask.delayed(make_chunk, pure=True)(i, r, args.cols) for i, r in enumerate(rows)]
@@ -176,9 +173,10 @@ def cmd_dask(args):
 
     # per pass (the kernel is loaded on the workers by the first evaluation)
     import logitgd
+    from logitgd.objective import LinearObjective
 
-    data, _, _ = _dask.validate(logitgd.LogisticRegression(), X, y, None)
-    obj = data.objective(1, True, None)
+    data, _, _ = logitgd.LogisticRegression()._validate_xy(X, y, None)
+    obj = LinearObjective(data, None, True)
     obj.value_and_grad(np.zeros(obj.n_params))  # load the kernel on the workers
 
     results, theta = _fit_solvers(X, y, args, "dask-fit")

@@ -1,10 +1,9 @@
-#!/usr/bin/env python
 """GPU benchmark: the fused gradient kernel against PyTorch and the memory floor; time to f* on a GPU.
 
 Run on a machine with a CUDA GPU, from the repository root::
 
-    PYTHONPATH=src python benchmarks/bench_gpu.py            # the full run (RESULTS.md's GPU section)
-    PYTHONPATH=src python benchmarks/bench_gpu.py --quick    # small sizes, a smoke test
+    PYTHONPATH=src python -m benchmarks.bench_gpu            # the full run (RESULTS.md's GPU section)
+    PYTHONPATH=src python -m benchmarks.bench_gpu --quick    # small sizes, a smoke test
 
 Part 1, one gradient evaluation (loss and gradient at a random theta) of the
 binary model on float32 data, at 4,000,000 x 256 and 16,000,000 x 32:
@@ -15,7 +14,7 @@ binary model on float32 data, at 4,000,000 x 256 and 16,000,000 x 32:
   that only reads X (same persistent grid and blocks as the fused kernel);
 * PyTorch two-pass: ``X.T @ (sigmoid(X @ w + b) - y)`` in float32 (cuBLAS),
   plus the loss; what a plain implementation does;
-* the fused kernel (:mod:`logitgd._triton`) as the library runs it (float64
+* the fused kernel (:mod:`logitgd.backends.torch.triton`) as the library runs it (float64
   arithmetic on float32 data) and with float32 arithmetic, each with the
   reduction of the per-program partial sums; and the same on bfloat16
   storage. Block configurations are tried and each one's time is printed;
@@ -25,7 +24,7 @@ Times are medians of ``triton.testing.do_bench`` (CUDA events) over
 rotating copies of w so that nothing is cached between calls.
 
 Part 2, time to ``J <= f* (1 + 1e-6)`` on the ``dense`` problem of
-``bench_solvers.py`` (n x 100 float64, Toeplitz-correlated columns scaled
+``bench_solvers`` (n x 100 float64, Toeplitz-correlated columns scaled
 1 to 1000, L2 alpha = 1e-4), generated on the GPU: logitgd on the GPU (every
 solver, a callback stops the fit at the target; X passed as a CUDA tensor,
 so no copy), a plain PyTorch Newton–IRLS and a plain ``torch.optim.LBFGS``
@@ -41,7 +40,6 @@ import argparse
 import math
 import os
 import platform
-import sys
 import time
 import warnings
 
@@ -51,12 +49,10 @@ import triton
 import triton.language as tl
 from triton.testing import do_bench
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
-from logitgd import LogisticRegression, _triton  # noqa: E402
-from logitgd._torch import TorchLogisticObjective  # noqa: E402
-from logitgd.exceptions import ConvergenceWarning  # noqa: E402
-from logitgd.objective import LogisticObjective  # noqa: E402
-from logitgd.penalty import L2  # noqa: E402
+from logitgd import LogisticRegression
+from logitgd.backends.torch import triton as _triton
+from logitgd.exceptions import ConvergenceWarning
+from logitgd.objective import TorchLogisticObjective
 
 DEV = "cuda"
 LINES = []
@@ -106,7 +102,7 @@ def read_bandwidth(X):
             t = median_ms(lambda: _read_kernel[(min(P, nb),)](X, out, n, d, X.stride(0), nb,
                                                                BLOCK_M=BM, BLOCK_D=BD, num_warps=nw)) * 1e-3
             best_read = min(best_read, t)
-    del Y
+    Y = None  # frees the copy (the lambda above closes over Y)
     rates = {"copy (read+write)": 2 * nbytes / t_copy, "torch.sum": nbytes / t_sum,
              "Triton read-only": nbytes / best_read}
     return max(rates.values()), rates

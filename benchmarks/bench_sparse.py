@@ -1,10 +1,9 @@
-#!/usr/bin/env python
 """Sparse and multinomial benchmarks: time to J <= f* (1 + 1e-6), logitgd against scikit-learn.
 
 Run from the repository root::
 
-    python benchmarks/bench_sparse.py                 # writes its section of benchmarks/RESULTS.md
-    python benchmarks/bench_sparse.py --rows 50000 --features 10000 --no-write   # a quick look
+    python -m benchmarks.bench_sparse                 # writes its section of benchmarks/RESULTS.md
+    python -m benchmarks.bench_sparse --rows 50000 --features 10000 --no-write   # a quick look
 
 Problems:
 
@@ -17,7 +16,7 @@ Problems:
 
 ``f*`` is the lowest J that any solver reached in a tight run made for that
 purpose (logitgd and scikit-learn both, named in the output), evaluated by one
-independent float64 evaluator written here. Timing reuses bench_solvers.py:
+independent float64 evaluator written here. Timing is bench_solvers' (common/time_to_target.py):
 a callback timestamps logitgd's first iterate under the target; a competitor's
 time is one complete fit with the smallest ``max_iter`` that reaches it.
 """
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import sys
 import time
 import warnings
@@ -34,8 +32,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_solvers as bs
+from benchmarks.common import time_to_target as tt
+from benchmarks.common.quiet import QuietGate
+from benchmarks.common.report import RESULTS, env_lines, git_commit
 
 MARK_START = "<!-- bench_sparse:start -->"
 MARK_END = "<!-- bench_sparse:end -->"
@@ -77,7 +76,7 @@ class Cost:
         return float(loss) + self.alpha * pen
 
 
-class Problem(bs.Problem):
+class Problem(tt.Problem):
     def __init__(self, dataset, penalty, X, y, alpha, budget, repeats, gate, n_classes=2):
         self.dataset, self.penalty, self.X, self.y, self.alpha = dataset, penalty, X, y, alpha
         self.n, self.d = X.shape
@@ -105,10 +104,10 @@ class Problem(bs.Problem):
                 warnings.simplefilter("ignore")
                 model = make()
             found[label] = (self.J(model.coef_, model.intercept_), time.perf_counter() - t)
-            bs.log(f"    reference {label}: J={found[label][0]:.15g} ({found[label][1]:.1f} s)")
+            tt.log(f"    reference {label}: J={found[label][0]:.15g} ({found[label][1]:.1f} s)")
         best = min(found, key=lambda k: found[k][0])
         self.f_star = found[best][0]
-        self.target = self.f_star * (1 + bs.TARGET_REL)
+        self.target = self.f_star * (1 + tt.TARGET_REL)
         spread = max(v[0] for v in found.values()) / self.f_star - 1
         return (f"f\\* = {self.f_star:.15g} from {best}; the other tight fits: "
                 + ", ".join(f"{k} {v[0] / self.f_star - 1:.1e} above ({v[1]:.0f} s)" for k, v in found.items() if k != best)
@@ -134,21 +133,21 @@ def ours(P, tol, max_iter=100_000, **kw):
 
 def run_problem(P, references, competitors, our_solvers):
     line = P.solve_reference(references)
-    bs.log(line)
+    tt.log(line)
     rows = []
     for s in our_solvers:
-        bs.log(f"  -- logitgd:{s}")
-        rows.append((f"logitgd `solver=\"{s}\"`", bs.run_logitgd(P, s)))
+        tt.log(f"  -- logitgd:{s}")
+        rows.append((f"logitgd `solver=\"{s}\"`", tt.run_logitgd(P, s)))
     for solver in competitors:
-        bs.log(f"  -- sklearn:{solver}")
+        tt.log(f"  -- sklearn:{solver}")
         if solver == "lbfgs":
-            rows.append(("sklearn `lbfgs`", bs.run_sklearn_lbfgs(P)))
+            rows.append(("sklearn `lbfgs`", tt.run_sklearn_lbfgs(P)))
         else:
             extra = {"intercept_scaling": 1e4} if solver == "liblinear" else {}
-            rows.append((f"sklearn `{solver}`", bs.search_max_iter(P, bs.sk_fit_k(P, solver, **extra),
+            rows.append((f"sklearn `{solver}`", tt.search_max_iter(P, tt.sk_fit_k(P, solver, **extra),
                                                                     growth=2, label=solver)))
     for label, r in rows:
-        bs.log(f"     {label}: {r['status']} time={r['time']} iters={r['iters']} J={r['J']} {r['note']}")
+        tt.log(f"     {label}: {r['status']} time={r['time']} iters={r['iters']} J={r['J']} {r['note']}")
     return line, rows
 
 
@@ -193,7 +192,7 @@ def wide(args):
             m = LogisticRegression(alpha=alpha, penalty=pen).fit(X, y)
         wall = time.perf_counter() - t
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        bs.log(f"wide {pen}: {m.solver_} {m.n_iter_} its, {wall:.1f} s, converged {m.converged_}, maxrss {rss:.2f} GiB")
+        tt.log(f"wide {pen}: {m.solver_} {m.n_iter_} its, {wall:.1f} s, converged {m.converged_}, maxrss {rss:.2f} GiB")
         out.append(f"| {pen} (alpha = {alpha:g}) | `{m.solver_}` | {m.n_iter_} | {m.converged_} | {wall:.1f} | {rss:.2f} |")
     out += ["", f"Peak RSS before the fits (data made): {rss0:.2f} GiB; the machine has 24 GiB.", ""]
     return out
@@ -207,16 +206,16 @@ def main(argv=None):
     ap.add_argument("--problems", default="sparse-l2,sparse-l1,digits")
     ap.add_argument("--no-write", dest="write", action="store_false")
     args = ap.parse_args(argv)
-    gate = bs.QuietGate(enabled=True)
+    gate = QuietGate(enabled=True)
     started = datetime.datetime.now(datetime.timezone.utc)
-    out = [(f"Command: `python benchmarks/bench_sparse.py {' '.join(sys.argv[1:] if argv is None else argv)}`; "
-            f"started {started:%Y-%m-%d %H:%M} UTC, commit `{bs.git_commit()}`."), ""]
-    out += bs.env_lines() + [""]
+    out = [(f"Command: `python -m benchmarks.bench_sparse {' '.join(sys.argv[1:] if argv is None else argv)}`; "
+            f"started {started:%Y-%m-%d %H:%M} UTC, commit `{git_commit()}`."), ""]
+    out += env_lines() + [""]
     problems = args.problems.split(",")
     if any(p.startswith("sparse") for p in problems):
         t = time.perf_counter()
         X, y = make_sparse(args.rows, args.features)
-        bs.log(f"sparse data {X.shape}, nnz {X.nnz:,} ({time.perf_counter() - t:.0f} s)")
+        tt.log(f"sparse data {X.shape}, nnz {X.nnz:,} ({time.perf_counter() - t:.0f} s)")
         for pen, alpha in (("l2", 1e-5), ("l1", 1e-4)):
             if f"sparse-{pen}" not in problems:
                 continue
@@ -250,7 +249,7 @@ def main(argv=None):
     text = "\n".join(out)
     print(text)
     if args.write:
-        with open(bs.RESULTS) as f:
+        with open(RESULTS) as f:
             content = f.read()
         block = f"{MARK_START}\n{text.rstrip()}\n{MARK_END}"
         if MARK_START in content:
@@ -258,7 +257,7 @@ def main(argv=None):
             content = content[:i] + block + content[j:]
         else:
             content = content.rstrip("\n") + "\n\n## Sparse and multinomial (`bench_sparse.py`)\n\n" + block + "\n"
-        with open(bs.RESULTS, "w") as f:
+        with open(RESULTS, "w") as f:
             f.write(content)
 
 

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# Before/after timing of two logitgd source trees on the same machine, runs interleaved.
+# Before/after timing of two logitgd checkouts on the same machine, runs interleaved.
 #
-#   benchmarks/compare_trees.sh BASE_SRC NEW_SRC OUTDIR
-#   e.g. from a checkout root, venv active:
-#   benchmarks/compare_trees.sh /work/base/src /work/main/src /tmp/cmp
-#   SIDE_BY_SIDE_ONLY=1 benchmarks/compare_trees.sh BASE_SRC NEW_SRC OUTDIR   # reprint the tables of OUTDIR
+#   benchmarks/compare_trees.sh BASE_ROOT NEW_ROOT OUTDIR
+#   e.g. (venv active): benchmarks/compare_trees.sh /work/base /work/wt-bench-layout /tmp/cmp
+#   DRY_RUN=1 benchmarks/compare_trees.sh BASE_ROOT NEW_ROOT OUTDIR           # print the commands, run none
+#   SIDE_BY_SIDE_ONLY=1 benchmarks/compare_trees.sh BASE_ROOT NEW_ROOT OUTDIR # reprint the tables of OUTDIR
 #
-# BASE_SRC / NEW_SRC are the directories that hold the `logitgd` package (a tree's `src`); point them
-# at fixed snapshots (a worktree at a commit, or `git archive COMMIT src | tar -x -C DIR`), not at a
+# BASE_ROOT / NEW_ROOT are checkout roots, each with its src/ (the `logitgd` package) and its
+# benchmarks/. Each tree runs its OWN bench_core and bench_solvers, from its root, with
+# PYTHONPATH=ROOT/src, the way its layout runs them:
+#
+#   ROOT/benchmarks/__init__.py exists (benchmarks as a package, shared helpers in benchmarks/common/):
+#       cd ROOT && PYTHONPATH=ROOT/src python -m benchmarks.bench_core ...
+#   else (the older layout, scripts that put their own directory on sys.path for their helpers):
+#       cd ROOT && PYTHONPATH=ROOT/src python benchmarks/bench_core.py ...
+#
+# So the scripts always match the library they import (a tree whose scripts cannot import its own
+# logitgd fails on its own; its runs are marked FAILED and the rest goes on). Point the roots at fixed
+# snapshots (a worktree at a commit, or `git archive COMMIT src benchmarks | tar -x -C DIR`), not at a
 # tree being edited meanwhile (on 2026-12-01 the live /work/main tree, with uncommitted edits, failed
-# bench_core in rows.py while its HEAD 65ec62f ran). The
-# benchmark scripts are this checkout's (the directory of this file) for both trees; only the
-# imported logitgd changes, through PYTHONPATH. Per tree and round it runs
+# bench_core in rows.py while its HEAD 65ec62f ran). Per tree and round it runs
 #
-#   bench_core.py    --rows $CORE_ROWS --repeats $CORE_REPEATS --fit-runs $FIT_RUNS --no-variants --no-quiet-wait
+#   bench_core    --rows $CORE_ROWS --repeats $CORE_REPEATS --fit-runs $FIT_RUNS --no-variants --no-quiet-wait
 #       -> "One gradient" vs the floor (float64 and float32) and "Full fit" vs scikit-learn (+ breakdown)
-#   bench_solvers.py --datasets real,dense --rows $SOLVERS_ROWS --budget $SOLVERS_BUDGET
-#                    --real-budget $REAL_BUDGET --real-repeats $REAL_REPEATS --solvers logitgd
-#                    --no-mapping-check --no-write --no-quiet-wait
+#   bench_solvers --datasets real,dense --rows $SOLVERS_ROWS --budget $SOLVERS_BUDGET
+#                 --real-budget $REAL_BUDGET --real-repeats $REAL_REPEATS --solvers logitgd
+#                 --no-mapping-check --no-write --no-quiet-wait
 #       -> the `real` and `dense` problems (l2 and l1), logitgd's solvers
 #
 # ROUNDS times, each benchmark alternating between the trees (round 1: base then new; round 2:
@@ -46,39 +54,42 @@
 #   QUIET_WAIT=0           1: keep the scripts' wait for an idle machine before each timed call (up to 5 s
 #                          per call: on a busy host that alone can add >10 minutes per bench_core run)
 #   ORDER=abba             abab: base first in every round
+#   DRY_RUN=0              1: check which logitgd each tree imports, print every command, run none
+#                          (nothing is written to OUTDIR)
 #   LOGITGD_NUMBA_CACHE    passed through; 0 = kernels compiled in each process (see RESULTS.md)
 #
 # numba's cache goes to OUTDIR/numba-cache, not into the trees, and no .pyc files are written
-# (PYTHONDONTWRITEBYTECODE=1). Before the timed runs each tree fits once on data of 1e6 entries, so
-# every timed run loads its kernels from that cache, as a user's second process would (RESULTS.md: a
-# kernel loaded from the cache runs ~25 % slower than one compiled in-process; mixing the two would
-# move the numbers between rounds).
+# (PYTHONDONTWRITEBYTECODE=1); bench_solvers runs with --no-write. Before the timed runs each tree fits
+# once on data of 1e6 entries, so every timed run loads its kernels from that cache, as a user's
+# second process would (RESULTS.md: a kernel loaded from the cache runs ~25 % slower than one compiled
+# in-process; mixing the two would move the numbers between rounds).
 #
-# Import caveats. Both scripts do sys.path.insert(0, <their benchmarks/ directory>) for their helper
-# modules (_quiet.py, _kernel_variants.py, _solvers_reference.py). That directory holds no `logitgd`,
-# so PYTHONPATH still decides which logitgd is imported (PYTHONPATH comes before the virtualenv's
-# editable install, a .pth entry for /work/main/src); this script checks, with and without that
-# insert, that logitgd resolves inside each SRC before it times anything (a mistyped SRC would
-# otherwise silently import the editable install). bench_core also uses logitgd's internals
-# (logitgd._kernels.dense_loss_grad, logitgd.objective.LogisticObjective(X, y, use_kernel=False),
-# .uses_kernel, .value/.value_and_grad/.grad/.hessian_bound, objective.Preconditioned). The
-# restructured tree has no logitgd._kernels: bench_core runs through a launcher that aliases it (see
-# CORE_LAUNCH below). If more moves, its run is marked FAILED and the rest goes on; its breakdown table
-# lists only the methods it could wrap that the fit still calls. bench_solvers uses the public API only; its report's "at commit"
-# is this checkout's HEAD, not the tested tree's, and it fits sgd without a random_state (sgd rows
-# differ from run to run, also for one tree).
+# Imports. PYTHONPATH (ROOT/src) comes before the virtualenv's editable install (a .pth entry for
+# another tree), and neither the root nor its benchmarks/ holds a `logitgd`; this script checks, with
+# the sys.path each layout's scripts get, that logitgd resolves inside ROOT/src (and, for the package
+# layout, `benchmarks` inside ROOT) before it times anything: a mistyped root would otherwise silently
+# import the editable install. bench_core also uses logitgd's internals (the numba kernel module, the
+# objective's methods for its breakdown table), each tree's scripts those of their own tree; the
+# breakdown's rows are matched across trees whether they name LogisticObjective (older trees) or
+# LinearObjective (newer). bench_solvers uses the public API only; its report's "at commit" is the
+# tested tree's HEAD, and it fits sgd without a random_state (sgd rows differ from run to run, also
+# for one tree).
 set -uo pipefail
 
 if [ $# -ne 3 ]; then
-    sed -n '2,8p' "$0" >&2
+    sed -n '2,7p' "$0" >&2
     exit 2
 fi
 abspath() { (cd "$1" 2>/dev/null && pwd -P) || { echo "no such directory: $1" >&2; return 2; }; }
-BASE_SRC=$(abspath "$1") || exit 2
-NEW_SRC=$(abspath "$2") || exit 2
-mkdir -p "$3" || exit 2
-OUT=$(abspath "$3") || exit 2
-BENCH=$(abspath "$(dirname "$0")") || exit 2
+BASE_ROOT=$(abspath "$1") || exit 2
+NEW_ROOT=$(abspath "$2") || exit 2
+DRY_RUN=${DRY_RUN:-0}
+if [ "$DRY_RUN" = 1 ]; then
+    OUT=$(realpath -m "$3") || exit 2
+else
+    mkdir -p "$3" || exit 2
+    OUT=$(abspath "$3") || exit 2
+fi
 
 PYTHON=${PYTHON:-python}
 ROUNDS=${ROUNDS:-2}
@@ -101,6 +112,7 @@ import glob, os, re, sys
 
 out = sys.argv[1]
 NUM = re.compile(r"\d+(\.\d+)?(e[-+]?\d+)?")
+OBJ = re.compile(r"`(Linear|Logistic)Objective\.")
 
 
 def tables(path):
@@ -128,7 +140,10 @@ def tables(path):
             dtype = f" [{cells[hdr.index('dtype')]}]" if "dtype" in hdr else ""
             # rows are matched across runs by their label without its numbers (the floor row names
             # the measured bandwidth, sklearn's row the max_iter it found), plus the dtype column
-            cur[2][NUM.sub("#", cells[0]) + dtype] = (cells[0] + dtype, dict(zip(hdr, cells)))
+            # bench_core's breakdown names the class it wraps: LogisticObjective in the older trees,
+            # LinearObjective (the class the estimator builds since the restructure) in the newer ones
+            key = OBJ.sub("`Objective.", NUM.sub("#", cells[0])) + dtype
+            cur[2][key] = (cells[0] + dtype, dict(zip(hdr, cells)))
     return res
 
 
@@ -217,48 +232,66 @@ if [ "${SIDE_BY_SIDE_ONLY:-0}" = 1 ]; then
     exit 0
 fi
 
-for f in bench_core.py bench_solvers.py _quiet.py _kernel_variants.py _solvers_reference.py; do
-    [ -f "$BENCH/$f" ] || { echo "missing $BENCH/$f" >&2; exit 2; }
+# -- the two trees ---------------------------------------------------------------------------------------
+tree_root() { if [ "$1" = base ]; then echo "$BASE_ROOT"; else echo "$NEW_ROOT"; fi; }
+# "package" (benchmarks/__init__.py: python -m benchmarks.NAME) or "scripts" (python benchmarks/NAME.py)
+layout() { if [ -f "$1/benchmarks/__init__.py" ]; then echo package; else echo scripts; fi; }
+for root in "$BASE_ROOT" "$NEW_ROOT"; do
+    for f in src/logitgd/__init__.py benchmarks/bench_core.py benchmarks/bench_solvers.py; do
+        [ -f "$root/$f" ] || { echo "missing $root/$f (a root holds src/ and benchmarks/)" >&2; exit 2; }
+    done
 done
-export NUMBA_CACHE_DIR="$OUT/numba-cache"
+INFO="$OUT/info.txt"
+if [ "$DRY_RUN" = 1 ]; then
+    INFO=/dev/null
+else
+    export NUMBA_CACHE_DIR="$OUT/numba-cache"
+    mkdir -p "$NUMBA_CACHE_DIR"
+fi
 export PYTHONDONTWRITEBYTECODE=1
-mkdir -p "$NUMBA_CACHE_DIR"
 
-# -- which logitgd each PYTHONPATH imports ---------------------------------------------------------------
-check_tree() {  # name src
-    local got code
-    for code in 'import os, logitgd; print(os.path.realpath(logitgd.__file__))' \
-                "import os, sys; sys.path.insert(0, '$BENCH'); import _quiet, logitgd; print(os.path.realpath(logitgd.__file__))"; do
-        got=$(cd "$OUT" && PYTHONPATH="$2" "$PYTHON" -c "$code") || { echo "$1: 'import logitgd' failed with PYTHONPATH=$2" >&2; exit 2; }
+# -- which logitgd each tree's scripts import -----------------------------------------------------------
+check_tree() {  # name root
+    local root=$2 got code
+    local -a codes=('import os, logitgd; print(os.path.realpath(logitgd.__file__))')
+    if [ "$(layout "$root")" = package ]; then
+        # python -m puts the root first on sys.path, as `python -c` run from there does
+        codes+=("import os, benchmarks.common, logitgd
+b = os.path.realpath(os.path.dirname(benchmarks.__file__))
+assert b == os.path.realpath('$root/benchmarks'), 'benchmarks imported from ' + b
+print(os.path.realpath(logitgd.__file__))")
+    else
+        # a script there has its own directory first on sys.path (and imports its helpers from it)
+        codes+=("import os, sys; sys.path.insert(0, '$root/benchmarks'); import _quiet, logitgd; print(os.path.realpath(logitgd.__file__))")
+    fi
+    for code in "${codes[@]}"; do
+        got=$(cd "$root" && PYTHONPATH="$root/src" "$PYTHON" -c "$code") \
+            || { echo "$1: the import check failed in $root with PYTHONPATH=$root/src" >&2; exit 2; }
         case "$got" in
-            "$2"/logitgd/*) ;;
-            *) echo "$1: PYTHONPATH=$2 imports logitgd from $got, not from that tree" >&2; exit 2 ;;
+            "$root"/src/logitgd/*) ;;
+            *) echo "$1: PYTHONPATH=$root/src imports logitgd from $got, not from that tree" >&2; exit 2 ;;
         esac
     done
-    echo "$1: logitgd from $got" | tee -a "$OUT/info.txt"
-    if ! (cd "$OUT" && PYTHONPATH="$2" "$PYTHON" -c 'import logitgd._kernels' 2>/dev/null); then
-        echo "$1: no logitgd._kernels (bench_core imports it): aliased to logitgd.backends.numpy.kernels for bench_core" \
-            | tee -a "$OUT/info.txt"
-    fi
+    echo "$1: logitgd from $got; benchmarks layout: $(layout "$root")" | tee -a "$INFO"
 }
 tree_git() {
     local h dirty=""
     h=$(git -C "$1" rev-parse --short HEAD 2>/dev/null || echo '?')
-    git -C "$1" status --porcelain -- . 2>/dev/null | grep -q . && dirty=", uncommitted changes"
+    git -C "$1" status --porcelain -- src benchmarks 2>/dev/null | grep -q . && dirty=", uncommitted changes"
     echo "git $h$dirty"
 }
 {
-    echo "# compare_trees $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "base: $BASE_SRC ($(tree_git "$BASE_SRC"))"
-    echo "new:  $NEW_SRC ($(tree_git "$NEW_SRC"))"
-    echo "benchmarks: $BENCH ($(tree_git "$BENCH"))"
+    echo "# compare_trees $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$DRY_RUN" = 1 ] && echo ' (DRY_RUN: nothing is run)')"
+    echo "base: $BASE_ROOT ($(tree_git "$BASE_ROOT"))"
+    echo "new:  $NEW_ROOT ($(tree_git "$NEW_ROOT"))"
+    echo "this script: $(abspath "$(dirname "$0")")/$(basename "$0")"
     echo "ROUNDS=$ROUNDS CORE_ROWS=$CORE_ROWS CORE_REPEATS=$CORE_REPEATS FIT_RUNS=$FIT_RUNS CORE_FLOAT32=$CORE_FLOAT32" \
          "SOLVERS_ROWS=$SOLVERS_ROWS SOLVERS_BUDGET=$SOLVERS_BUDGET REAL_BUDGET=$REAL_BUDGET REAL_REPEATS=$REAL_REPEATS" \
          "COMPETITORS=$COMPETITORS QUIET_WAIT=$QUIET_WAIT ORDER=$ORDER LOGITGD_NUMBA_CACHE=${LOGITGD_NUMBA_CACHE:-<unset>}"
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
-} | tee "$OUT/info.txt"
-check_tree base "$BASE_SRC"   # not in a pipe: its `exit` must end this script
-check_tree new "$NEW_SRC"
+} | tee "$INFO"
+check_tree base "$BASE_ROOT"   # not in a pipe: its `exit` must end this script
+check_tree new "$NEW_ROOT"
 
 # -- commands ----------------------------------------------------------------------------------------------
 core_args=(--rows "$CORE_ROWS" --repeats "$CORE_REPEATS" --fit-runs "$FIT_RUNS" --no-variants)
@@ -270,54 +303,38 @@ if [ "$QUIET_WAIT" != 1 ]; then
     core_args+=(--no-quiet-wait)
     solvers_args+=(--no-quiet-wait)
 fi
-tree_src() { if [ "$1" = base ]; then echo "$BASE_SRC"; else echo "$NEW_SRC"; fi; }
 
-# bench_core does `from logitgd import _kernels`. The restructured tree (/work/main at 65ec62f) has the
-# kernels in logitgd.backends.numpy.kernels (same dense_loss_grad(X, y, sw, w, b, grad_out) signature)
-# and no logitgd._kernels, so bench_core fails at import there (its own copy in that tree too). It is
-# run through this launcher, which aliases the old name to the new module only where the old one is
-# missing (said on stderr), then runs the unchanged script as __main__; the rest of its internals
-# (objective.LogisticObjective(use_kernel=...), .uses_kernel, objective.Preconditioned) still exist there.
-CORE_LAUNCH='
-import runpy, sys
-script = sys.argv[1]
-sys.argv = sys.argv[1:]
-try:
-    import logitgd._kernels  # noqa: F401
-except ImportError:
-    import logitgd
-    from logitgd.backends.numpy import kernels
-    sys.modules["logitgd._kernels"] = logitgd._kernels = kernels
-    print("compare_trees: logitgd._kernels is missing; aliased to logitgd.backends.numpy.kernels", file=sys.stderr)
-runpy.run_path(script, run_name="__main__")
-'
+bench_cmd() {  # root bench(core|solvers): the interpreter's arguments for that tree's script
+    local name=bench_$2
+    if [ "$(layout "$1")" = package ]; then
+        printf '%s\n' -m "benchmarks.$name"
+    else
+        printf '%s\n' "benchmarks/$name.py"
+    fi
+}
 
 run_one() {  # bench tree round
-    local bench=$1 tree=$2 round=$3 src stem t0 rc
+    local bench=$1 tree=$2 round=$3 root stem t0 rc
     local -a cmd
-    src=$(tree_src "$tree")
+    root=$(tree_root "$tree")
     stem="$OUT/${bench}_${tree}_r${round}"
-    if [ "$bench" = core ]; then cmd=(bench_core.py "${core_args[@]}"); else cmd=(bench_solvers.py "${solvers_args[@]}"); fi
-    echo "[$(date -u +%H:%M:%S)] $bench $tree r$round: PYTHONPATH=$src $PYTHON $BENCH/${cmd[*]}" | tee -a "$OUT/info.txt"
+    mapfile -t cmd < <(bench_cmd "$root" "$bench")
+    if [ "$bench" = core ]; then cmd+=("${core_args[@]}"); else cmd+=("${solvers_args[@]}"); fi
+    echo "[$(date -u +%H:%M:%S)] $bench $tree r$round: cd $root && PYTHONPATH=$root/src $PYTHON ${cmd[*]}" \
+         "> $stem.md 2> $stem.log" | tee -a "$INFO"
+    [ "$DRY_RUN" = 1 ] && return 0
     t0=$(date +%s)
-    if [ "$bench" = core ]; then
-        (cd "$OUT" && PYTHONPATH="$src" "$PYTHON" -c "$CORE_LAUNCH" "$BENCH/${cmd[0]}" "${cmd[@]:1}") >"$stem.md" 2>"$stem.log"
-    else
-        (cd "$OUT" && PYTHONPATH="$src" "$PYTHON" "$BENCH/${cmd[0]}" "${cmd[@]:1}") >"$stem.md" 2>"$stem.log"
-    fi
+    (cd "$root" && PYTHONPATH="$root/src" "$PYTHON" "${cmd[@]}") >"$stem.md" 2>"$stem.log"
     rc=$?
-    echo "    rc=$rc, $(( $(date +%s) - t0 )) s, load average $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT/info.txt"
+    echo "    rc=$rc, $(( $(date +%s) - t0 )) s, load average $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$INFO"
     if [ $rc -ne 0 ]; then
-        echo "    FAILED: see $stem.log" | tee -a "$OUT/info.txt"
+        echo "    FAILED: see $stem.log" | tee -a "$INFO"
         tail -n 5 "$stem.log" | sed 's/^/    | /'
     fi
 }
 
 # -- warm numba's cache for each tree (not timed) ----------------------------------------------------------
-t_all=$(date +%s)
-for tree in base new; do
-    echo "[$(date -u +%H:%M:%S)] warming numba's cache for $tree ..." | tee -a "$OUT/info.txt"
-    (cd "$OUT" && PYTHONPATH="$(tree_src "$tree")" "$PYTHON" -W ignore -c '
+WARM='
 import numpy as np, logitgd
 rng = np.random.default_rng(0)
 X = rng.standard_normal((20000, 50)); y = (X[:, 0] + rng.standard_normal(20000) > 0).astype(int)
@@ -326,7 +343,15 @@ for Xd in (X, X.astype(np.float32)):
         for penalty in ("l2", "l1"):
             if solver != "lbfgs" or penalty == "l2":
                 logitgd.LogisticRegression(solver=solver, penalty=penalty, alpha=1e-3, max_iter=3).fit(Xd, y)
-') >"$OUT/warm_$tree.log" 2>&1 || echo "    warm-up failed: $OUT/warm_$tree.log" | tee -a "$OUT/info.txt"
+'
+t_all=$(date +%s)
+for tree in base new; do
+    root=$(tree_root "$tree")
+    echo "[$(date -u +%H:%M:%S)] warming numba's cache for $tree: cd $root && PYTHONPATH=$root/src $PYTHON -W ignore -c '<fits on 20,000 x 50>'" \
+         "> $OUT/warm_$tree.log 2>&1" | tee -a "$INFO"
+    [ "$DRY_RUN" = 1 ] && continue
+    (cd "$root" && PYTHONPATH="$root/src" "$PYTHON" -W ignore -c "$WARM") >"$OUT/warm_$tree.log" 2>&1 \
+        || echo "    warm-up failed: $OUT/warm_$tree.log" | tee -a "$INFO"
 done
 
 # -- the timed runs, interleaved ---------------------------------------------------------------------------
@@ -338,6 +363,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
         done
     done
 done
-echo "all runs: $(( $(date +%s) - t_all )) s; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/info.txt"
+if [ "$DRY_RUN" = 1 ]; then
+    echo "DRY_RUN=1: nothing run; the side-by-side tables would go to $OUT/side_by_side.md"
+    exit 0
+fi
+echo "all runs: $(( $(date +%s) - t_all )) s; load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$INFO"
 
 side_by_side

@@ -1,8 +1,8 @@
-"""Prototype variants of ``logitgd._kernels._dense_loss_grad`` (benchmarks only).
+"""Prototype variants of the fused kernel of ``logitgd.backends.numpy.kernels`` (benchmarks only).
 
 Not used by the package. Each variant takes ``(X, y, w, b, grad_out, n_chunks)``
 and returns the loss sum (no sample weights; ``grad_out`` receives the
-gradient sums, as in the shipped kernel), so ``bench_core.py`` can time them
+gradient sums, as in the shipped kernel), so ``bench_core`` can time them
 side by side and show where the time of the fused gradient goes:
 
 * ``baseline``   - the shipped kernel's loop, row by row (copy, weights dropped).

@@ -1,4 +1,4 @@
-"""Data sets, the independent cost evaluator and the reference optimum for ``bench_solvers.py``.
+"""Data sets, the independent cost evaluator and the reference optimum for ``bench_solvers``.
 
 Nothing here uses logitgd: the cost ``J`` and the optimum ``f*`` are computed
 by plain NumPy/SciPy code (plus a small numba loop for the lasso subproblem),

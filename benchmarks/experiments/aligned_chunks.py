@@ -1,11 +1,11 @@
 """One chunk's products on float64 data at an aligned address and 3 bytes off it (benchmarks only).
 
 A chunk that arrives over the network can sit at any byte offset of its
-message; ``logitgd._dask._aligned`` copies such a chunk once. This shows what
+message; ``logitgd.backends.dask.chunks._aligned`` copies such a chunk once. This shows what
 NumPy does without that copy: ``X @ w`` and ``X.T @ r`` side by side, the
 same data, in one process.
 
-    python benchmarks/_aligned_chunks.py [n] [d]
+    python -m benchmarks.experiments.aligned_chunks [n] [d]
 """
 import sys
 import time

@@ -1,18 +1,18 @@
 """Fused kernel or cuBLAS (generic path) for float64 X: one value_and_grad, and the fits of bench_gpu's part 2.
 
 Also the host-to-host value_and_grad of both paths on float32 X at bench_gpu's two shapes.
+
+    PYTHONPATH=src python -m benchmarks.experiments.float64_path
 """
-import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_gpu as B  # noqa: E402
-
-from logitgd import LogisticRegression, _torch  # noqa: E402
+from benchmarks import bench_gpu as B
+from logitgd import LogisticRegression
+from logitgd.backends.torch import rows as torch_rows
+from logitgd.objective import TorchLogisticObjective
 
 
 def vg_ms(obj, th, reps=15):
@@ -31,7 +31,7 @@ X, y = B.make_dense_gpu(n)
 yh = y.cpu().numpy()
 th = np.random.default_rng(0).standard_normal(101) * 1e-3
 for use in (True, False):
-    obj = _torch.TorchLogisticObjective(X, yh, device="cuda", use_kernel=use)
+    obj = TorchLogisticObjective(X, yh, device="cuda", use_kernel=use)
     print(f"float64 20M x 100, value_and_grad host to host, {'fused kernel' if use else 'cuBLAS two products'}: "
           f"{vg_ms(obj, th):.2f} ms (floor 5.2 ms)", flush=True)
     del obj
@@ -43,7 +43,7 @@ print(f"f* = {fstar:.15f}")
 print("| float64 path | solver | time to target (s) | wall (s) | iterations | J - f* |")
 print("|---|---|---|---|---|---|")
 for flag in (True, False):
-    _torch.KERNEL_FOR_FLOAT64 = flag
+    torch_rows.KERNEL_FOR_FLOAT64 = flag
     for solver in ("newton", "lbfgs", "auto"):
         B.time_logitgd(X[:100_000], y[:100_000], alpha, solver, -1.0, 5)
         t, wall, it, J, chosen = B.time_logitgd(X, y, alpha, solver, target, 20)
@@ -60,7 +60,7 @@ for n, d in ((4_000_000, 256), (16_000_000, 32)):
     yh = (torch.rand(n, device="cuda", generator=g) < 0.5).double().cpu().numpy()
     th = np.random.default_rng(1).standard_normal(d + 1) * 0.05
     for use in (True, False):
-        obj = _torch.TorchLogisticObjective(X, yh, device="cuda", use_kernel=use)
+        obj = TorchLogisticObjective(X, yh, device="cuda", use_kernel=use)
         print(f"float32 {n:,} x {d}, value_and_grad host to host, {'fused kernel' if use else 'generic path'}: "
               f"{vg_ms(obj, th):.2f} ms", flush=True)
         del obj

@@ -1,16 +1,16 @@
-"""Profile one logitgd Newton and L-BFGS fit on the GPU (`dense`, 20,000,000 x 100): where the time goes."""
+"""Profile one logitgd Newton and L-BFGS fit on the GPU (`dense`, 20,000,000 x 100): where the time goes.
+
+    PYTHONPATH=src python -m benchmarks.experiments.profile_gpu_fit [n]
+"""
 import cProfile
-import os
 import pstats
 import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_gpu import make_dense_gpu  # noqa: E402
-
-from logitgd import LogisticRegression  # noqa: E402
+from benchmarks.bench_gpu import make_dense_gpu
+from logitgd import LogisticRegression
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000_000
 X, y = make_dense_gpu(n)

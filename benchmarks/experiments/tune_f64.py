@@ -2,17 +2,15 @@
 with the best one (no scikit-learn: its time is in RESULTS.md from the full run).
 
 Run 5 of benchmarks/RESULTS.md's GPU section; its best configuration became the default of
-``logitgd._triton.config`` for float64 data.
-"""
-import os
-import sys
+``logitgd.backends.torch.triton.config`` for float64 data.
 
+    PYTHONPATH=src python -m benchmarks.experiments.tune_f64
+"""
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_gpu as B  # noqa: E402
-
-from logitgd import _triton  # noqa: E402
+from benchmarks import bench_gpu as B
+from logitgd.backends.torch import rows as torch_rows
+from logitgd.backends.torch import triton as _triton
 
 X, y = B.make_dense_gpu(20_000_000)
 sms = torch.cuda.get_device_properties(0).multi_processor_count
@@ -30,13 +28,11 @@ for BM in (8, 16, 32):
                 if best is None or t < best[0]:
                     best = (t, cfg, per_sm)
 print("best", best, "floor", X.numel() * 8 / 3.08e12 * 1e3, "ms")
-del X, y
+X = y = None  # the GPU memory back before part 2 draws its own data
 torch.cuda.empty_cache()
 cfg = best[1]
 _triton.config = lambda *a, **k: cfg
-from logitgd import _torch  # noqa: E402
-
-_torch._TorchData.N_PROGRAMS_PER_SM = best[2]
+torch_rows.N_PROGRAMS_PER_SM = best[2]
 _plain = B.plain_lbfgs
 B.plain_lbfgs = lambda X, y, alpha, target, budget: _plain(X, y, alpha, target, min(budget, 8))
 B.bench_time_to_target(20_000_000, False, 0)

@@ -1,4 +1,4 @@
-"""Wait for a quiet machine before a timed run (shared by the benchmark scripts)."""
+"""Wait for a quiet machine before a timed run (shared by the benchmark suites)."""
 
 from __future__ import annotations
 
