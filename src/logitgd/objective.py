@@ -227,10 +227,9 @@ class LinearObjective:
         value : float
         grad : ndarray of shape (n_params,)
         """
-        batch = self.data.take(rows)
-        loss, g = batch.map(stats.data_term, self.loss, *self.split(theta), True)[0]
-        scale = batch.n * self.sw_sum / self.n_samples
-        return self._finish(theta, float(loss) / scale, g / scale)
+        loss, g, m = self.data.batch_term(self.loss, *self.split(theta), rows)
+        scale = m * self.sw_sum / self.n_samples
+        return self._finish(theta, loss / scale, g / scale)
 
     def epoch_source(self, order, bounds):
         """Batch gradients of an SGD epoch computed where the rows are (a device), or None (on the host).

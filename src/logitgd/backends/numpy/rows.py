@@ -150,6 +150,12 @@ class NumpyRows:
                               dtype=part.dtype, uses_kernel=False, memo=stats.OneEntryMemo(), _csc=None)
         return batch
 
+    def batch_term(self, loss, W, b, rows):
+        """The data term and its gradient sums over the rows ``rows`` (a mini-batch): ``(float, g, rows in it)``."""
+        part = self.take(rows)
+        total, g = stats.term_from_scores(part, loss, part.scores(W, b), True)
+        return float(total), g, part.n
+
     def fused_data_term(self, W, b, want_grad):
         """The kernel's ``(sum_i s_i L_i, gradient sums)``, or None where it does not apply."""
         if not self.uses_kernel:

@@ -157,6 +157,15 @@ class TorchRows:
     def compute_context(self):
         return contextlib.nullcontext()
 
+    def batch_term(self, loss, W, b, rows):
+        """The data term and its gradient sums over the rows ``rows`` (a mini-batch), one transfer to the host:
+        ``(float, g, rows in it)``. Mini-batches are float64, as on the CPU: small, and the "auto" step's finite
+        differences of batch gradients need the precision."""
+        part = self.take(rows)
+        total, g = stats.term_from_scores(part, loss, part.scores(W, b), True)
+        out = torch.cat([total[None], g]).cpu().numpy()
+        return float(out[0]), out[1:], part.n
+
     def epoch_batches(self, order, bounds):
         """The rows of one SGD epoch on the device (:class:`~.epoch.EpochBatches`)."""
         return EpochBatches(self, order, bounds)
