@@ -65,6 +65,7 @@ from benchmarks.common.full_fit import (
     sklearn_time_to_target,
 )
 from benchmarks.common.quiet import QuietGate
+from benchmarks.common.report import cpu_name
 from logitgd.backends.numpy import kernels as _kernels  # named so in the tables, as in the older trees
 from logitgd.objective import LogisticObjective
 
@@ -282,15 +283,7 @@ def env_report():
     info = threadpoolctl.threadpool_info()
     blas = [i for i in info if i.get("user_api") == "blas"]
     lines = []
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name()
     lines.append(f"- CPU: {cpu}, {os.cpu_count()} logical CPUs; "
                  f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.1f} GiB RAM")
     lines.append(f"- Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "

@@ -28,15 +28,7 @@ def env_lines():
         except Exception:  # noqa: BLE001
             return "not installed"
 
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    cpu = cpu_name() or "?"
     out = [(f"- Machine: {cpu}, {os.cpu_count()} logical CPUs, "
             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.1f} GiB RAM; shared, noisy host "
             f"(other people run tests on it), no GPU.")]
@@ -66,3 +58,15 @@ def git_commit():
         return h + (" (src/ has uncommitted changes)" if dirty else "")
     except OSError:
         return "?"
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo, else ``platform.processor()`` (may be empty)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
