@@ -298,8 +298,8 @@ def _model(args, callback, **extra):
 
 
 def _fit_dask_data(model, X, y):
-    """``model.fit(X, y)`` on dask input, and the :class:`~logitgd.backends.dask.rows.DaskRows` that its own validation of
-    X made (rows, chunks, bytes, persisted or not, and the passes the fit made over them)."""
+    """``model.fit(X, y)`` on dask input, and the rows (:class:`~logitgd.backends.dask.rows.DaskRows`) that its
+    own validation of X made (rows, chunks, bytes, persisted or not, and the passes the fit made over them)."""
     seen = []
 
     def validate(*args, **kwargs):
