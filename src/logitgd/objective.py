@@ -137,12 +137,17 @@ class LinearObjective:
         return self._finish(theta, loss / self.sw_sum, g / self.sw_sum)
 
     def _finish(self, theta, mean_loss, g):
-        """Add the smooth penalty to a data term; drop the intercept slots if unused."""
-        w = self.coefficients(theta)
-        g[:self.n_coef] += self.penalty.smooth_grad(w)
-        if not self.fit_intercept:
-            g = g[:self.n_coef]
-        return mean_loss + self.penalty.smooth_value(w), g
+        """Add the smooth penalty to a data term's value and gradient (see :meth:`_finish_grad`)."""
+        return mean_loss + self.penalty.smooth_value(self.coefficients(theta)), self._finish_grad(theta, g)
+
+    def _finish_grad(self, theta, g):
+        """Add the smooth penalty's gradient to a data term's (host or device arrays); drop unused intercept slots."""
+        g[:self.n_coef] += self.penalty.smooth_grad(self.coefficients(theta))
+        return g if self.fit_intercept else g[:self.n_coef]
+
+    def _batch_scale(self, m):
+        """``m · mean(s)``: a batch of ``m`` rows' data term over this is an unbiased estimate of the mean's."""
+        return m * self.sw_sum / self.n_samples
 
     def grad(self, theta):
         """∇f(theta), ndarray of shape (n_params,)."""
@@ -228,7 +233,7 @@ class LinearObjective:
         grad : ndarray of shape (n_params,)
         """
         loss, g, m = self.data.batch_term(self.loss, *self.split(theta), rows)
-        scale = m * self.sw_sum / self.n_samples
+        scale = self._batch_scale(m)
         return self._finish(theta, loss / scale, g / scale)
 
     def epoch_source(self, order, bounds):
@@ -390,10 +395,7 @@ class _DeviceSource:
     def grad(self, theta, i):
         obj, xp = self.objective, self.xp
         sums, m = self.batches.sums(i, obj.loss, *obj._split_direction(theta))
-        g = sums / (m * obj.sw_sum / obj.n_samples)
-        if not obj.fit_intercept:
-            g = g[:obj.n_coef]
-        g[:obj.n_coef] += obj.penalty.smooth_grad(theta[:obj.n_coef])
+        g = obj._finish_grad(theta, sums / obj._batch_scale(m))
         bad = ~xp.all(xp.isfinite(g))
         self._bad = bad if self._bad is None else self._bad | bad
         return g
@@ -425,13 +427,11 @@ class TorchLogisticObjective(LinearObjective):
     and ``use_kernel`` as ``logitgd.backends.torch.TorchRows``.
     """
 
-    _n_classes = 1
-
     def __init__(self, X, y, sample_weight=None, fit_intercept=True, penalty=None, device="cuda",
-                 storage_dtype=None, use_kernel="auto", n_classes=None):
+                 storage_dtype=None, use_kernel="auto", n_classes=1):
         from .backends.torch.rows import TorchRows
 
-        data = TorchRows(X, y, sample_weight, n_classes or self._n_classes, device=device,
+        data = TorchRows(X, y, sample_weight, n_classes, device=device,
                          storage_dtype=storage_dtype, use_kernel=use_kernel)
         super().__init__(data, penalty, fit_intercept)
 

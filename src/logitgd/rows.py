@@ -130,10 +130,8 @@ def _multinomial_hessian(rows, P, sw_sum, fit_intercept, block_rows=None):
     p1 = rows.d + bool(fit_intercept)
     n_params = p1 * K
     s = (xp.ones_like(P[:, 0]) if rows.sw is None else rows.sw) / sw_sum
-    H = xp.zeros_like(P, shape=(p1, K, p1, K)) if xp is np else xp.zeros((p1, K, p1, K), dtype=P.dtype,
-                                                                          device=P.device)
-    B_flat = xp.zeros_like(H, shape=(n_params, n_params)) if xp is np else xp.zeros(
-        (n_params, n_params), dtype=P.dtype, device=P.device)
+    H = xp.zeros((p1, K, p1, K), dtype=P.dtype, device=P.device)
+    B_flat = xp.zeros((n_params, n_params), dtype=P.dtype, device=P.device)
     block_rows = block_rows or max(1, 2 ** 22 // n_params)
     for start, Xt in rows.tilde_blocks(block_rows, fit_intercept):
         stop = start + Xt.shape[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import rows as stats
-from .device import _csr_tensor, _small, _small_t, _to_host
+from .device import _csr_tensor, _small, _small_t
 from .lib import torch
 
 
@@ -15,8 +15,6 @@ class EpochBatches:
     The rows of the epoch are gathered in batch order once (one upload of the
     order per epoch); each batch is then a slice of them.
     """
-
-    n_parts = 1
 
     def __init__(self, data, order, bounds):
         self.data, self.xp, self.n_classes, self.d = data, data.xp, data.n_classes, data.d
@@ -55,7 +53,7 @@ class EpochBatches:
 
 
 class _BatchRows:
-    """One batch as a rows object of :mod:`logitgd.rows` (dense tensor of any dtype, or CSR)."""
+    """One batch as the rows :func:`logitgd.rows.term_from_scores` takes (dense tensor of any dtype, or CSR)."""
 
     def __init__(self, parent, X, y, sw):
         self.xp, self.n_classes, self.d = parent.xp, parent.n_classes, parent.d
@@ -72,11 +70,3 @@ class _BatchRows:
     def scores(self, W, b):
         return self.matvec(self.asarray(W)) + (b if np.ndim(b) == 0 else self.asarray(b))
 
-    def blocks(self):
-        return (self,)
-
-    def fused_data_term(self, W, b, want_grad):
-        return None
-
-    def map(self, fn, *args, per_part=None):
-        return [_to_host(fn(self, *args, *(per_part[0] if per_part else ())))]
