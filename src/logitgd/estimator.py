@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 import warnings
 
 import numpy as np
 import scipy.sparse
-from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _labels, backends
-from ._numerics import log_sigmoid, sigmoid
+from . import _labels, backends, inference
+from ._scoring import LinearScores
+from .exceptions import InferenceError
 from .objective import LinearObjective
 from .penalty import make_penalty
 from .preconditioned import Preconditioned
@@ -26,21 +25,8 @@ from .solvers.sgd_epoch import auto_step, sgd_epoch
 
 _MULTI_CLASS = ("auto", "multinomial", "ovr")
 
-def _lazily_on_dask(method):
-    """``method(X)``, or for dask input a lazy dask array, each row chunk scored by the in-memory method."""
-    @functools.wraps(method)
-    def scores(self, X):
-        if not backends.is_dask(X):
-            return method(self, X)
-        check_is_fitted(self)
-        from .backends.dask import score
 
-        return score.score_lazily(self, method.__name__, X)
-
-    return scores
-
-
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
     """Logistic (binary) and softmax (multinomial) regression trained by gradient descent and its relatives.
 
     Minimizes the weighted mean log-loss plus an elastic-net penalty on the
@@ -347,8 +333,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self._warn_on_stop(result, monitor, max_iter, tol)
         else:
             self._fit_ovr(X, y_enc, sw, penalty, warm)
-        # a later partial_fit starts a fresh SGD run from these coefficients
-        self.__dict__.pop("_sgd_state", None)
+            objective = None
+        # a later partial_fit starts a fresh SGD run from these coefficients; summary() reads the data by reference
+        for stale in ("_sgd_state", "_inference", "formula_", "_formula_spec"):
+            self.__dict__.pop(stale, None)
+        self._fit_data = objective
         return self
 
     def _fit_ovr(self, X, y_enc, sw, penalty, warm):
@@ -513,6 +502,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                          callback=self._make_callback(None, np.asarray), state=state, random_state=self._sgd_rng(),
                          **options)
         self._sgd_state = result.state
+        self._fit_data = self._inference = None  # the pieces are not kept: summary(X, y) gives the data
         self.solver_ = "sgd"
         history = [] if first else list(self.loss_history_)
         self._store(objective, result.x, result, center=False)
@@ -528,71 +518,72 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if found is not None:
             warnings.warn(found[0], found[1], stacklevel=stacklevel)
 
-    @_lazily_on_dask
-    def decision_function(self, X):
-        """Raw scores ``X @ coef_.T + intercept_``: shape (n_samples,) for two classes, else (n_samples, K).
+    # -- inference ----------------------------------------------------------------------
+    def summary(self, X=None, y=None, sample_weight=None, *, cov_type="nonrobust", groups=None, level=0.95):
+        """Coefficients, standard errors, z tests, intervals, odds ratios and fit statistics, as R's ``summary.glm``.
 
-        Dask input gives a lazy dask array, here and in the ``predict*`` methods.
+        By default over the data the model was fitted on, which ``fit`` keeps
+        by reference (not a copy; ``pickle`` drops it, :func:`logitgd.save`
+        stores what the model-based and HC0/HC1 tables need). Pass ``X, y``
+        (and ``sample_weight``) to summarize over other data, or after
+        ``partial_fit``.
+
+        Parameters
+        ----------
+        cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+            The inverse observed information; the sandwich ``H⁻¹ M H⁻¹``
+            (``HC1`` times ``n / (n - k)``); or the cluster sandwich over
+            ``groups``, times ``G / (G - 1) (n - 1) / (n - k)`` (statsmodels').
+        groups : array-like of shape (n_samples,), default=None
+            Cluster labels, with ``cov_type="cluster"``.
+        level : float, default=0.95
+            Confidence level of the intervals.
+
+        Returns
+        -------
+        logitgd.summary.Summary
+            ``print()`` it for the table; ``conf_int(method="profile")`` for
+            profile-likelihood intervals.
         """
         check_is_fitted(self)
-        if backends.is_tensor(X):  # scored where it lives
-            from .backends.torch import validate as _torch
+        inference.check_model(self)
+        if X is not None:
+            K = len(self.classes_)
+            X, y_enc, sw = self._validate_xy(X, y, sample_weight, reset=False)
+            found = inference.ingredients(self._objective(X, y_enc, sw, None, 1 if K == 2 else K),
+                                          inference.theta_of(self), self.stop_reason_)
+        else:
+            found = self._ingredients()
+        return inference.summarize(found, self, cov_type=cov_type, groups=groups, level=level)
 
-            X, _ = _torch.check_tensor_xy(X)
-            self._set_n_features(int(X.shape[1]), False)
-            scores = _torch.decision_function(X, self.coef_, self.intercept_)
-            return scores[:, 0] if scores.shape[1] == 1 else scores
-        X = validate_data(self, X, accept_sparse="csr", accept_large_sparse=True,
-                          dtype=[np.float64, np.float32], reset=False)
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+    def _ingredients(self):
+        """What the summary needs of the training data (kept after the first call), or an error saying to pass it."""
+        if getattr(self, "_inference", None) is None:
+            if getattr(self, "_fit_data", None) is None:
+                raise InferenceError("summary() needs the data: this model does not hold the data it was fitted "
+                                     "on (fitted by partial_fit, unpickled, or loaded from a file without them); "
+                                     "call model.summary(X, y).")
+            self._inference = inference.ingredients(self._fit_data, inference.theta_of(self), self.stop_reason_)
+        return self._inference
 
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy of :meth:`predict` on ``X`` against ``y`` (weighted by ``sample_weight``).
+    @classmethod
+    def from_formula(cls, formula, data, sample_weight=None, **params):
+        """Fit ``formula`` (``"admit ~ gre + gpa + C(rank)"``, formulaic's syntax) on the DataFrame ``data``.
 
-        Dask input is scored on the workers; only the predicted and true labels
-        (and weights) come back to the client.
+        Categorical terms, interactions and transforms become columns with
+        readable names (``feature_names_in_``); ``- 1`` drops the intercept.
+        New data for ``predict`` and friends may be a DataFrame of the
+        original variables: the same formula (with the training data's
+        levels and transform states) builds their columns.
         """
-        if backends.is_dask(X):
-            from .backends.dask import score as _dask
+        from . import formula as _formula
 
-            return _dask.accuracy(self, X, y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)
+        design = _formula.design(formula, data)
+        model = cls(**{"fit_intercept": design.fit_intercept, **params}).fit(design.X, design.y, sample_weight)
+        model.formula_, model._formula_spec = formula, design.spec
+        return model
 
-    def _ovr(self):
-        return len(self.classes_) > 2 and self.multi_class == "ovr"
-
-    @_lazily_on_dask
-    def predict_proba(self, X):
-        """Class probabilities, ndarray of shape (n_samples, n_classes), columns as ``classes_``.
-
-        Two classes: ``sigmoid`` of the score. Multinomial: the softmax of the
-        K scores. ``"ovr"``: each class's ``sigmoid``, normalized to sum to 1.
-        """
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            return np.column_stack([sigmoid(-z), sigmoid(z)])
-        if self._ovr():
-            p = sigmoid(z)
-            return p / p.sum(axis=1, keepdims=True)
-        return softmax(z, axis=1)
-
-    @_lazily_on_dask
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`, computed stably from the raw scores."""
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            return np.column_stack([log_sigmoid(-z), log_sigmoid(z)])
-        if self._ovr():
-            return log_softmax(log_sigmoid(z), axis=1)
-        return log_softmax(z, axis=1)
-
-    @_lazily_on_dask
-    def predict(self, X):
-        """Labels: the most probable class (two classes: ``classes_[1]`` where its probability exceeds 0.5)."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
-
-
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_fit_data", None)  # the training data, held by reference, are not pickled
+        return state

@@ -23,5 +23,9 @@ class DaskFitError(RuntimeError):
     """Dask could not finish a pass over the data (for example: workers kept dying)."""
 
 
-__all__ = ["ConvergenceWarning", "DaskFitError", "DataError", "DivergenceError", "ModelFileError",
+class InferenceError(ValueError):
+    """A summary that would not be valid (L1 selection, singular information, missing data); the message says why."""
+
+
+__all__ = ["ConvergenceWarning", "DaskFitError", "DataError", "DivergenceError", "InferenceError", "ModelFileError",
            "SeparationWarning"]

@@ -210,3 +210,59 @@ def margins(rows, W, b):
     own = xp.take_along_axis(Z, y[:, None], axis=1)[:, 0]
     others = xp.where(xp.arange(Z.shape[1])[None, :] == y[:, None], -xp.inf, Z)
     return own - xp.max(others, axis=1)
+
+
+def score_blocks(rows, loss, W, b, fit_intercept, block_rows=None):
+    """``(start, U)`` by blocks of rows: the per-row scores ``s_i x̃_i ⊗ dL/dz_i``, shape (m, (d + 1) K).
+
+    Row ``i`` of ``U`` is sample ``i``'s gradient contribution in the layout
+    of theta (``[W; b]`` row by row); their sum is the data term's gradient.
+    """
+    xp = rows.xp
+    r = loss.loss_gradient(rows.y, rows.scores(W, b))[1]
+    if rows.sw is not None:
+        r = r * (rows.sw if r.ndim == 1 else rows.sw[:, None])
+    if r.ndim == 1:
+        r = r[:, None]
+    width = (rows.d + bool(fit_intercept)) * r.shape[1]
+    for start, Xt in rows.tilde_blocks(block_rows or max(1, 2 ** 22 // width), fit_intercept):
+        m = Xt.shape[0]
+        yield start, xp.reshape(Xt[:, :, None] * r[start:start + m][:, None, :], (m, width))
+
+
+def score_outer(rows, loss, W, b, fit_intercept):
+    """The sandwich's meat ``sum_i u_i u_iᵀ`` of the per-row scores (:func:`score_blocks`), unscaled."""
+    M = None
+    for _, U in score_blocks(rows, loss, W, b, fit_intercept):
+        M = U.T @ U if M is None else M + U.T @ U
+    return M
+
+
+def cluster_score_sums(rows, loss, W, b, fit_intercept, codes):
+    """``[(groups, S)]`` per block: the score sums ``S[g] = sum_{i in g} u_i`` of the groups present.
+
+    ``codes`` is a host array of non-negative integer group codes, one per row.
+    The rows of each block are ordered by group and summed by differences of a
+    cumulative sum, on the rows' device; the caller adds blocks and parts.
+    """
+    xp = rows.xp
+    codes = np.asarray(codes)
+    out = []
+    for start, U in score_blocks(rows, loss, W, b, fit_intercept):
+        block = codes[start:start + U.shape[0]]
+        order = np.argsort(block, kind="stable")
+        ordered = block[order]
+        first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        edges = np.r_[first, ordered.shape[0]]
+        to_device = getattr(U, "device", None)
+        C = xp.cumulative_sum(xp.take(U, xp.asarray(order, device=to_device), axis=0), axis=0,
+                              include_initial=True)
+        sums = (xp.take(C, xp.asarray(edges[1:], device=to_device), axis=0)
+                - xp.take(C, xp.asarray(edges[:-1], device=to_device), axis=0))
+        out.append((ordered[first], sums))
+    return out
+
+
+def positive_weights(rows):
+    """How many rows have a positive sample weight (all rows without weights)."""
+    return rows.n if rows.sw is None else int(rows.xp.sum(rows.sw > 0))

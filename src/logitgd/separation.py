@@ -26,7 +26,15 @@ import scipy.optimize
 
 
 def separation_kind(X, y, sample_weight=None, fit_intercept=True):
-    """Decide by linear programming whether the classes are separated.
+    """Decide by linear programming whether the classes are separated: ``"complete"``, ``"quasi-complete"`` or None.
+
+    See :func:`separating_direction`, which also gives the direction.
+    """
+    return separating_direction(X, y, sample_weight, fit_intercept)[0]
+
+
+def separating_direction(X, y, sample_weight=None, fit_intercept=True):
+    """Decide by linear programming whether the classes are separated, and along which direction.
 
     Two small LPs on the rows ``a_i = s_i x̃_i`` (columns scaled to max-abs 1),
     with ``-1 <= beta <= 1``:
@@ -48,6 +56,10 @@ def separation_kind(X, y, sample_weight=None, fit_intercept=True):
     Returns
     -------
     kind : {"complete", "quasi-complete"} or None
+    direction : ndarray of shape (n_features + fit_intercept,) or None
+        A ``beta`` (in X's units, the intercept last) along which the
+        likelihood keeps rising; its nonzero entries name the separating
+        predictors.
     """
     X = np.asarray(X, dtype=np.float64)
     keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
@@ -65,13 +77,13 @@ def separation_kind(X, y, sample_weight=None, fit_intercept=True):
     res = scipy.optimize.linprog(c, A_ub=np.hstack([-A, np.ones((n, 1))]), b_ub=np.zeros(n),
                                  bounds=[(-1, 1)] * p + [(None, 1)], method="highs")
     if res.status == 0 and -res.fun > 1e-7:
-        return "complete"
+        return "complete", res.x[:-1] / scale
     # max sum(A beta)  s.t.  A beta >= 0, beta in [-1, 1]
     res = scipy.optimize.linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(n), bounds=(-1, 1),
                                  method="highs")
     if res.status == 0 and -res.fun > 1e-6 and (A @ res.x).min() > -1e-9:
-        return "quasi-complete"
-    return None
+        return "quasi-complete", res.x / scale
+    return None, None
 
 
 class SeparationMonitor:
