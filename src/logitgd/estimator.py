@@ -584,6 +584,6 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         return model
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ gives __dict__ itself
         state.pop("_fit_data", None)  # the training data, held by reference, are not pickled
         return state

@@ -143,7 +143,8 @@ def _separation(objective, theta, stop_reason):
     if found is None:
         return kind, []
     scale = np.max(np.abs(X), axis=0)
-    involved = np.abs(direction[:objective.data.d]) * scale > 1e-7
+    weight = np.abs(direction[:objective.data.d]) * scale  # each predictor's share of the separating scores
+    involved = weight > max(1e-7, 0.05 * weight.max(initial=0.0))
     return found, [int(j) for j in np.flatnonzero(involved)]
 
 

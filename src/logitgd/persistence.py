@@ -19,6 +19,8 @@ The file is one JSON object::
       "n_iter": 123, "converged": true, "stop_reason": "...",
       "loss_history": [...],
       "input_encoding": {...} | null, # how the command line turned a data file into X (below)
+      "formula": {...} | null,        # the formula's spec (logitgd.formula) for a model from from_formula
+      "inference": {...} | null,      # what summary() needs of the training data (below)
       "sha256": "..."                 # of the object above, without this key
     }
 
@@ -30,8 +32,19 @@ DataFrame, the numeric columns of a CSV file), else one of::
      "categorical": [{"column": name, "categories": [str, ...]}, ...],
      "feature_names": [column, ..., "name=category", ...]}
 
-(see :func:`logitgd.io.encode_table`). Version 1 files (binary models,
-without ``input_encoding`` and the ``multi_class`` parameter) still load.
+(see :func:`logitgd.io.encode_table`).
+
+``inference`` (version 3) holds the fitted theta, the observed information
+and the sandwich's meat (``n_params x n_params`` each), the log-likelihoods
+of the model and of the intercept-only model, the number of observations and
+the separation finding (:class:`logitgd.inference.Ingredients`): a loaded
+model prints its model-based, HC0 and HC1 summary without the data. It is
+written when the model holds its training data, its summary is valid (not L1,
+not one-vs-rest) and it has at most :data:`MAX_STORED_PARAMS` parameters;
+profile intervals and cluster standard errors need the data
+(``model.summary(X, y)``). Version 1 files (binary models, without
+``input_encoding`` and the ``multi_class`` parameter) and version 2 files
+(without ``formula`` and ``inference``) still load.
 
 Floats are written by Python's ``repr``, the shortest string that reads back
 to the same double, so a round trip gives bit-identical predictions. The
@@ -51,7 +64,9 @@ from sklearn.utils.validation import check_is_fitted
 from .exceptions import ModelFileError
 
 FORMAT = "logitgd-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+MAX_STORED_PARAMS = 300
+"""Most parameters for which the model file stores the summary's matrices (two of n_params² numbers)."""
 _REQUIRED = ("format_version", "library_version", "estimator", "params", "classes",
              "classes_dtype", "n_features", "feature_names", "coef", "intercept", "n_iter",
              "converged", "stop_reason", "loss_history", "sha256")
@@ -164,6 +179,8 @@ def save(model, path, *, overwrite=False, input_encoding=None):
         "stop_reason": str(model.stop_reason_),
         "loss_history": [float(v) for v in model.loss_history_],
         "input_encoding": input_encoding,
+        "formula": getattr(model, "_formula_spec", None),
+        "inference": _inference_entry(model),
     }
     payload["sha256"] = _checksum(payload)
     # Write next to the target and rename: a crash never leaves half a file.
@@ -291,7 +308,42 @@ def load(path, *, return_encoding=False):
     model.converged_ = payload["converged"]
     model.stop_reason_ = payload["stop_reason"]
     model.loss_history_ = loss_history
+    _restore_inference(model, payload, path)
     return (model, encoding) if return_encoding else model
+
+
+def _inference_entry(model):
+    """The summary's ingredients as JSON, or None where they cannot or need not be stored."""
+    from . import inference
+    from .exceptions import InferenceError
+
+    n_params = model.coef_.size + (model.intercept_.size if model.fit_intercept else 0)
+    if n_params > MAX_STORED_PARAMS:
+        return None
+    try:
+        inference.check_model(model)
+        return model._ingredients().to_json()
+    except InferenceError:  # not valid for this model, or its data are not at hand
+        return None
+
+
+def _restore_inference(model, payload, path):
+    from . import inference
+
+    spec, entry = payload.get("formula"), payload.get("inference")
+    if spec is not None:
+        if not (isinstance(spec, dict) and isinstance(spec.get("formula"), str)):
+            raise ModelFileError(f"{path} has a malformed formula entry.")
+        model._formula_spec, model.formula_ = spec, spec["formula"]
+    if entry is None:
+        return
+    try:
+        found = inference.Ingredients.from_json(entry)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path} has a malformed inference entry: {exc}") from None
+    if not np.allclose(found.theta, inference.theta_of(model), rtol=0, atol=0):
+        raise ModelFileError(f"{path} is inconsistent: its inference entry is for other coefficients.")
+    model._inference = found
 
 
 def _distinct(classes):

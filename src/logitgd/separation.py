@@ -77,7 +77,15 @@ def separating_direction(X, y, sample_weight=None, fit_intercept=True):
     res = scipy.optimize.linprog(c, A_ub=np.hstack([-A, np.ones((n, 1))]), b_ub=np.zeros(n),
                                  bounds=[(-1, 1)] * p + [(None, 1)], method="highs")
     if res.status == 0 and -res.fun > 1e-7:
-        return "complete", res.x[:-1] / scale
+        # the sparsest-looking separating direction names the predictors: min ||beta||_1 s.t. A beta >= 1
+        # (the intercept free of charge), with beta = u - v, u, v >= 0
+        cost = np.ones(p)
+        if fit_intercept:
+            cost[-1] = 0.0
+        sparse = scipy.optimize.linprog(np.r_[cost, cost], A_ub=-np.hstack([A, -A]), b_ub=-np.ones(n),
+                                        bounds=(0, None), method="highs")
+        beta = sparse.x[:p] - sparse.x[p:] if sparse.status == 0 else res.x[:-1]
+        return "complete", beta / scale
     # max sum(A beta)  s.t.  A beta >= 0, beta in [-1, 1]
     res = scipy.optimize.linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(n), bounds=(-1, 1),
                                  method="highs")
