@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError
 
 import logitgd
 from logitgd import LogisticRegression, ModelFileError
+from logitgd.exceptions import InferenceError
 from logitgd.persistence import FORMAT, FORMAT_VERSION, _checksum
 
 
@@ -462,7 +463,7 @@ def test_round_trip_multiclass(tmp_path, labels, multi_class):
     assert_same_model(model, loaded, X)
     assert [type(c) for c in loaded.classes_] == [type(c) for c in model.classes_]
     payload = json.loads(path.read_text())
-    assert payload["format_version"] == FORMAT_VERSION == 2
+    assert payload["format_version"] == FORMAT_VERSION == 3
     assert payload["params"]["multi_class"] == multi_class
     assert payload["classes"] == [c.item() if hasattr(c, "item") else c for c in model.classes_]
 
@@ -571,10 +572,32 @@ def test_load_inconsistent_multiclass_file(saved, change):
         logitgd.load(saved)
 
 
+def test_inference_entry_for_other_coefficients_is_refused(saved):
+    def other(p):
+        p["inference"]["theta"][0] += 1.0
+
+    assert json.loads(saved.read_text())["inference"] is not None
+    _rewrite(saved, other, rehash=True)
+    with pytest.raises(ModelFileError, match="inference entry is for other coefficients"):
+        logitgd.load(saved)
+
+
+def test_format_version_2_file_loads_without_summary(saved):
+    def v2(p):
+        p.update(format_version=2)
+        del p["inference"], p["formula"]
+
+    _rewrite(saved, v2, rehash=True)
+    loaded = logitgd.load(saved)
+    with pytest.raises(InferenceError, match="needs the data"):
+        loaded.summary()
+
+
 def test_three_class_file_edited_to_consistent_shapes_loads(saved, frame):
     """The shape rules accept K rows for K classes (and the model then predicts K classes)."""
     def three(p):
-        p.update(classes=[0, 1, 2], coef=p["coef"] * 3, intercept=p["intercept"] * 3)
+        # the summary's matrices are for the two-class model: an edit that keeps the file consistent drops them
+        p.update(classes=[0, 1, 2], coef=p["coef"] * 3, intercept=p["intercept"] * 3, inference=None)
 
     _rewrite(saved, three, rehash=True)
     loaded = logitgd.load(saved)

@@ -219,7 +219,11 @@ def cluster_meat(ing, groups):
     if G < 2:
         raise InferenceError("cluster standard errors need at least two groups.")
     W, b = obj.split(ing.theta)
-    bounds = list(obj.data.offsets) + [obj.data.n]
+    bounds = [int(o) for o in obj.data.offsets] + [obj.data.n]
+    if any(a > b for a, b in zip(bounds, bounds[1:])) or (len(bounds) > 2 and bounds[1] == 0):
+        raise InferenceError("cluster standard errors need to know which rows each partition holds, and the "
+                             "partition sizes of this dask dataframe are not known: pass a dask array (or a "
+                             "dataframe with known divisions and lengths), or compute the summary in memory.")
     per_part = [(codes[bounds[i]:bounds[i + 1]],) for i in range(len(bounds) - 1)]
     S = np.zeros((G, ing.theta.shape[0]))
     for part in obj.data.map(stats.cluster_score_sums, obj.loss, W, b, obj.fit_intercept, per_part=per_part):

@@ -39,8 +39,9 @@ and the sandwich's meat (``n_params x n_params`` each), the log-likelihoods
 of the model and of the intercept-only model, the number of observations and
 the separation finding (:class:`logitgd.inference.Ingredients`): a loaded
 model prints its model-based, HC0 and HC1 summary without the data. It is
-written when the model holds its training data, its summary is valid (not L1,
-not one-vs-rest) and it has at most :data:`MAX_STORED_PARAMS` parameters;
+written when the model holds its training data in this process (Dask data:
+once ``summary()`` has run), its summary is valid (not L1, not one-vs-rest)
+and it has at most :data:`MAX_STORED_PARAMS` parameters;
 profile intervals and cluster standard errors need the data
 (``model.summary(X, y)``). Version 1 files (binary models, without
 ``input_encoding`` and the ``multi_class`` parameter) and version 2 files
@@ -320,6 +321,9 @@ def _inference_entry(model):
     n_params = model.coef_.size + (model.intercept_.size if model.fit_intercept else 0)
     if n_params > MAX_STORED_PARAMS:
         return None
+    held = getattr(model, "_fit_data", None)
+    if getattr(model, "_inference", None) is None and held is not None and getattr(held.data, "is_dask_data", False):
+        return None  # spread over a cluster that may be gone: stored only once summary() has run
     try:
         inference.check_model(model)
         return model._ingredients().to_json()
