@@ -85,7 +85,7 @@ def test_multinomial_reference_class_matches_mnlogit():
     hc0 = sm.MNLogit(y, exog).fit(disp=0, method="newton", tol=1e-12, maxiter=100, cov_type="HC0")
     assert _rel(model.summary(cov_type="HC0").bse, hc0.bse.to_numpy().T.ravel()) < 1e-6
     assert s.to_frame().index.names == ["class", "term"]
-    assert "Reference class: 0" in str(s).replace("np.int64(0)", "0")
+    assert "Reference class: 0 " in str(s)
 
 
 def test_profile_intervals_invert_the_likelihood_ratio_test():

@@ -241,7 +241,7 @@ def summarize(ing, model, *, cov_type="nonrobust", groups=None, level=0.95):
                              "cov_type='cluster'.")
     names = (list(model.feature_names_in_) if hasattr(model, "feature_names_in_")
              else [f"x{j}" for j in range(ing.d)])
-    order, labels = layout(ing, names, model.classes_)
+    order, labels = layout(ing, names, model.classes_.tolist())
     params = reference_theta(ing)[order]
     k = order.shape[0]
     info = ing.information[np.ix_(order, order)]
@@ -277,7 +277,7 @@ def summarize(ing, model, *, cov_type="nonrobust", groups=None, level=0.95):
                    n_groups=n_groups, llf=ing.llf, llnull=ing.llnull, nobs=ing.nobs, df_model=edf - n_const,
                    df_null=ing.nobs - n_const, n_params=edf, alpha=penalty.alpha,
                    separation=ing.separation, separating=[names[j] for j in ing.separating],
-                   converged=bool(getattr(model, "converged_", True)), classes=list(model.classes_),
+                   converged=bool(getattr(model, "converged_", True)), classes=model.classes_.tolist(),
                    profile=profile)
 
 

@@ -1,0 +1,105 @@
+"""Real binary-outcome data sets for checking summary statistics against R's glm(family = binomial).
+
+All come with statsmodels (``statsmodels.api.datasets``), so no network is needed. ``load(name)``
+returns ``(X, y)``: X a DataFrame of float64 columns, the design matrix without the intercept
+column, in a fixed order (categorical predictors dummy-coded with treatment contrasts, the first
+level the baseline, named like ``occupation[T.2]``); y a float64 array of 0/1.
+
+The reference numbers for these live in ``tests/data/glm_reference.json``, written by
+``python -m benchmarks.reference.glm_reference`` (needs R with MASS); keep the two in step.
+"""
+
+import numpy as np
+import pandas as pd
+
+
+def _dummies(column, prefix):
+    """Treatment-contrast dummies of ``column`` (first sorted level the baseline), named ``prefix[T.level]``."""
+    levels = sorted(column.unique())
+    out = {}
+    for level in levels[1:]:
+        label = int(level) if float(level).is_integer() else level
+        out[f"{prefix}[T.{label}]"] = (column == level).astype(np.float64)
+    return pd.DataFrame(out, index=column.index)
+
+
+def _finish(X, y):
+    X = X.astype(np.float64).reset_index(drop=True)
+    y = np.asarray(y, dtype=np.float64)
+    return X, y
+
+
+def _spector():
+    # Spector & Mazzeo (1980): did the grade improve (GRADE) ~ GPA + TUCE + PSI; 32 rows.
+    import statsmodels.api as sm
+
+    d = sm.datasets.spector.load_pandas().data
+    return _finish(d[["GPA", "TUCE", "PSI"]], d["GRADE"])
+
+
+def _anes96():
+    # 1996 American National Election Study: voted Dole (vote = 1) vs Clinton; 944 rows.
+    import statsmodels.api as sm
+
+    d = sm.datasets.anes96.load_pandas().data
+    cols = ["logpopul", "TVnews", "selfLR", "ClinLR", "DoleLR", "PID", "age", "educ", "income"]
+    return _finish(d[cols], d["vote"])
+
+
+def _fair():
+    # Fair (1978) affairs survey: any affair (affairs > 0) ~ ... + occupation (categorical, 6 levels);
+    # 6366 rows.
+    import statsmodels.api as sm
+
+    d = sm.datasets.fair.load_pandas().data
+    num = d[["rate_marriage", "age", "yrs_married", "children", "religious", "educ"]]
+    X = pd.concat([num, _dummies(d["occupation"], "occupation")], axis=1)
+    return _finish(X, (d["affairs"] > 0).astype(np.float64))
+
+
+def _modechoice():
+    # Greene's travel mode choice, the air alternative's rows: chose air (choice) ~ its
+    # terminal time, in-vehicle cost and time, household income and party size; 210 rows.
+    import statsmodels.api as sm
+
+    d = sm.datasets.modechoice.load_pandas().data
+    d = d[d["mode"] == 1]
+    return _finish(d[["ttme", "invc", "invt", "hinc", "psize"]], d["choice"])
+
+
+def _randhie():
+    # RAND Health Insurance Experiment: any doctor visit (mdvis > 0) ~ ...; 20190 rows.
+    import statsmodels.api as sm
+
+    d = sm.datasets.randhie.load_pandas().data
+    cols = ["lncoins", "idp", "lpi", "fmde", "physlm", "disea", "hlthg", "hlthf", "hlthp"]
+    return _finish(d[cols], (d["mdvis"] > 0).astype(np.float64))
+
+
+def _ccard():
+    # Greene's credit card data: owns the home (OWNRENT) ~ AGE + INCOME + AVGEXP; 72 rows.
+    import statsmodels.api as sm
+
+    d = sm.datasets.ccard.load_pandas().data
+    return _finish(d[["AGE", "INCOME", "AVGEXP"]], d["OWNRENT"])
+
+
+_LOADERS = {
+    "spector": _spector,
+    "anes96": _anes96,
+    "fair": _fair,
+    "modechoice": _modechoice,
+    "randhie": _randhie,
+    "ccard": _ccard,
+}
+
+NAMES = tuple(_LOADERS)
+
+
+def load(name):
+    """``(X, y)`` for the data set ``name`` (one of ``NAMES``)."""
+    try:
+        loader = _LOADERS[name]
+    except KeyError:
+        raise ValueError(f"unknown data set {name!r}; expected one of {NAMES}") from None
+    return loader()
