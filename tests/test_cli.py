@@ -1274,3 +1274,226 @@ def test_categorical_bad_input(capsys, cat_dir, cat_model, tmp_path):
     fewer = write_csv(tmp_path, make_cat_frame().drop(columns=["size", "b"]), "fewer.csv")
     assert_one_error(*cli(capsys, "predict", cat_model, fewer)[::2], "lacks 2 of the model's 4 columns", "'b', 'size'")
     assert_usage_error(capsys, ["fit", "x.csv", "--categorical", "a,,b"], "--categorical", "'a,,b'")
+
+
+# -- the coefficient table: fit --summary, --formula, logitgd summary ----------------------------
+
+SPECTOR_FORMULA = "GRADE ~ GPA + TUCE + C(PSI)"
+
+
+@pytest.fixture(scope="module")
+def spector_dir(tmp_path_factory):
+    """statsmodels' spector data (32 rows) as CSV, with a group column ``g`` (6 groups) for cluster SEs."""
+    sm = pytest.importorskip("statsmodels.api")
+    d = sm.datasets.spector.load_pandas().data
+    d["g"] = np.arange(len(d)) % 6
+    path = tmp_path_factory.mktemp("spector")
+    d.to_csv(path / "spector.csv", index=False)
+    d.drop(columns="g").to_csv(path / "nogroups.csv", index=False)
+    return path
+
+
+def spector():
+    import statsmodels.api as sm
+
+    d = sm.datasets.spector.load_pandas().data
+    return d, d[["GPA", "TUCE", "PSI"]], d["GRADE"].to_numpy(), np.arange(len(d)) % 6
+
+
+def coef_table(text):
+    """The lines of the coefficient table (its header line to the last parameter's row)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Coefficients ("))
+    end = lines.index("---", start)
+    return lines[start:end]
+
+
+def assert_same_table(out, expected, conf_int="wald", names=()):
+    """The printed table of ``out`` is ``expected.as_text(conf_int)``'s, line for line (the printed precision)."""
+    got, want = coef_table(out), coef_table(expected.as_text(conf_int=conf_int))
+    assert got == want, "\n".join(got + ["-- expected --"] + want)
+    for name in names:
+        assert any(line.split()[0] == name for line in got[2:]), name
+    for line in got[2:]:  # odds ratios are exp(coef), to the printed digits
+        fields = line.split()
+        assert float(fields[-3]) == pytest.approx(np.exp(float(fields[1])), rel=1e-3)
+
+
+def test_fit_summary_matches_model_summary(capsys, spector_dir):
+    from logitgd import LogisticRegression
+
+    _, X, y, _ = spector()
+    code, out, err = cli(capsys, "fit", spector_dir / "nogroups.csv", "--target", "GRADE", "--quiet",
+                         "--test-size", "0", "--alpha", "0", "--summary", "--cov-type", "HC1", "--level", "0.9")
+    assert code == 0, err
+    expected = LogisticRegression(alpha=0).fit(X, y).summary(cov_type="HC1", level=0.9)
+    assert "sandwich HC1" in out and "90% wald intervals" in out
+    assert_same_table(out, expected, names=["(Intercept)", "GPA", "TUCE", "PSI"])
+
+
+def test_fit_summary_profile_intervals(capsys, spector_dir):
+    from logitgd import LogisticRegression
+
+    _, X, y, _ = spector()
+    code, out, err = cli(capsys, "fit", spector_dir / "nogroups.csv", "--target", "GRADE", "--quiet",
+                         "--test-size", "0", "--alpha", "0", "--summary", "--conf-int", "profile")
+    assert code == 0, err
+    assert_same_table(out, LogisticRegression(alpha=0).fit(X, y).summary(), conf_int="profile")
+
+
+def test_fit_summary_cluster_over_the_training_rows(capsys, spector_dir):
+    """--cluster g: g is not a feature, and its labels follow the rows of the stratified train split."""
+    from sklearn.model_selection import train_test_split
+
+    from logitgd import LogisticRegression
+
+    _, X, y, g = spector()
+    code, out, err = cli(capsys, "fit", spector_dir / "spector.csv", "--target", "GRADE", "--quiet",
+                         "--test-size", "0.25", "--summary", "--cluster", "g")
+    assert code == 0, err
+    X_tr, _, y_tr, _, g_tr, _ = train_test_split(X, y, g, test_size=0.25, stratify=y, random_state=0)
+    expected = LogisticRegression(alpha=1e-4).fit(X_tr, y_tr).summary(cov_type="cluster", groups=g_tr)
+    assert "cluster-robust, 6 groups" in out and "over the 24 training rows" in out
+    assert_same_table(out, expected, names=["GPA", "TUCE", "PSI"])
+    assert not any(line.split()[0] == "g" for line in coef_table(out)[2:])
+
+
+def test_fit_summary_option_errors(capsys, spector_dir):
+    data = spector_dir / "spector.csv"
+    base = ["fit", data, "--target", "GRADE", "--quiet"]
+    assert_one_error(*cli(capsys, *base, "--summary", "--cluster", "school")[::2],
+                     "no column 'school'", "--cluster", "'GPA', 'TUCE', 'PSI', 'GRADE', 'g'")
+    assert_one_error(*cli(capsys, *base, "--summary", "--cov-type", "cluster")[::2], "--cluster COL")
+    assert_one_error(*cli(capsys, *base, "--summary", "--cluster", "g", "--cov-type", "HC0")[::2], "--cluster")
+    assert_one_error(*cli(capsys, *base, "--cov-type", "HC0")[::2], "--cov-type", "--summary")
+    assert_one_error(*cli(capsys, *base, "--summary", "--conf-int", "profile")[::2], "--alpha 0")
+    assert_usage_error(capsys, [*base, "--summary", "--level", "1.5"], "--level", "'1.5'")
+    assert_usage_error(capsys, [*base, "--summary", "--cov-type", "HC3"], "--cov-type", "HC3")
+
+
+def test_fit_summary_that_is_not_valid_still_writes_the_model(capsys, spector_dir, tmp_path):
+    """An L1 fit has no valid summary: one error line (the estimator's reason), after the model file."""
+    model = tmp_path / "l1.json"
+    code, out, err = cli(capsys, "fit", spector_dir / "nogroups.csv", "--target", "GRADE", "--quiet",
+                         "--penalty", "l1", "--alpha", "0.01", "--summary", "--model", model)
+    assert_one_error(code, err, "no summary")
+    assert model.exists() and "model " in out
+
+
+def test_fit_formula_and_its_predict_evaluate(capsys, spector_dir, tmp_path):
+    from logitgd import LogisticRegression
+
+    d, *_ = spector()
+    model = tmp_path / "formula.json"
+    code, out, err = cli(capsys, "fit", spector_dir / "spector.csv", "--formula", SPECTOR_FORMULA, "--quiet",
+                         "--test-size", "0", "--alpha", "0", "--summary", "--model", model)
+    assert code == 0, err
+    expected = LogisticRegression.from_formula(SPECTOR_FORMULA, d, alpha=0)
+    assert "target 'GRADE'" in out and "3 features" in out
+    assert_same_table(out, expected.summary(), names=["GPA", "TUCE", "C(PSI)[T.1.0]"])
+
+    # predict and evaluate build the formula's columns from the original variables (no --target: the response)
+    code, out, err = cli(capsys, "predict", model, spector_dir / "spector.csv")
+    assert code == 0, err
+    got = pd.read_csv(io.StringIO(out))
+    np.testing.assert_allclose(got["proba_1.0"], expected.predict_proba(d)[:, 1], rtol=1e-12)
+    code, out, err = cli(capsys, "evaluate", model, spector_dir / "spector.csv")
+    assert code == 0, err
+    assert table_row(out, "accuracy")[0] == pytest.approx(np.mean(expected.predict(d) == d["GRADE"]), abs=1e-4)
+
+
+def test_fit_formula_with_a_test_split(capsys, spector_dir):
+    code, out, err = cli(capsys, "fit", spector_dir / "spector.csv", "--formula", "GRADE ~ GPA + PSI", "--quiet")
+    assert code == 0, err
+    assert "formula 'GRADE ~ GPA + PSI'" in out and len(table_row(out, "accuracy")) == 2
+
+
+def test_fit_formula_errors(capsys, spector_dir, svm_dir, tmp_path):
+    data = spector_dir / "spector.csv"
+    assert_one_error(*cli(capsys, "fit", svm_dir / "data.svm", "--formula", "y ~ x", "--quiet")[::2],
+                     "--formula", "svmlight")
+    assert_one_error(*cli(capsys, "fit", data, "--formula", SPECTOR_FORMULA, "--target", "PSI", "--quiet")[::2],
+                     "--target 'PSI'", "--formula")
+    code, _, err = cli(capsys, "fit", data, "--formula", SPECTOR_FORMULA, "--target", "GRADE", "--quiet")
+    assert code == 0, err  # the same label twice is no conflict
+    assert_one_error(*cli(capsys, "fit", data, "--formula", SPECTOR_FORMULA, "--categorical", "PSI",
+                          "--quiet")[::2], "--categorical", "C(column)")
+    assert_one_error(*cli(capsys, "fit", data, "--formula", SPECTOR_FORMULA, "--dask", "local:1",
+                          "--quiet")[::2], "--formula", "--dask")
+    assert_one_error(*cli(capsys, "fit", data, "--formula", "GRADE ~ GPA + school", "--quiet")[::2],
+                     "--formula", "'school'")
+    assert_one_error(*cli(capsys, "fit", "--formula", SPECTOR_FORMULA, "--quiet")[::2], "--formula", "DATA")
+
+
+def test_summary_command_with_data(capsys, spector_dir, tmp_path):
+    """``logitgd summary MODEL --data FILE``: cluster SEs and profile intervals over the file's rows."""
+    from logitgd import LogisticRegression
+
+    _, X, y, g = spector()
+    model = tmp_path / "m.json"
+    assert main(["fit", str(spector_dir / "nogroups.csv"), "--target", "GRADE", "--quiet", "--test-size", "0",
+                 "--alpha", "0", "--model", str(model)]) == 0
+    capsys.readouterr()
+    expected = LogisticRegression(alpha=0).fit(X, y)
+    code, out, err = cli(capsys, "summary", model, "--data", spector_dir / "spector.csv", "--target", "GRADE",
+                         "--cluster", "g", "--conf-int", "profile")
+    assert code == 0, err
+    assert "on " in out.splitlines()[0] and "(32 rows)" in out.splitlines()[0]
+    assert_same_table(out, expected.summary(X, y, cov_type="cluster", groups=g), conf_int="profile",
+                      names=["GPA", "TUCE", "PSI"])
+
+
+def test_summary_command_of_a_formula_model_with_data(capsys, spector_dir, tmp_path):
+    from logitgd import LogisticRegression
+
+    d, *_ = spector()
+    model = tmp_path / "f.json"
+    assert main(["fit", str(spector_dir / "spector.csv"), "--formula", SPECTOR_FORMULA, "--quiet", "--test-size", "0",
+                 "--alpha", "0", "--model", str(model)]) == 0
+    capsys.readouterr()
+    code, out, err = cli(capsys, "summary", model, "--data", spector_dir / "spector.csv", "--cov-type", "HC0")
+    assert code == 0, err
+    assert_same_table(out, LogisticRegression.from_formula(SPECTOR_FORMULA, d, alpha=0).summary(cov_type="HC0"),
+                      names=["C(PSI)[T.1.0]"])
+
+
+def test_summary_command_errors(capsys, spector_dir, model_path):
+    data = spector_dir / "spector.csv"
+    assert_one_error(*cli(capsys, "summary", model_path, "--cluster", "g")[::2], "--cluster", "--data")
+    assert_one_error(*cli(capsys, "summary", model_path, "--conf-int", "profile")[::2], "profile", "--data")
+    assert_one_error(*cli(capsys, "summary", model_path, "--data", data)[::2], "--target")
+    assert_one_error(*cli(capsys, "summary", model_path, "--data", data, "--target", "GRADE", "--cluster",
+                          "school")[::2], "no column 'school'", "'GPA'")
+
+
+def test_summary_command_without_data_needs_persistence_format_3(capsys, spector_dir, tmp_path):
+    """NEEDS the model file's summary ingredients (logitgd.save/load, format 3): the table without the data."""
+    from logitgd import LogisticRegression
+
+    _, X, y, _ = spector()
+    model = tmp_path / "m.json"
+    assert main(["fit", str(spector_dir / "nogroups.csv"), "--target", "GRADE", "--quiet", "--test-size", "0",
+                 "--alpha", "0", "--model", str(model)]) == 0
+    capsys.readouterr()
+    expected = LogisticRegression(alpha=0).fit(X, y)
+    for cov_type in ("nonrobust", "HC0", "HC1"):
+        code, out, err = cli(capsys, "summary", model, "--cov-type", cov_type, "--level", "0.99")
+        assert code == 0, err
+        assert_same_table(out, expected.summary(cov_type=cov_type, level=0.99), names=["GPA", "TUCE", "PSI"])
+
+
+def test_fit_dask_summary(capsys, spector_dir, tmp_path):
+    """--dask --summary: over the workers' data, while they hold it; the model file then keeps the table."""
+    pytest.importorskip("distributed")
+    from logitgd import LogisticRegression
+
+    _, X, y, _ = spector()
+    parquet, model = tmp_path / "spector.parquet", tmp_path / "d.json"
+    pd.read_csv(spector_dir / "nogroups.csv").to_parquet(parquet)
+    code, out, err = cli(capsys, "fit", parquet, "--target", "GRADE", "--dask", "local:1", "--alpha", "0", "--quiet",
+                         "--summary", "--cov-type", "HC0", "--model", model)
+    assert code == 0, err
+    expected = LogisticRegression(alpha=0).fit(X, y).summary(cov_type="HC0")
+    assert_same_table(out, expected, names=["GPA", "TUCE", "PSI"])
+    assert_one_error(*cli(capsys, "fit", parquet, "--target", "GRADE", "--dask", "local:1", "--quiet",
+                          "--summary", "--cluster", "g")[::2], "--cluster", "--dask")

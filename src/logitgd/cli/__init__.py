@@ -1,0 +1,58 @@
+"""The ``logitgd`` command: fit, predict, evaluate, summary.
+
+Exit codes: 0 success, 1 bad input (one line on stderr naming the problem),
+2 bad command line, 130 fit interrupted by Ctrl-C (the model and plot are
+still written, with what the fit had).
+
+The commands live in submodules: :mod:`.fit`, :mod:`.score` (predict, evaluate), :mod:`.summary`;
+:mod:`._parser` holds the options, :mod:`._read` the data reading, :mod:`._report` the metrics tables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
+from ._parser import build_parser
+from .fit import cmd_fit
+from .score import cmd_evaluate, cmd_predict
+from .summary import cmd_summary
+
+__all__ = ["build_parser", "cmd_evaluate", "cmd_fit", "cmd_predict", "cmd_summary", "main"]
+
+
+def _message(exc):
+    """One line for the error message of ``exc``."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        text = f"{exc.filename}: {exc.strerror}"  # as in "x.csv: Permission denied"
+    else:
+        text = str(exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = {"fit": cmd_fit, "predict": cmd_predict, "evaluate": cmd_evaluate, "summary": cmd_summary}[args.command]
+    try:
+        return handler(args)
+    except BrokenPipeError:
+        # The reader of standard output went away (``logitgd predict ... | head``):
+        # stop quietly, and keep Python from complaining when it flushes stdout at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 1
+    except (DataError, InferenceError, ModelFileError, DivergenceError, OSError) as exc:
+        print(f"logitgd: error: {_message(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("logitgd: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""The command line's options: their value parsers and the parser of every command."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from .._version import __version__
+
+DEFAULT_ALPHA = 1e-4
+BUILTIN = "breast-cancer"
+COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
+
+
+def _learning_rate(text):
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got {text!r}") from None
+    if not (value > 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got {text!r}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _non_negative(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def _int_in(low, high=None):
+    what = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+def _column_list(text):
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected column names separated by commas, got {text!r}")
+    return names
+
+
+def _level(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
+def _summary_options(parser, data_hint):
+    """The summary's options: --cov-type, --cluster, --conf-int, --level (defaults None: given or not)."""
+    parser.add_argument("--cov-type", choices=COV_TYPES, default=None,
+                        help="standard errors: model-based (nonrobust, default), sandwich HC0/HC1, or cluster-robust "
+                             "(with --cluster)")
+    parser.add_argument("--cluster", metavar="COL",
+                        help=f"column of {data_hint} holding the group labels for cluster-robust standard errors "
+                             "(not a feature; implies --cov-type cluster)")
+    parser.add_argument("--conf-int", choices=["wald", "profile"], default=None,
+                        help="intervals: wald (default) or profile likelihood (refits; unpenalized fits: --alpha 0)")
+    parser.add_argument("--level", type=_level, default=None, help="confidence level of the intervals (default 0.95)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="logitgd", description="Logistic regression trained by gradient descent.")
+    parser.add_argument("--version", action="version", version=f"logitgd {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fit = sub.add_parser("fit", help="train a model on a CSV/Parquet/svmlight file (or the built-in data)")
+    fit.add_argument("data", nargs="?",
+                     help=f"CSV, Parquet or svmlight file; omitted: the built-in {BUILTIN} data")
+    fit.add_argument("--target", help="name of the label column (required with a CSV or Parquet DATA; "
+                                      "an svmlight file holds its labels)")
+    fit.add_argument("--categorical", type=_column_list, default=[], metavar="COL1,COL2",
+                     help="columns to one-hot encode (CSV/Parquet); the features become a sparse matrix")
+    fit.add_argument("--multi-class", choices=["auto", "multinomial", "ovr"], default=None,
+                     help="with more than two classes: one softmax model or one-vs-rest "
+                          "(default: the estimator's, 'auto')")
+    fit.add_argument("--test-size", type=_fraction, default=0.2,
+                     help="fraction held out for testing, stratified (default 0.2; 0 for none)")
+    fit.add_argument("--alpha", type=_non_negative, default=DEFAULT_ALPHA,
+                     help=f"L2 penalty strength (default {DEFAULT_ALPHA:g}; 0 for the pure MLE)")
+    fit.add_argument("--learning-rate", type=_learning_rate, default="auto",
+                     help="fixed step, or 'auto' for line search (default)")
+    fit.add_argument("--solver", choices=["auto", "gd", "sgd", "lbfgs", "newton"], default=None,
+                     help="optimizer (default: 'gd' with a numeric --learning-rate, else 'auto')")
+    fit.add_argument("--penalty", choices=["l2", "l1", "elasticnet", "none"], default="l2",
+                     help="penalty on the coefficients (default l2)")
+    fit.add_argument("--l1-ratio", type=_non_negative, default=None,
+                     help="share of L1 in the elastic net (required with --penalty elasticnet)")
+    fit.add_argument("--max-iter", type=_int_in(1), default=None,
+                     help="iteration limit (default: the solver's, e.g. 5000 for gd, 100 for newton)")
+    fit.add_argument("--tol", type=_non_negative, default=None,
+                     help="gradient tolerance (default: the solver's, 1e-8; 1e-4 for sgd)")
+    fit.add_argument("--random-state", type=_int_in(0, 2**32 - 1), default=0,
+                     help="seed of the train/test split (default 0)")
+    fit.add_argument("--model", help="write the fitted model here (JSON)")
+    fit.add_argument("--plot", help="write the cost curve here (PNG)")
+    fit.add_argument("--force", action="store_true", help="overwrite existing output files")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument("--device", default="cpu",
+                     help="where to train: cpu (default), or cuda / cuda:N through PyTorch (pip install 'logitgd[gpu]')")
+    fit.add_argument("--dask", metavar="local[:N]|tcp://HOST:PORT",
+                     help="train with Dask (pip install 'logitgd[dask]'): DATA is a Parquet file, directory or "
+                          "glob; local:N starts N worker processes here, tcp://HOST:PORT joins a running scheduler")
+    fit.add_argument("--formula", metavar="'y ~ x1 + C(g)'",
+                     help="fit an R-style formula (formulaic's syntax) on a CSV or Parquet DATA: its response is the "
+                          "label (no --target needed), C(col) one-hot encodes (pip install 'logitgd[formula]')")
+    fit.add_argument("--summary", action="store_true",
+                     help="print the coefficient table (standard errors, z tests, intervals, odds ratios) of the fit")
+    _summary_options(fit, "DATA")
+
+    pred = sub.add_parser("predict", help="probabilities and labels for new data")
+    pred.add_argument("model", help="model file written by 'logitgd fit --model'")
+    pred.add_argument("data", help="CSV, Parquet or svmlight file with the model's features")
+    pred.add_argument("--output", help="write predictions here (CSV); default: standard output")
+    pred.add_argument("--force", action="store_true", help="overwrite an existing output file")
+
+    ev = sub.add_parser("evaluate", help="metrics of a saved model on labelled data")
+    ev.add_argument("model", help="model file written by 'logitgd fit --model'")
+    ev.add_argument("data", help="CSV, Parquet or svmlight file with the model's features and labels")
+    ev.add_argument("--target", help="name of the label column (required with a CSV or Parquet file; "
+                                     "a formula model's default: its response)")
+
+    summ = sub.add_parser("summary", help="the coefficient table of a saved model")
+    summ.add_argument("model", help="model file written by 'logitgd fit --model'")
+    summ.add_argument("--data", help="labelled data (CSV, Parquet or svmlight, read as the model's training data) "
+                                     "to compute over; needed for --cluster and profile intervals")
+    summ.add_argument("--target", help="name of the label column of a CSV or Parquet --data "
+                                       "(a formula model's default: its response)")
+    _summary_options(summ, "--data")
+    return parser
+

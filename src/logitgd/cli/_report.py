@@ -1,0 +1,87 @@
+"""What the commands print of a model's predictions: metrics tables, per-class metrics, the confusion matrix;
+and the check of output files before any work."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..exceptions import DataError
+
+
+def _check_outputs(options, force):
+    """Check the output files before any work: ``options`` maps option names to paths."""
+    given = {opt: path for opt, path in options.items() if path}
+    seen = {}
+    for opt, path in given.items():
+        key = os.path.abspath(path)
+        if key in seen:
+            raise DataError(f"{seen[key]} and {opt} both name {path}; give them different files.")
+        seen[key] = opt
+        if os.path.isdir(path):
+            raise DataError(f"{opt} {path} is a directory; give a file name.")
+        if os.path.exists(path) and not force:
+            raise FileExistsError(f"{opt} {path} already exists; use --force to overwrite it.")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise DataError(f"{opt} {path}: the directory {directory} does not exist.")
+
+
+
+def _metrics(model, X, y):
+    """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2) and the predictions."""
+    from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
+    classes = model.classes_
+    proba = model.predict_proba(X)
+    pred = model.predict(X)
+    every_class = bool(np.isin(classes, y).all())  # else ROC AUC is undefined
+    if len(classes) == 2:
+        positive = y == classes[1]
+        loss = log_loss(positive, proba[:, 1], labels=[False, True])
+        auc = roc_auc_score(positive, proba[:, 1]) if every_class else float("nan")
+    else:
+        loss = log_loss(y, proba, labels=classes)
+        auc = (roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes)
+               if every_class else float("nan"))
+    return {"accuracy": accuracy_score(y, pred), "log-loss": loss, "ROC AUC": auc, "pred": pred}
+
+
+def _table(columns):
+    """Rows 'accuracy', 'log-loss', 'ROC AUC' for each named column of metrics."""
+    names = list(columns)
+    lines = [f"{'':<12}" + "".join(f"{n:>10}" for n in names)]
+    for key in ("accuracy", "log-loss", "ROC AUC"):
+        values = (columns[n][key] for n in names)
+        lines.append(f"{key:<12}" + "".join(f"{v:>10.4f}" if np.isfinite(v) else f"{'n/a':>10}" for v in values))
+    return "\n".join(lines)
+
+
+def _class_report(classes, y, pred, part):
+    """Precision, recall, F1 and support per class, and the confusion matrix, as text."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=classes, zero_division=0)
+    matrix = confusion_matrix(y, pred, labels=classes)
+    labels = [str(c) for c in classes]
+    width = max(12, max(map(len, labels)) + 2)
+    lines = [f"per class ({part})", f"{'class':<{width}}" + "".join(
+        f"{h:>10}" for h in ("precision", "recall", "F1", "support"))]
+    for label, p, r, f, n in zip(labels, precision, recall, f1, support):
+        lines.append(f"{label:<{width}}{p:>10.4f}{r:>10.4f}{f:>10.4f}{n:>10d}")
+    cell = max(max(map(len, labels)), len(str(matrix.max()))) + 2
+    lines += ["", f"confusion matrix ({part}): true class down, predicted class across",
+              f"{'':<{width}}" + "".join(f"{label:>{cell}}" for label in labels)]
+    for label, counts in zip(labels, matrix):
+        lines.append(f"{label:<{width}}" + "".join(f"{v:>{cell}d}" for v in counts))
+    return "\n".join(lines)
+
+
+def _report(columns, classes, y, part):
+    """The metrics table, then per-class metrics and the confusion matrix of ``part``."""
+    text = _table(columns)
+    if len(classes) > 2:
+        text += "\n(ROC AUC: one-vs-rest, averaged over the classes)"
+    return text + "\n\n" + _class_report(classes, y, columns[part]["pred"], part)
+

@@ -1,0 +1,289 @@
+"""``logitgd fit``: train on a table, an svmlight file, the built-in data, or Parquet data with Dask."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from .._version import __version__
+from ..exceptions import DataError, DivergenceError
+from ._read import _describe, formula_features, read_training_data
+from ._report import _check_outputs, _metrics, _report
+
+
+def _multi_class(model):
+    """How a model with more than two classes was fitted: 'multinomial' (softmax) or 'ovr'."""
+    return "ovr" if getattr(model, "multi_class", "auto") == "ovr" else "multinomial"
+
+
+def _progress_bar(args, refresh):
+    """``(bar, callback that moves it)`` for the fit, or ``(None, None)`` with --quiet."""
+    if args.quiet:
+        return None, None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=args.max_iter, desc="fitting", unit="it", file=sys.stderr, leave=False,
+               dynamic_ncols=True)  # total=None (solver's default limit): a counter
+
+    def progress(state):
+        bar.update(state.iteration - bar.n)
+        bar.set_postfix_str(f"cost={state.fun:.6g}", refresh=refresh)
+
+    return bar, progress
+
+
+def _model(args, callback, **extra):
+    """The estimator that the fit options ask for."""
+    from ..estimator import LogisticRegression
+
+    if args.multi_class is not None:
+        extra["multi_class"] = args.multi_class
+    return LogisticRegression(solver=args.solver or ("gd" if args.learning_rate != "auto" else "auto"),
+                              alpha=args.alpha, penalty=None if args.penalty == "none" else args.penalty,
+                              l1_ratio=args.l1_ratio, learning_rate=args.learning_rate, max_iter=args.max_iter,
+                              tol=args.tol, callback=callback, **extra)
+
+
+def _fit_dask_data(model, X, y):
+    """``model.fit(X, y)`` on dask input, and the rows (:class:`~logitgd.backends.dask.rows.DaskRows`) that its
+    own validation of X made (rows, chunks, bytes, persisted or not, and the passes the fit made over them)."""
+    seen = []
+
+    def validate(*args, **kwargs):
+        checked = type(model)._validate_xy(model, *args, **kwargs)
+        seen.append(checked[0])
+        return checked
+
+    model._validate_xy = validate  # this instance only, for this fit
+    try:
+        model.fit(X, y)
+    finally:
+        del model._validate_xy
+    return seen[-1]
+
+
+def _cmd_fit_dask(args):
+    """``fit DATA --target COL --dask ADDRESS``: train on Parquet data with Dask; the exit code.
+
+    The model file and cost plot are written as by the in-memory command; there is no test split (every
+    row trains), and the summary gives the final training cost, not a metrics table (another pass)."""
+    from ..backends.dask.cluster import _machine_memory, _persists, start_client
+    from ..backends.dask.reader import read_parquet
+
+    if args.formula or args.cluster:
+        raise DataError(f"{'--formula' if args.formula else '--cluster'} does not go with --dask: "
+                        + ("a formula is fitted on a table in memory." if args.formula else
+                           "fit in memory, or save the model (--model) and run 'logitgd summary MODEL --data FILE "
+                           "--target COL --cluster COL'."))
+    request, text, failed = _summary_request(args), None, None
+    if args.data is None or not args.target:
+        raise DataError("--dask trains on a Parquet file, directory or glob: give DATA and --target.")
+    for option, path in (("--model", args.model), ("--plot", args.plot)):
+        if path and os.path.exists(path) and not args.force:
+            raise DataError(f"{option} {path} exists; use --force to overwrite it.")
+    try:
+        X, y, names = read_parquet(args.data, args.target)
+        nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
+        client, cluster = start_client(args.dask, reads_source=not _persists(nbytes, _machine_memory()))
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        print(f"logitgd {__version__}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
+              f"dashboard {client.dashboard_link}", flush=True)
+        print(f"logitgd: fitting {args.data} ({len(names)} features, target {args.target!r}); "
+              "no test split with --dask: every row trains", flush=True)
+        bar, progress = _progress_bar(args, refresh=True)
+        model = _model(args, progress)
+        start = time.perf_counter()
+        try:
+            with client.as_current():
+                data = _fit_dask_data(model, X, y)
+                model.feature_names_in_ = np.asarray(names, dtype=object)  # X is an array of the files' columns
+                if request is not None:  # while the workers hold the data; the model file then keeps it
+                    text, failed = _summary_text(model, request)
+        except ValueError as exc:
+            raise DataError(f"cannot fit: {exc}") from None
+        finally:
+            if bar is not None:
+                bar.close()
+        elapsed = time.perf_counter() - start
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    where = "persisted in the workers' memory" if data.persisted else "read from the source on every pass"
+    print(f"data           {data.shape[0]} rows in {data.n_chunks} chunks, {data.nbytes / 1e9:.3g} GB of features, "
+          f"{where}")
+    print(f"solver         {model.solver_}")
+    print(f"iterations     {model.n_iter_}")
+    print(f"time           {elapsed:.3f} s")
+    print(f"passes         {data.passes} over the data, {elapsed / max(data.passes, 1):.3f} s each on average")
+    print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
+    print(f"classes        {len(model.classes_)}")
+    print(f"train cost     {model.loss_history_[-1]:.10g}")
+    if text is not None:
+        print(f"\ncoefficients (over the {data.shape[0]} rows)\n{text}\n")
+    if args.model:
+        from ..persistence import save
+
+        save(model, args.model, overwrite=args.force)
+        print(f"model          {args.model}")
+    if args.plot:
+        from ..plots import plot_cost_curve
+
+        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(args.data)}")
+        print(f"cost curve     {args.plot}")
+    if failed is not None:
+        raise failed
+    return 130 if "interrupted" in model.stop_reason_ else 0
+
+
+def _summary_request(args):
+    """``(cov_type, conf_int, level)`` of ``--summary``, or None without it; the checks that need no fit."""
+    from .summary import given, options
+
+    if not args.summary:
+        extra = given(args)
+        if extra:
+            raise DataError(f"{', '.join(extra)} {'goes' if len(extra) == 1 else 'go'} with --summary: "
+                            "add --summary to print the coefficient table.")
+        return None
+    found = options(args, "DATA")
+    if found[1] == "profile" and args.alpha > 0 and args.penalty != "none":
+        raise DataError(f"--conf-int profile needs an unpenalized fit: add --alpha 0 (with --alpha {args.alpha:g} "
+                        "the fit is L2-penalized, and has no likelihood profile to invert).")
+    return found
+
+
+def _summary_text(model, request, groups=None):
+    """``(text, None)`` of the fit's coefficient table, or ``(None, error)`` when there is none."""
+    from ..exceptions import InferenceError
+    from .summary import table
+
+    cov_type, conf_int, level = request
+    try:
+        return table(model, cov_type=cov_type, groups=groups, conf_int=conf_int, level=level), None
+    except InferenceError as exc:
+        return None, DataError(f"no summary: {exc}")
+
+
+def _rows(a, index):
+    """The rows ``index`` of an array, a sparse matrix or a DataFrame (all of them: ``index`` None)."""
+    if a is None or index is None:
+        return a
+    return a.iloc[index] if hasattr(a, "iloc") else a[index]
+
+
+def _split(args, y, source):
+    """``(train rows, test rows)`` of the stratified split, or ``(None, None)`` with --test-size 0."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    if args.test_size == 0:
+        return None, None
+    counts = pd.Series(y).value_counts()
+    if counts.min() < 2 or round(args.test_size * len(y)) < 2:
+        raise DataError(f"{source}: too few rows in a class to hold out a stratified test set; use --test-size 0.")
+    try:  # the rows train_test_split(X, y, ...) takes, whatever X is
+        return train_test_split(np.arange(len(y)), test_size=args.test_size, stratify=y,
+                                random_state=args.random_state)
+    except ValueError as exc:  # e.g. fewer test rows than classes
+        raise DataError(f"{source}: cannot hold out a stratified test set ({exc}); "
+                        "use another --test-size, or --test-size 0.") from None
+
+
+def _fit(model, args, X_tr, y_tr, frame_tr):
+    """Fit ``model`` (a formula: a new model of its parameters, from ``frame_tr``); the fitted model."""
+    if frame_tr is None:
+        return model.fit(X_tr, y_tr)
+    params = {k: v for k, v in model.get_params().items() if k != "fit_intercept"}  # the formula's choice
+    return type(model).from_formula(args.formula, frame_tr, **params)
+
+
+def cmd_fit(args):
+    if args.dask:  # the data stay on the workers
+        return _cmd_fit_dask(args)
+    import pandas as pd
+
+    request = _summary_request(args)
+    _check_outputs({"--model": args.model, "--plot": args.plot}, args.force)
+    data = read_training_data(args)
+    X, y, names, encoding, source, target = data.X, data.y, data.names, data.encoding, data.source, data.target
+    n_classes = len(pd.unique(y))
+    train, test = _split(args, y, source)
+    y_tr, y_te = _rows(y, train), (None if test is None else _rows(y, test))
+    frame_tr = _rows(data.frame, train)
+    if data.frame is None:
+        X_tr, X_te = _rows(X, train), (None if test is None else _rows(X, test))
+        if names is not None:
+            X_tr = pd.DataFrame(X_tr, columns=names)
+            if X_te is not None:
+                X_te = pd.DataFrame(X_te, columns=names)
+
+    bar, progress = _progress_bar(args, refresh=False)
+    model = _model(args, progress, **({} if args.device == "cpu" else {"device": args.device}))
+    print(f"logitgd {__version__}: fitting {source} ({_describe(X, encoding)}), "
+          + ("labels from the file" if target is None else f"target {target!r}")
+          + (f", {n_classes} classes" if n_classes > 2 else "")
+          + (f", formula {args.formula!r}" if data.frame is not None else ""))
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = _fit(model, args, None if data.frame is not None else X_tr, y_tr, frame_tr)
+        except DivergenceError as exc:
+            raise DivergenceError(f"{exc} On the command line: --learning-rate auto (the default).") from None
+        except (ValueError, ImportError) as exc:  # options the estimator refuses (e.g. elasticnet without
+            raise DataError(f"cannot fit: {exc}") from None  # --l1-ratio; --device cuda without PyTorch)
+        finally:
+            if bar is not None:
+                bar.close()
+    elapsed = time.perf_counter() - start
+    for w in caught:
+        print(f"logitgd: warning: {w.message}", file=sys.stderr)
+    if data.frame is not None:  # the formula's columns, built as the model builds them for new data
+        X_tr = formula_features(model, frame_tr, source)
+        X_te = None if test is None else formula_features(model, _rows(data.frame, test), f"{source} (test rows)")
+
+    columns = {"train": _metrics(model, X_tr, y_tr)}
+    if X_te is not None:
+        columns["test"] = _metrics(model, X_te, y_te)
+    kind = {"l2": "L2", "l1": "L1", "elasticnet": f"elastic net, l1_ratio {args.l1_ratio:g}"
+            if args.l1_ratio is not None else "elastic net"}.get(args.penalty)
+    summary = f"{args.alpha:g} ({kind})" if args.alpha > 0 and kind else f"{args.alpha:g} (maximum likelihood)"
+    print(f"alpha          {summary}")
+    print(f"solver         {model.solver_}")
+    if n_classes > 2:
+        print(f"multi-class    {_multi_class(model)}")
+    if model.solver_ in ("gd", "sgd"):
+        print(f"learning rate  {args.learning_rate}")
+    print(f"iterations     {model.n_iter_}")
+    print(f"time           {elapsed:.3f} s")
+    print(f"converged      {'yes' if model.converged_ else 'no'} ({model.stop_reason_})")
+    print(f"rows           {len(y_tr)} train" + (f", {len(y_te)} test" if y_te is not None else ""))
+    print(_report(columns, model.classes_, y_tr if X_te is None else y_te, "train" if X_te is None else "test"))
+    failed = None
+    if request is not None:  # over the rows the model was fitted on, which it holds
+        text, failed = _summary_text(model, request, _rows(data.groups, train))
+        if text is not None:
+            print(f"\ncoefficients (over the {len(y_tr)} training rows)\n{text}")
+    if args.model or args.plot:
+        print()
+    if args.model:
+        from ..persistence import save
+
+        save(model, args.model, overwrite=args.force, input_encoding=encoding)
+        print(f"model          {args.model}")
+    if args.plot:
+        from ..plots import plot_cost_curve
+
+        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(source)}")
+        print(f"cost curve     {args.plot}")
+    if failed is not None:  # after the model and plot are written
+        raise failed
+    return 130 if "interrupted" in model.stop_reason_ else 0
