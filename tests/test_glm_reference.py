@@ -1,6 +1,6 @@
 """summary() against R's glm(family = binomial) on six real data sets (numbers in tests/data/glm_reference.json).
 
-The references are written by ``python -m benchmarks.reference.glm_reference`` (R 4.2.2, MASS); the
+The references are written by ``python -m benchmarks.reference.glm_reference`` (R 4.2.2, MASS, sandwich); the
 data sets ship with statsmodels (``tests/glm_data.py``). Profile bounds are checked against R's exact
 ones (``uniroot`` on constrained ``glm.fit`` refits); ``MASS::confint`` interpolates a spline through
 a grid of refits and is itself off the exact bounds by up to 8e-4 relative (the helper's measurement
@@ -32,10 +32,25 @@ def _rel(a, b, center=None):
 
 
 @pytest.fixture(scope="module", params=glm_data.NAMES)
-def case(request):
+def fitted(request):
     X, y = glm_data.load(request.param)
-    model = LogisticRegression().fit(X, y)
-    return request.param, model.summary(), REFERENCE[request.param]
+    return request.param, LogisticRegression().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def case(fitted):
+    name, model = fitted
+    return name, model.summary(), REFERENCE[name]
+
+
+def test_sandwich_and_cluster_match_r_sandwich(fitted):
+    """R's sandwich::vcovHC (HC0, HC1) and vcovCL (type HC1, groups = row mod 7)."""
+    name, model = fitted
+    ref = REFERENCE[name]
+    assert _rel(model.summary(cov_type="HC0").bse, ref["se_hc0"]) < 1e-6
+    assert _rel(model.summary(cov_type="HC1").bse, ref["se_hc1"]) < 1e-6
+    groups = np.arange(ref["nobs"]) % 7
+    assert _rel(model.summary(cov_type="cluster", groups=groups).bse, ref["se_cluster7"]) < 1e-6
 
 
 def test_table_matches_glm(case):

@@ -4,6 +4,7 @@
 # always done) adds the Wald and profile intervals at that level. OUT.tsv has one line per
 # quantity: its key, then its values, tab separated, as %.17g; "vcov" takes one line per row.
 suppressPackageStartupMessages(library(MASS))
+suppressPackageStartupMessages(library(sandwich))  # Debian: r-cran-sandwich
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1], check.names = FALSE)
 out_path <- args[2]
@@ -64,6 +65,10 @@ for (level in levels) {
 }
 V <- vcov(fit)
 for (i in seq_len(nrow(V))) put("vcov", V[i, ])
+# sandwich SEs: HC0, HC1 (x n / (n - k)) and clustered on groups (row number - 1) mod 7 (vcovCL's HC1:
+# x G / (G - 1) (n - 1) / (n - k))
+put("se_hc0", sqrt(diag(vcovHC(fit, type = "HC0")))); put("se_hc1", sqrt(diag(vcovHC(fit, type = "HC1"))))
+put("se_cluster7", sqrt(diag(vcovCL(fit, cluster = (seq_len(nrow(d)) - 1) %% 7, type = "HC1"))))
 put("deviance", dev0); put("null_deviance", fit$null.deviance)
 put("df_residual", fit$df.residual); put("df_null", fit$df.null)
 put("aic", AIC(fit)); put("bic", BIC(fit)); put("loglik", as.numeric(logLik(fit)))

@@ -1,7 +1,7 @@
 """Write tests/data/glm_reference.json: R's glm(family = binomial) summary numbers for the data
 sets of tests/glm_data.py, so that tests can check ours without R.
 
-Run from the repository root (needs Rscript with MASS on PATH):
+Run from the repository root (needs Rscript with MASS and sandwich on PATH):
 
     python -m benchmarks.reference.glm_reference
 
