@@ -207,9 +207,10 @@ def design(formula: str, data: pd.DataFrame) -> Design:
     y = _response(lhs, lhs_matrix, data, formula)
     n_distinct = len(pd.unique(pd.Series(y, dtype=object) if y.dtype == object else y))
     if n_distinct < 2:
+        only = f" ({getattr(y[0], 'item', lambda: y[0])()!r})" if n_distinct == 1 else ""
         raise ValueError(
             f"the response of {formula!r} has {n_distinct} distinct value{'s' if n_distinct != 1 else ''}"
-            f"{' (' + repr(getattr(y[0], 'item', lambda: y[0])()) + ')' if n_distinct == 1 else ''}; a logistic regression needs at least 2"
+            f"{only}; a logistic regression needs at least 2"
         )
 
     model_spec = rhs_matrix.model_spec

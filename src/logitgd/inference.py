@@ -214,7 +214,8 @@ def cluster_meat(ing, groups):
     except TypeError as exc:
         raise InferenceError(f"groups cannot be compared to each other: {exc}") from None
     if found.dtype.kind == "f" and np.isnan(found).any():
-        raise InferenceError(f"groups has missing values (NaN), first at row {int(np.flatnonzero(groups != groups)[0])}.")
+        first = int(np.flatnonzero(groups != groups)[0])
+        raise InferenceError(f"groups has missing values (NaN), first at row {first}.")
     G = found.shape[0]
     if G < 2:
         raise InferenceError("cluster standard errors need at least two groups.")
@@ -250,11 +251,13 @@ def summarize(ing, model, *, cov_type="nonrobust", groups=None, level=0.95):
     A = info.copy()
     if ridge:
         A[np.diag_indices(k)] += np.where(order < ing.d * ing.n_classes, ridge, 0.0)
-    n_groups = None
+    n_groups, edf = None, float(k)
     if ing.separation is not None:
         cov = np.full((k, k), np.nan)
     else:
         A_inv = _inverse(A, labels)
+        if ridge:  # the effective number of parameters of the ridge fit
+            edf = float(np.trace(A_inv @ info))
         if cov_type == "nonrobust":
             cov = A_inv @ info @ A_inv if ridge else A_inv
         else:
@@ -267,12 +270,11 @@ def summarize(ing, model, *, cov_type="nonrobust", groups=None, level=0.95):
                 factor = ing.nobs / (ing.nobs - k) if cov_type == "HC1" else 1.0
             cov = factor * (A_inv @ meat @ A_inv)
         cov = (cov + cov.T) / 2
-    edf = float(k if not ridge or ing.separation else np.trace(_inverse(A, labels) @ info))
     n_const = (max(ing.n_classes - 1, 1)) if ing.fit_intercept else 0
     profile = None
     if ing.objective is not None and not ridge and ing.separation is None:
-        def profile(level_, _ing=ing, _order=order, _params=params, _cov=cov):
-            return profile_intervals(_ing, _order, _params, np.sqrt(np.diag(_cov)), level_)
+        def profile(level_, _ing=ing, _order=order, _cov=cov):
+            return profile_intervals(_ing, _order, np.sqrt(np.diag(_cov)), level_)
     return Summary(labels=labels, params=params, cov_params=cov, level=level, cov_type=cov_type,
                    n_groups=n_groups, llf=ing.llf, llnull=ing.llnull, nobs=ing.nobs, df_model=edf - n_const,
                    df_null=ing.nobs - n_const, n_params=edf, alpha=penalty.alpha,
@@ -312,8 +314,8 @@ def _maximize(obj, theta, free, tol):
     return theta, f, g
 
 
-def profile_intervals(ing, order, params, bse, level, tol=1e-13):
-    """``(lower, upper)`` per working parameter: where the profile log-likelihood is ``chi2(1, level) / 2`` below its maximum.
+def profile_intervals(ing, order, bse, level, tol=1e-13):
+    """``(lower, upper)`` per working parameter: where the profile log-likelihood is chi2(1, level) / 2 below the max.
 
     Each bound is a root of the signed root deviance ``r(c) = sign(c - beta_j) sqrt(2 (llf_max - llf_j(c)))``
     at ``±sqrt(chi2(1, level))``, found by Newton's method on ``c`` (``dr/dc = ∂llf/∂beta_j / -r``, the score

@@ -130,7 +130,8 @@ def build_parser():
     fit.add_argument("--force", action="store_true", help="overwrite existing output files")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.add_argument("--device", default="cpu",
-                     help="where to train: cpu (default), or cuda / cuda:N through PyTorch (pip install 'logitgd[gpu]')")
+                     help="where to train: cpu (default), or cuda / cuda:N through PyTorch "
+                          "(pip install 'logitgd[gpu]')")
     fit.add_argument("--dask", metavar="local[:N]|tcp://HOST:PORT",
                      help="train with Dask (pip install 'logitgd[dask]'): DATA is a Parquet file, directory or "
                           "glob; local:N starts N worker processes here, tcp://HOST:PORT joins a running scheduler")

@@ -11,7 +11,8 @@ def options(args, what):
     cov_type = args.cov_type
     if args.cluster:
         if cov_type not in (None, "cluster"):
-            raise DataError(f"--cluster gives cluster-robust standard errors; it does not go with --cov-type {cov_type}.")
+            raise DataError(f"--cluster gives cluster-robust standard errors; it does not go with "
+                            f"--cov-type {cov_type}.")
         cov_type = "cluster"
     elif cov_type == "cluster":
         raise DataError(f"--cov-type cluster needs --cluster COL: the column of {what} holding the group labels.")
