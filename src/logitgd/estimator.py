@@ -551,7 +551,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             K = len(self.classes_)
             X, y_enc, sw = self._validate_xy(X, y, sample_weight, reset=False)
             found = inference.ingredients(self._objective(X, y_enc, sw, None, 1 if K == 2 else K),
-                                          inference.theta_of(self), self.stop_reason_)
+                                          inference.theta_of(self), self.stop_reason_, self.converged_)
         else:
             found = self._ingredients()
         return inference.summarize(found, self, cov_type=cov_type, groups=groups, level=level)
@@ -563,7 +563,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                 raise InferenceError("summary() needs the data: this model does not hold the data it was fitted "
                                      "on (fitted by partial_fit, unpickled, or loaded from a file without them); "
                                      "call model.summary(X, y).")
-            self._inference = inference.ingredients(self._fit_data, inference.theta_of(self), self.stop_reason_)
+            self._inference = inference.ingredients(self._fit_data, inference.theta_of(self), self.stop_reason_,
+                                                    self.converged_)
         return self._inference
 
     @classmethod

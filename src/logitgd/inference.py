@@ -107,7 +107,7 @@ def check_model(model):
     return penalty
 
 
-def ingredients(objective, theta, stop_reason=""):
+def ingredients(objective, theta, stop_reason="", converged=True):
     """:class:`Ingredients` of ``objective`` (the training data) at ``theta``: four passes over the rows."""
     n_params = objective.n_params
     if n_params > MAX_PARAMS:
@@ -120,20 +120,30 @@ def ingredients(objective, theta, stop_reason=""):
     llf = -float(objective._data_term(theta, want_grad=False)[0])
     llnull = -float(objective._data_term(objective.intercept_only(), want_grad=False)[0])
     nobs = int(sum(data.map(stats.positive_weights)))
-    kind, separating = _separation(objective, theta, stop_reason)
+    kind, separating = _separation(objective, theta, stop_reason, converged)
     return Ingredients(theta=np.asarray(theta, dtype=np.float64), n_classes=objective.n_classes, d=data.d,
                        fit_intercept=fit_intercept, information=np.asarray(information), meat=np.asarray(meat),
                        llf=llf, llnull=llnull, nobs=nobs, sw_sum=float(objective.sw_sum), separation=kind,
                        separating=separating, objective=objective)
 
 
-def _separation(objective, theta, stop_reason):
-    """``(kind or None, indices of the separating predictors)``: the fit's finding, the margins, the LP."""
+def _separation(objective, theta, stop_reason, converged):
+    """``(kind or None, indices of the separating predictors)``: the fit's finding, the margins, the LP.
+
+    The LP runs for binary data with the rows in this process: always up to 2e6 entries (a second
+    or less), and up to 2e7 where the MLE may not exist: the fit found separation, did not
+    converge, or has saturated probabilities (a margin above 8). A fit that "converged" is no proof:
+    along a separating direction the gradient vanishes too (Newton stops at tol=1e-8 with margins
+    of about log(share / tol), 17 on quasi-separated data of 80 rows).
+    """
     kind = next((k for k in ("quasi-complete", "complete") if stop_reason.startswith(k)), None)
-    if kind is None and objective.margin_range(theta)[0] > 0:
+    smallest, largest = objective.margin_range(theta)
+    if kind is None and smallest > 0:
         kind = "complete"
     host = None
-    if objective.n_classes == 1 and objective.n_samples * objective.n_params <= _LP_ENTRIES:
+    entries = objective.n_samples * objective.n_params
+    doubtful = kind is not None or not converged or largest > 8
+    if objective.n_classes == 1 and (entries <= _LP_ENTRIES / 10 or doubtful and entries <= _LP_ENTRIES):
         host = objective.data.host_rows()
     if host is None:
         return kind, []
