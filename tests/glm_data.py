@@ -103,3 +103,23 @@ def load(name):
     except KeyError:
         raise ValueError(f"unknown data set {name!r}; expected one of {NAMES}") from None
     return loader()
+
+
+def endometrial():
+    """Heinze & Schemper's (2002) endometrial cancer data (79 rows; from R's brglm2): histology grade HG ~ NV + PI + EH.
+
+    Quasi-completely separated by NV (every case with neovasculization has HG = 1): the MLE does not
+    exist, Firth's estimate does. Stored in tests/data/endometrial.csv.
+    """
+    from pathlib import Path
+
+    d = pd.read_csv(Path(__file__).parent / "data" / "endometrial.csv")
+    return _finish(d[["NV", "PI", "EH"]], d["HG"])
+
+
+#: the data sets of the Firth references (tests/data/firth_reference.json): endometrial is separated
+FIRTH_NAMES = ("spector", "ccard", "modechoice", "anes96", "endometrial")
+
+
+def load_any(name):
+    return endometrial() if name == "endometrial" else load(name)

@@ -1497,3 +1497,23 @@ def test_fit_dask_summary(capsys, spector_dir, tmp_path):
     assert_same_table(out, expected, names=["GPA", "TUCE", "PSI"])
     assert_one_error(*cli(capsys, "fit", parquet, "--target", "GRADE", "--dask", "local:1", "--quiet",
                           "--summary", "--cluster", "g")[::2], "--cluster", "--dask")
+
+
+def test_fit_penalty_firth_on_separated_data(capsys, tmp_path):
+    """--penalty firth: no alpha needed (the default 1e-4 is not applied), finite estimates, profile intervals."""
+    import glm_data
+
+    X, y = glm_data.endometrial()
+    path = tmp_path / "endometrial.csv"
+    X.assign(HG=y).to_csv(path, index=False)
+    code = main(["fit", str(path), "--target", "HG", "--penalty", "firth", "--test-size", "0", "--summary",
+                 "--conf-int", "profile", "--model", str(tmp_path / "m.json"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Firth's penalized likelihood" in out and "separated" not in out
+    model = logitgd.load(tmp_path / "m.json")
+    assert model.penalty == "firth" and model.alpha == 0
+    expected = model.summary(X, y).as_text(conf_int="profile")
+    assert expected.splitlines()[4] in out  # the (Intercept) row, intervals included
+    code = main(["fit", str(path), "--target", "HG", "--penalty", "firth", "--alpha", "0.1", "--test-size", "0",
+                 "--model", str(tmp_path / "m2.json"), "--quiet"])
+    assert code == 1 and "takes no alpha" in capsys.readouterr().err

@@ -71,8 +71,9 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         Penalty strength. ``alpha=0`` is the maximum-likelihood fit. With
         ``penalty="l2"`` this matches scikit-learn's
         ``C = 1 / (n_samples * alpha)`` (``sum(sample_weight)`` with weights).
-    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
-        ``None`` ignores ``alpha``.
+    penalty : {"l2", "l1", "elasticnet", "firth", None}, default="l2"
+        ``None`` ignores ``alpha``. ``"firth"``: Firth's bias-reduced likelihood
+        ``log L + ½ log det I`` (two classes, no ``alpha``; finite under separation).
     l1_ratio : float in [0, 1] or None, default=None
         Mix of L1 in the elastic net; required with ``penalty="elasticnet"``.
     fit_intercept : bool, default=True
@@ -136,6 +137,9 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         PyTorch path only: keep dense X on the device in 2 bytes per entry
         (arithmetic stays float64): half the memory traffic per pass; the model
         is fitted to the rounded data.
+    firth_intercept : {None, "flic"}, default=None
+        ``"flic"`` (Puhr et al., 2017): after a Firth fit, refit the intercept by
+        maximum likelihood, so the mean predicted probability is the observed share.
 
     Attributes
     ----------
@@ -163,7 +167,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                  fit_intercept=True, max_iter=None, tol=None, class_weight=None, random_state=None,
                  verbose=0, warm_start=False, callback=None, batch_size=32, eta0=None, power_t=0.5,
                  average=False, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 multi_class="auto", device="cpu", storage_dtype=None):
+                 multi_class="auto", device="cpu", storage_dtype=None, firth_intercept=None):
         self.solver = solver
         self.learning_rate = learning_rate
         self.alpha = alpha
@@ -187,6 +191,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         self.multi_class = multi_class
         self.device = device
         self.storage_dtype = storage_dtype
+        self.firth_intercept = firth_intercept
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -397,7 +402,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             x0 = theta0
 
         monitor = None
-        if penalty.alpha == 0 and solver != "sgd":
+        if penalty.alpha == 0 and solver not in ("sgd", "firth"):  # Firth's estimate exists under separation
             # Newton takes few, large steps: look after each of them.
             monitor = (SeparationMonitor(objective, first_check=2, every=True) if solver == "newton"
                        else SeparationMonitor(objective))
@@ -551,7 +556,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             K = len(self.classes_)
             X, y_enc, sw = self._validate_xy(X, y, sample_weight, reset=False)
             found = inference.ingredients(self._objective(X, y_enc, sw, None, 1 if K == 2 else K),
-                                          inference.theta_of(self), self.stop_reason_, self.converged_)
+                                          inference.theta_of(self), self.stop_reason_, self.converged_,
+                                          self.penalty == "firth")
         else:
             found = self._ingredients()
         return inference.summarize(found, self, cov_type=cov_type, groups=groups, level=level)
@@ -564,7 +570,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                                      "on (fitted by partial_fit, unpickled, or loaded from a file without them); "
                                      "call model.summary(X, y).")
             self._inference = inference.ingredients(self._fit_data, inference.theta_of(self), self.stop_reason_,
-                                                    self.converged_)
+                                                    self.converged_, self.penalty == "firth")
         return self._inference
 
     @classmethod

@@ -58,19 +58,21 @@ class Ingredients:
     sw_sum: float
     separation: str | None = None
     separating: list = field(default_factory=list)
+    firth: bool = False
     objective: LinearObjective | None = None
 
     def to_json(self):
         return {"n_classes": self.n_classes, "d": self.d, "fit_intercept": self.fit_intercept,
                 "theta": self.theta.tolist(), "information": self.information.tolist(), "meat": self.meat.tolist(),
                 "llf": self.llf, "llnull": self.llnull, "nobs": self.nobs, "sw_sum": self.sw_sum,
-                "separation": self.separation, "separating": list(self.separating)}
+                "separation": self.separation, "separating": list(self.separating), "firth": self.firth}
 
     @classmethod
     def from_json(cls, entry):
         P = len(entry["theta"])
         values = {k: entry[k] for k in ("n_classes", "d", "fit_intercept", "llf", "llnull", "nobs", "sw_sum",
                                         "separation", "separating")}
+        values["firth"] = bool(entry.get("firth", False))
         out = cls(theta=np.array(entry["theta"], dtype=np.float64),
                   information=np.array(entry["information"], dtype=np.float64).reshape(P, P),
                   meat=np.array(entry["meat"], dtype=np.float64).reshape(P, P), **values)
@@ -95,6 +97,11 @@ def check_model(model):
                              "binary models. Fit with multi_class='multinomial' (or summarize each class-vs-rest "
                              "model fitted on its own).")
     penalty = make_penalty(model.penalty, model.alpha, model.l1_ratio)
+    if getattr(model, "firth_intercept", None) == "flic":
+        raise InferenceError("summary() of a FLIC fit is not available yet: its coefficients' standard errors and "
+                             "intervals are those of the Firth fit; summarize LogisticRegression(penalty='firth').")
+    if model.penalty == "firth" and len(model.classes_) > 2:
+        raise InferenceError("summary() of a multinomial Firth fit is not available yet.")
     if penalty.alpha > 0 and penalty.l1_ratio > 0:
         raise InferenceError(
             f"no Wald table for an L1 / elastic-net fit (penalty={model.penalty!r}, alpha={model.alpha:g}): its "
@@ -107,8 +114,11 @@ def check_model(model):
     return penalty
 
 
-def ingredients(objective, theta, stop_reason="", converged=True):
-    """:class:`Ingredients` of ``objective`` (the training data) at ``theta``: four passes over the rows."""
+def ingredients(objective, theta, stop_reason="", converged=True, firth=False):
+    """:class:`Ingredients` of ``objective`` (the training data) at ``theta``: four passes over the rows.
+
+    ``firth``: a fit of Firth's penalized likelihood, whose estimate exists under separation (not checked).
+    """
     n_params = objective.n_params
     if n_params > MAX_PARAMS:
         raise InferenceError(f"the model has {n_params} parameters; summary() forms the {n_params} x {n_params} "
@@ -120,11 +130,11 @@ def ingredients(objective, theta, stop_reason="", converged=True):
     llf = -float(objective._data_term(theta, want_grad=False)[0])
     llnull = -float(objective._data_term(objective.intercept_only(), want_grad=False)[0])
     nobs = int(sum(data.map(stats.positive_weights)))
-    kind, separating = _separation(objective, theta, stop_reason, converged)
+    kind, separating = (None, []) if firth else _separation(objective, theta, stop_reason, converged)
     return Ingredients(theta=np.asarray(theta, dtype=np.float64), n_classes=objective.n_classes, d=data.d,
                        fit_intercept=fit_intercept, information=np.asarray(information), meat=np.asarray(meat),
                        llf=llf, llnull=llnull, nobs=nobs, sw_sum=float(objective.sw_sum), separation=kind,
-                       separating=separating, objective=objective)
+                       separating=separating, firth=firth, objective=objective)
 
 
 def _separation(objective, theta, stop_reason, converged):
@@ -289,7 +299,7 @@ def summarize(ing, model, *, cov_type="nonrobust", groups=None, level=0.95):
                    n_groups=n_groups, llf=ing.llf, llnull=ing.llnull, nobs=ing.nobs, df_model=edf - n_const,
                    df_null=ing.nobs - n_const, n_params=edf, alpha=penalty.alpha,
                    separation=ing.separation, separating=[names[j] for j in ing.separating],
-                   converged=bool(getattr(model, "converged_", True)), classes=model.classes_.tolist(),
+                   converged=bool(getattr(model, "converged_", True)), classes=model.classes_.tolist(), firth=ing.firth,
                    profile=profile)
 
 
@@ -333,6 +343,8 @@ def profile_intervals(ing, order, bse, level, tol=1e-13):
     from the neighbouring solution. A profile that never falls that far gives an infinite bound.
     """
     obj = LinearObjective(ing.objective.data, None, ing.fit_intercept)
+    if ing.firth:
+        obj = _FirthView(obj)
     z = float(np.sqrt(scipy.stats.chi2.ppf(level, 1)))
     theta_hat, f_hat, _ = _maximize(obj, reference_theta(ing), order, tol)
     lower, upper = np.empty(len(order)), np.empty(len(order))
@@ -371,3 +383,22 @@ def _bound(obj, theta_hat, f_hat, j, free, target, se, tol):
             new = (inside + outside) / 2
         c = new
     return np.nan
+
+
+class _FirthView:
+    """Firth's penalized objective with the interface :func:`_maximize` uses (the last evaluation kept)."""
+
+    def __init__(self, objective):
+        self.objective, self.sw_sum, self._last = objective, objective.sw_sum, None
+
+    def _at(self, theta):
+        if self._last is None or not np.array_equal(self._last[0], theta):
+            self._last = (theta.copy(), self.objective.firth(theta))
+        return self._last[1]
+
+    def value_and_grad(self, theta):
+        f, g, _ = self._at(theta)
+        return f, g
+
+    def hessian(self, theta):
+        return self._at(theta)[2] / self.sw_sum

@@ -86,11 +86,15 @@ def L1(alpha):
     return ElasticNet(alpha, 1.0)
 
 
-PENALTIES = (None, "l2", "l1", "elasticnet")
+PENALTIES = (None, "l2", "l1", "elasticnet", "firth")
 
 
 def make_penalty(penalty, alpha, l1_ratio=None):
     """Penalty object from the estimator's ``penalty``, ``alpha`` and ``l1_ratio``."""
+    if penalty == "firth":  # Jeffreys-prior penalty on the likelihood itself: the solver "firth" applies it
+        if alpha != 0:
+            raise ValueError(f"penalty='firth' takes no alpha (got alpha={alpha!r}): it penalizes by ½ log det I(β).")
+        return NoPenalty()
     if penalty is None or alpha == 0:
         if penalty not in PENALTIES:
             raise ValueError(f"penalty={penalty!r} is not supported; expected one of {PENALTIES}.")

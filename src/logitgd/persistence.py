@@ -73,7 +73,7 @@ _REQUIRED = ("format_version", "library_version", "estimator", "params", "classe
              "converged", "stop_reason", "loss_history", "sha256")
 _PARAMS = ("solver", "learning_rate", "alpha", "penalty", "l1_ratio", "fit_intercept", "max_iter", "tol",
            "class_weight", "verbose", "warm_start", "batch_size", "eta0", "power_t", "average",
-           "early_stopping", "validation_fraction", "n_iter_no_change", "multi_class")
+           "early_stopping", "validation_fraction", "n_iter_no_change", "multi_class", "firth_intercept")
 
 
 def _checksum(payload):

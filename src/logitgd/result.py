@@ -83,7 +83,9 @@ def stop_warning(result, separation, solver, learning_rate, max_iter, tol, what=
                 + ", so the maximum-likelihood estimate does not exist and the coefficients would "
                 f"grow without bound. Stopped after {result.n_iter} iterations; coef_ gives a "
                 "separating direction, not an estimate, and predicted probabilities are "
-                "overconfident. Use alpha > 0 (an L2 penalty) for finite, well-defined coefficients.",
+                "overconfident. For finite, well-defined coefficients use penalty='firth' (Firth's bias-reduced "
+                "estimate, which exists under separation and keeps the likelihood's meaning; R's logistf) or "
+                "alpha > 0 (an L2 penalty).",
                 SeparationWarning)
     if result.status == "max_iter":
         if solver == "sgd":

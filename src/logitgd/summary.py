@@ -50,7 +50,8 @@ class Summary:
     """
 
     def __init__(self, *, labels, params, cov_params, level, cov_type, n_groups, llf, llnull, nobs, df_model,
-                 df_null, n_params, alpha, separation, separating, converged, classes, profile):
+                 df_null, n_params, alpha, separation, separating, converged, classes, profile,
+                 firth=False):
         self.labels = labels
         self.params = params
         self.cov_params = cov_params
@@ -63,6 +64,7 @@ class Summary:
         self.alpha = alpha
         self.separation, self.separating = separation, separating
         self.converged = converged
+        self.firth = firth
         self.classes = classes
         self._profile = profile
         self._profile_cache = {}
@@ -136,6 +138,10 @@ class Summary:
             lines.append(f"L2 penalty alpha = {self.alpha:g}: the covariance is the penalized estimator's "
                          "(I + Λ)⁻¹ I (I + Λ)⁻¹; tests and intervals are conditional on alpha "
                          "(alpha was not estimated from these data, or they ignore that it was).")
+        if self.firth:
+            lines.append("Firth's penalized likelihood (Jeffreys prior): standard errors from the information at the "
+                         "estimate; profile intervals from the penalized likelihood (as R's logistf); llf, deviance, "
+                         "AIC and the LR test are the unpenalized likelihood's at this estimate.")
         if not self.converged:
             lines.append("WARNING: the fit did not converge; the table is at its last iterate, not the optimum.")
         lines.append("")
@@ -144,7 +150,8 @@ class Summary:
             lines += [f"The classes are {self.separation}ly separated{who}: the maximum-likelihood estimate does not",
                       "exist (the log-likelihood keeps rising as some coefficients grow), so no standard errors,",
                       "tests or intervals are shown: they would be meaningless. The coefficients below are a point",
-                      "on the way to infinity. Use Firth's bias reduction, or alpha > 0 (an L2 penalty).", ""]
+                      "on the way to infinity. Fit with penalty='firth' (Firth's bias reduction, finite under",
+                      "separation, with profile penalized-likelihood intervals), or alpha > 0 (an L2 penalty).", ""]
             table = [("", "Estimate")] + [(self._label(i), f"{v:.6g}") for i, v in enumerate(self.params)]
             lines += self._columns(table)
         else:

@@ -14,7 +14,7 @@ import os
 import sys
 
 from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
-from ._parser import build_parser
+from ._parser import DEFAULT_ALPHA, build_parser
 from .fit import cmd_fit
 from .score import cmd_evaluate, cmd_predict
 from .summary import cmd_summary
@@ -34,6 +34,8 @@ def _message(exc):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "alpha", "") is None:  # fit: the default strength, none for Firth's penalty
+        args.alpha = 0.0 if args.penalty == "firth" else DEFAULT_ALPHA
     handler = {"fit": cmd_fit, "predict": cmd_predict, "evaluate": cmd_evaluate, "summary": cmd_summary}[args.command]
     try:
         return handler(args)

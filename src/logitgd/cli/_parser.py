@@ -109,14 +109,16 @@ def build_parser():
                           "(default: the estimator's, 'auto')")
     fit.add_argument("--test-size", type=_fraction, default=0.2,
                      help="fraction held out for testing, stratified (default 0.2; 0 for none)")
-    fit.add_argument("--alpha", type=_non_negative, default=DEFAULT_ALPHA,
-                     help=f"L2 penalty strength (default {DEFAULT_ALPHA:g}; 0 for the pure MLE)")
+    fit.add_argument("--alpha", type=_non_negative, default=None,
+                     help=f"L2 penalty strength (default {DEFAULT_ALPHA:g}, none with --penalty firth; 0 for the "
+                          "pure MLE)")
     fit.add_argument("--learning-rate", type=_learning_rate, default="auto",
                      help="fixed step, or 'auto' for line search (default)")
-    fit.add_argument("--solver", choices=["auto", "gd", "sgd", "lbfgs", "newton"], default=None,
+    fit.add_argument("--solver", choices=["auto", "gd", "sgd", "lbfgs", "newton", "firth"], default=None,
                      help="optimizer (default: 'gd' with a numeric --learning-rate, else 'auto')")
-    fit.add_argument("--penalty", choices=["l2", "l1", "elasticnet", "none"], default="l2",
-                     help="penalty on the coefficients (default l2)")
+    fit.add_argument("--penalty", choices=["l2", "l1", "elasticnet", "none", "firth"], default="l2",
+                     help="penalty on the coefficients (default l2); firth: Firth's bias-reduced likelihood, "
+                          "finite under separation (binary)")
     fit.add_argument("--l1-ratio", type=_non_negative, default=None,
                      help="share of L1 in the elastic net (required with --penalty elasticnet)")
     fit.add_argument("--max-iter", type=_int_in(1), default=None,

@@ -256,6 +256,8 @@ def cmd_fit(args):
     kind = {"l2": "L2", "l1": "L1", "elasticnet": f"elastic net, l1_ratio {args.l1_ratio:g}"
             if args.l1_ratio is not None else "elastic net"}.get(args.penalty)
     summary = f"{args.alpha:g} ({kind})" if args.alpha > 0 and kind else f"{args.alpha:g} (maximum likelihood)"
+    if args.penalty == "firth":
+        summary = "none (Firth's penalized likelihood)"
     print(f"alpha          {summary}")
     print(f"solver         {model.solver_}")
     if n_classes > 2:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
+from .firth import firth
 from .gd import gradient_descent
 from .lbfgs import lbfgs
 from .newton import newton
@@ -76,9 +77,18 @@ class Solver:
             return {"learning_rate": lr}
         if lr != "auto":
             raise ValueError(f"learning_rate={lr!r} is not used by solver={self.name!r}; leave it at 'auto'.")
+        if (params["penalty"] == "firth") != (self.name == "firth"):
+            raise ValueError("penalty='firth' is fitted by solver='firth' (or 'auto'), and solver='firth' fits only "
+                             f"penalty='firth'; got solver={self.name!r}, penalty={params['penalty']!r}.")
         if self.smooth_only and not smooth:
             raise ValueError(f"solver={self.name!r} cannot handle penalty={params['penalty']!r} (its L1 term is not "
                              "smooth); use solver='newton', 'gd' or 'sgd'.")
+        if self.name == "firth":
+            if params["firth_intercept"] not in (None, "flic") or params["firth_intercept"] and not params[
+                    "fit_intercept"]:
+                raise ValueError(f"firth_intercept must be None or 'flic' (with fit_intercept=True), got "
+                                 f"{params['firth_intercept']!r}.")
+            return {"flic": params["firth_intercept"] == "flic"}
         if self.name == "newton":
             if not smooth and n_params > NEWTON_MAX_DENSE and not column_newton:
                 raise ValueError(f"solver='newton' handles penalty={params['penalty']!r} only up to "
@@ -103,6 +113,8 @@ def choose(params, smooth, n_samples, n_params, column_newton=False):
     Newton beats proximal gradient everywhere we measured.
     """
     lr = params["learning_rate"]
+    if params["penalty"] == "firth":
+        return "firth"
     if lr in SCHEDULES[1:] or any(params[k] != v for k, v in SGD_OPTIONS.items()):
         return "sgd"
     if isinstance(lr, numbers.Real):
@@ -117,6 +129,7 @@ SOLVERS = {
     "sgd": Solver("sgd", stochastic_gradient_descent, max_iter=100, tol=1e-4,
                   needs=("n_samples", "batch_value_and_grad", "prox", "epoch_source")),
     "lbfgs": Solver("lbfgs", lbfgs, max_iter=1000, tol=1e-8, smooth_only=True),
+    "firth": Solver("firth", firth, max_iter=100, tol=1e-8, needs=("firth",)),
     "newton": Solver("newton", newton, max_iter=100, tol=1e-8,
                      needs=("hessian", "hessian_operator", "optimality", "l1_weights", "lasso_newton_direction")),
 }
