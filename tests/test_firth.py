@@ -122,3 +122,15 @@ def test_flic_mean_probability_is_the_observed_share():
         LogisticRegression(penalty="firth", firth_intercept="flac").fit(X, y)
     with pytest.raises(logitgd.exceptions.InferenceError, match="FLIC"):
         flic.summary()
+
+
+def test_penalized_likelihood_ratio_tests():
+    """The penalized LR test inverts the profile penalized-likelihood interval: p < 0.05 exactly where 0 is
+    outside the 95% interval (both from the same penalized likelihood, by separate refits)."""
+    X, y = glm_data.endometrial()
+    s = LogisticRegression(penalty="firth").fit(X, y).summary()
+    tests = s.lr_tests()
+    ci = s.conf_int(method="profile")
+    outside = (ci[:, 0] > 0) | (ci[:, 1] < 0)
+    np.testing.assert_array_equal(tests["p_value"].to_numpy() < 0.05, outside)
+    assert tests.loc["EH", "chi2"] > 3.84 and tests.loc["PI", "p_value"] > 0.05

@@ -294,6 +294,8 @@ def summarize(ing, model, *, cov_type="nonrobust", groups=None, level=0.95):
     profile = None
     if ing.objective is not None and not ridge and ing.separation is None:
         def profile(level_, _ing=ing, _order=order, _cov=cov):
+            if level_ is None:  # the likelihood-ratio tests of beta_j = 0
+                return likelihood_ratio_tests(_ing, _order)
             return profile_intervals(_ing, _order, np.sqrt(np.diag(_cov)), level_)
     return Summary(labels=labels, params=params, cov_params=cov, level=level, cov_type=cov_type,
                    n_groups=n_groups, llf=ing.llf, llnull=ing.llnull, nobs=ing.nobs, df_model=edf - n_const,
@@ -334,6 +336,30 @@ def _maximize(obj, theta, free, tol):
     return theta, f, g
 
 
+def _profile_objective(ing, order, tol):
+    """``(objective, theta_hat, f_hat)``: the (penalized, for Firth) objective and its maximum over ``order``."""
+    obj = LinearObjective(ing.objective.data, None, ing.fit_intercept)
+    if ing.firth:
+        obj = _FirthView(obj)
+    theta_hat, f_hat, _ = _maximize(obj, reference_theta(ing), order, tol)
+    return obj, theta_hat, f_hat
+
+
+def likelihood_ratio_tests(ing, order, tol=1e-13):
+    """``2 (llf_max - llf_j(0))`` per working parameter, by a constrained refit with ``beta_j = 0`` each.
+
+    For a Firth fit, the penalized likelihood's (logistf's default tests), valid under separation.
+    """
+    obj, theta_hat, f_hat = _profile_objective(ing, order, tol)
+    stats_ = np.empty(len(order))
+    for i, j in enumerate(order):
+        theta = theta_hat.copy()
+        theta[j] = 0.0
+        _, f, _ = _maximize(obj, theta, np.delete(order, i), tol)
+        stats_[i] = max(2 * obj.sw_sum * (f - f_hat), 0.0)
+    return stats_
+
+
 def profile_intervals(ing, order, bse, level, tol=1e-13):
     """``(lower, upper)`` per working parameter: where the profile log-likelihood is chi2(1, level) / 2 below the max.
 
@@ -342,11 +368,8 @@ def profile_intervals(ing, order, bse, level, tol=1e-13):
     at the constrained optimum) with bisection as a safeguard; ``llf_j(c)`` is a constrained refit by Newton
     from the neighbouring solution. A profile that never falls that far gives an infinite bound.
     """
-    obj = LinearObjective(ing.objective.data, None, ing.fit_intercept)
-    if ing.firth:
-        obj = _FirthView(obj)
     z = float(np.sqrt(scipy.stats.chi2.ppf(level, 1)))
-    theta_hat, f_hat, _ = _maximize(obj, reference_theta(ing), order, tol)
+    obj, theta_hat, f_hat = _profile_objective(ing, order, tol)
     lower, upper = np.empty(len(order)), np.empty(len(order))
     for i, j in enumerate(order):
         free = np.delete(order, i)

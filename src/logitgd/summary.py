@@ -104,6 +104,21 @@ class Summary:
             self._profile_cache[level] = np.column_stack(self._profile(level))
         return self._profile_cache[level]
 
+    def lr_tests(self):
+        """DataFrame of likelihood-ratio tests of each parameter being 0: ``chi2`` (1 df) and ``p_value``.
+
+        One constrained refit per parameter (needs the data, as profile intervals do). For a Firth fit
+        these are the penalized likelihood-ratio tests that R's logistf reports, valid under separation.
+        """
+        if self._profile is None:
+            raise InferenceError("no likelihood-ratio tests: they refit the model, and need its data (call "
+                                 "model.summary(X, y)), for unpenalized or Firth fits.")
+        if "lr" not in self._profile_cache:
+            chi2 = self._profile(None)
+            self._profile_cache["lr"] = (chi2, scipy.stats.chi2.sf(chi2, 1))
+        chi2, p = self._profile_cache["lr"]
+        return self._frame({"chi2": chi2, "p_value": p})
+
     def odds_ratios(self, level=None, method="wald"):
         """DataFrame of ``exp(params)`` and the exponentiated interval bounds."""
         ci = np.exp(self.conf_int(level, method))
