@@ -123,3 +123,12 @@ FIRTH_NAMES = ("spector", "ccard", "modechoice", "anes96", "endometrial")
 
 def load_any(name):
     return endometrial() if name == "endometrial" else load(name)
+
+
+def anes96_party():
+    """The 1996 ANES respondents' party identification in three classes (PID 0-1, 2-3, 4-6) ~ five predictors,
+    for the multinomial references (statsmodels' MNLogit, brglm2's brmultinom)."""
+    import statsmodels.api as sm
+
+    d = sm.datasets.anes96.load_pandas().data
+    return _finish(d[["logpopul", "selfLR", "age", "educ", "income"]], np.digitize(d["PID"], [2, 4]))

@@ -17,7 +17,8 @@ import glm_data  # noqa: E402
 import logitgd  # noqa: E402
 from logitgd import LogisticRegression, SeparationWarning  # noqa: E402
 
-REFERENCE = json.loads((Path(__file__).parent / "data" / "firth_reference.json").read_text())["cases"]
+_FILE = json.loads((Path(__file__).parent / "data" / "firth_reference.json").read_text())
+REFERENCE, MULTINOMIAL = _FILE["cases"], _FILE["multinomial"]
 
 
 def _rel(a, b, center=None):
@@ -101,8 +102,6 @@ def test_refusals_and_the_model_file(tmp_path):
         LogisticRegression(penalty="firth", solver="lbfgs").fit(X, y)
     with pytest.raises(ValueError, match="fitted by solver='firth'"):
         LogisticRegression(solver="firth").fit(X, y)
-    with pytest.raises(ValueError, match="two classes"):
-        LogisticRegression(penalty="firth").fit(X, np.arange(100) % 3)
     model = LogisticRegression(penalty="firth").fit(X, y)
     logitgd.save(model, tmp_path / "m.json")
     loaded = logitgd.load(tmp_path / "m.json")
@@ -134,3 +133,17 @@ def test_penalized_likelihood_ratio_tests():
     outside = (ci[:, 0] > 0) | (ci[:, 1] < 0)
     np.testing.assert_array_equal(tests["p_value"].to_numpy() < 0.05, outside)
     assert tests.loc["EH", "chi2"] > 3.84 and tests.loc["PI", "p_value"] > 0.05
+
+
+def test_multinomial_matches_brmultinom():
+    """Three classes, reference class 0: brglm2's brmultinom(type = "AS_mean") on the ANES party data."""
+    X, y = glm_data.anes96_party()
+    model = LogisticRegression(penalty="firth").fit(X, y)
+    s = model.summary()
+    assert model.converged_ and model.n_iter_ <= 25
+    assert [f"{c:g}:{t}" for c, t in s.labels] == MULTINOMIAL["vcov_names"]
+    assert _rel(s.params, np.ravel(MULTINOMIAL["coef"])) < 1e-6
+    assert _rel(s.bse, MULTINOMIAL["se"]) < 1e-6
+    # the penalized profile runs in the reference parametrization too: intervals around the estimates
+    ci = s.conf_int(method="profile")
+    assert np.all(ci[:, 0] < s.params) and np.all(s.params < ci[:, 1])

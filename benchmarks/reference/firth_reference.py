@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.glm_data import FIRTH_NAMES, load_any
+from tests.glm_data import FIRTH_NAMES, anes96_party, load_any
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parents[1] / "tests" / "data" / "firth_reference.json"
@@ -37,11 +37,31 @@ def run_r(name):
     return case
 
 
+def run_multinomial():
+    """brmultinom on glm_data.anes96_party: coefficients (K - 1 rows) and SEs in R's order (class by class)."""
+    X, y = anes96_party()
+    with tempfile.TemporaryDirectory() as tmp:
+        csv, tsv = Path(tmp) / "data.csv", Path(tmp) / "out.tsv"
+        X.assign(y=y.astype(int)).to_csv(csv, index=False, float_format="%.17g")
+        subprocess.run(["Rscript", "--vanilla", str(HERE / "firth_multinomial.R"), str(csv), str(tsv)], check=True)
+        case = {"coef": []}
+        for line in tsv.read_text().splitlines():
+            key, *values = line.split("\t")
+            if key.endswith("names"):
+                case[key] = values
+            elif key == "coef":
+                case["coef"].append([float(v) for v in values])
+            else:
+                case[key] = [float(v) for v in values]
+    return case
+
+
 def main():
     version = subprocess.run(["Rscript", "-e", "cat(R.version.string, as.character(packageVersion('brglm2')))"],
                              check=True, capture_output=True, text=True).stdout
     cases = {name: run_r(name) for name in FIRTH_NAMES}
-    OUT.write_text(json.dumps({"r_version": version, "cases": cases}, indent=1) + "\n")
+    OUT.write_text(json.dumps({"r_version": version, "cases": cases, "multinomial": run_multinomial()},
+                              indent=1) + "\n")
     print(f"wrote {OUT}")
 
 

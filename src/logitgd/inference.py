@@ -100,8 +100,6 @@ def check_model(model):
     if getattr(model, "firth_intercept", None) == "flic":
         raise InferenceError("summary() of a FLIC fit is not available yet: its coefficients' standard errors and "
                              "intervals are those of the Firth fit; summarize LogisticRegression(penalty='firth').")
-    if model.penalty == "firth" and len(model.classes_) > 2:
-        raise InferenceError("summary() of a multinomial Firth fit is not available yet.")
     if penalty.alpha > 0 and penalty.l1_ratio > 0:
         raise InferenceError(
             f"no Wald table for an L1 / elastic-net fit (penalty={model.penalty!r}, alpha={model.alpha:g}): its "

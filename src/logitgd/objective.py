@@ -269,19 +269,29 @@ class LinearObjective:
         with the modified score ``U* = X̃ᵀ (s (y - p) + h (½ - p))`` (Firth, 1993).
         ``f*`` is ``inf`` where I is not positive definite.
         """
-        if self.n_classes != 1:
-            raise ValueError("Firth's penalty is implemented for two classes.")
+        K = self.n_classes
         W, b = self.split(theta)
         info = _sum(self.data.map(stats.hessian, self.loss, W, b, 1.0, self.fit_intercept))
+        free = np.arange(self.n_params) if K == 1 else np.flatnonzero(np.arange(self.n_params) % K != 0)
+        info = info[np.ix_(free, free)]  # K classes: the reference-class parameters (class 0's held at 0)
         try:
             chol = scipy.linalg.cho_factor(info)
         except np.linalg.LinAlgError:
             return np.inf, np.full(self.n_params, np.nan), info
         inverse = scipy.linalg.cho_solve(chol, np.eye(info.shape[0]))
         loss, g = self._data_term(theta, want_grad=True)
-        parts = self.data.map(stats.firth_correction, self.loss, W, b, self.fit_intercept, inverse)
-        correction = _sum([c for c, _ in parts])
         g = g if self.fit_intercept else g[:self.n_coef]
+        if K == 1:
+            parts = self.data.map(stats.firth_correction, self.loss, W, b, self.fit_intercept, inverse)
+            correction = _sum([c for c, _ in parts])
+        else:
+            correction = np.zeros_like(g)
+            correction[free] = _sum(self.data.map(stats.firth_correction_multinomial, self.loss, W, b,
+                                                  self.fit_intercept, inverse)).ravel()
+            g[np.arange(self.n_params) % K == 0] = 0.0
+            full = np.eye(self.n_params)  # class 0's block: identity, so that Newton leaves it at 0
+            full[np.ix_(free, free)] = info
+            info = full
         logdet = 2 * float(np.sum(np.log(np.diag(chol[0]))))
         return (float(loss) - 0.5 * logdet) / self.sw_sum, (g - correction) / self.sw_sum, info
 

@@ -288,3 +288,33 @@ def firth_correction(rows, loss, W, b, fit_intercept, information_inverse):
         out = part if out is None else out + part
         total += float(xp.sum(h))
     return out, total
+
+
+def firth_correction_multinomial(rows, loss, W, b, fit_intercept, information_inverse):
+    """``∂(½ log det I) / ∂θ`` for K classes, reference-class layout: shape (d + 1, K - 1).
+
+    With ``I = Σ_i s_i x̃_i x̃_iᵀ ⊗ V_i`` over classes 1..K-1 (``V = diag(p) - p pᵀ``) the
+    derivative along class c's coefficient a is ``½ Σ_i s_i x̃_ia p_ic (u_ic - p_i·u_i)`` with
+    ``u_i = diag(Q_i) - 2 Q_i p_i`` and ``Q_i[k, k'] = x̃_iᵀ (I⁻¹)_{k k'} x̃_i`` (Kosmidis & Firth's
+    adjusted score; two classes give :func:`firth_correction`'s ``X̃ᵀ h (½ - p)``).
+    """
+    xp = rows.xp
+    P = loss.proba(rows.scores(W, b))[:, 1:]
+    s = None if rows.sw is None else rows.sw
+    p1, K1 = rows.d + bool(fit_intercept), P.shape[1]
+    M = xp.reshape(rows.asarray(information_inverse), (p1, K1 * p1 * K1))  # rows (j, k), columns (j', k')
+    out = None
+    for start, Xt in rows.tilde_blocks(max(1, 2 ** 22 // (p1 * K1 * K1 + 1)), fit_intercept):
+        m = Xt.shape[0]
+        Pb = P[start:start + m]
+        T = xp.reshape(Xt @ xp.reshape(xp.permute_dims(xp.reshape(M, (p1, K1, p1, K1)), (0, 1, 3, 2)),
+                                       (p1, K1 * K1 * p1)), (m, K1, K1, p1))
+        Q = xp.sum(T * Xt[:, None, None, :], axis=3)  # (m, K-1, K-1)
+        diagonal = xp.sum(Q * xp.eye(K1, dtype=Q.dtype, device=Q.device)[None, :, :], axis=2)
+        u = diagonal - 2 * xp.sum(Q * Pb[:, None, :], axis=2)
+        t = Pb * (u - xp.sum(Pb * u, axis=1, keepdims=True))
+        if s is not None:
+            t = t * s[start:start + m][:, None]
+        part = 0.5 * (Xt.T @ t)
+        out = part if out is None else out + part
+    return out
