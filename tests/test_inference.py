@@ -282,3 +282,13 @@ def test_formula_names_and_prediction():
     ref = sm.Logit(d["GRADE"].to_numpy(), exog).fit(disp=0, tol=1e-12)
     assert _rel(s.bse, ref.bse) < 1e-6
     np.testing.assert_allclose(model.predict_proba(d.drop(columns="GRADE"))[:, 1], ref.predict(exog), rtol=1e-6)
+
+
+def test_a_bound_not_found_is_said_not_silent(monkeypatch):
+    from logitgd import inference
+
+    X, y = _spector()
+    s = LogisticRegression().fit(X, y).summary()
+    monkeypatch.setattr(inference, "_bound", lambda *args: np.nan)
+    with pytest.warns(RuntimeWarning, match=r"bounds of parameters \[0, 1, 2, 3\].*not found"):
+        assert np.all(np.isnan(s.conf_int(method="profile")))

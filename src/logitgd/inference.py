@@ -15,6 +15,7 @@ rows and columns of the full K-class ones that belong to classes 1..K-1.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -373,6 +374,11 @@ def profile_intervals(ing, order, bse, level, tol=1e-13):
         free = np.delete(order, i)
         for side, out in ((-1, lower), (1, upper)):
             out[i] = _bound(obj, theta_hat, f_hat, j, free, side * z, bse[i], tol)
+    failed = np.flatnonzero(np.isnan(lower) | np.isnan(upper))
+    if failed.size:
+        warnings.warn(f"the profile-likelihood bounds of parameters {failed.tolist()} (in the table's order) were "
+                      "not found: the constrained refits did not settle (NaN in the interval).", RuntimeWarning,
+                      stacklevel=3)
     return lower, upper
 
 
