@@ -43,7 +43,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    solver : {"auto", "gd", "sgd", "lbfgs", "newton"}, default="auto"
+    solver : {"auto", "gd", "sgd", "lbfgs", "newton", "firth"}, default="auto"
         - ``"gd"``: full-batch gradient descent (proximal for L1);
         - ``"sgd"``: mini-batch / stochastic gradient descent (see ``batch_size``);
         - ``"lbfgs"``: L-BFGS (smooth penalties only);
@@ -73,7 +73,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         ``C = 1 / (n_samples * alpha)`` (``sum(sample_weight)`` with weights).
     penalty : {"l2", "l1", "elasticnet", "firth", None}, default="l2"
         ``None`` ignores ``alpha``. ``"firth"``: Firth's bias-reduced likelihood
-        ``log L + ½ log det I`` (two classes, no ``alpha``; finite under separation).
+        ``log L + ½ log det I`` (no ``alpha``; finite under separation; solver ``"firth"``).
     l1_ratio : float in [0, 1] or None, default=None
         Mix of L1 in the elastic net; required with ``penalty="elasticnet"``.
     fit_intercept : bool, default=True
