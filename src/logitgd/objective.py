@@ -261,13 +261,15 @@ class LinearObjective:
         return H
 
     def firth(self, theta):
-        """Firth's penalized objective (binary): ``(f*, ∇f*, I)`` at theta, in three passes over the rows.
+        """Firth's penalized objective: ``(f*, ∇f*, I)`` at theta, in three passes over the rows.
 
         ``f* = (sum_i s_i L_i - ½ log det I) / sum(s)``, the negative penalized
         log-likelihood (Jeffreys prior) per unit weight, with ``I = X̃ᵀ diag(s p
         (1 - p)) X̃`` the information (returned unscaled); ``∇f* = -U* / sum(s)``
         with the modified score ``U* = X̃ᵀ (s (y - p) + h (½ - p))`` (Firth, 1993).
-        ``f*`` is ``inf`` where I is not positive definite.
+        K classes: the reference-class parameters (class 0's held at 0, their gradient 0 and
+        their block of the returned I the identity, so Newton leaves them). ``f*`` is ``inf``
+        where I is not positive definite.
         """
         K = self.n_classes
         W, b = self.split(theta)
@@ -282,8 +284,7 @@ class LinearObjective:
         loss, g = self._data_term(theta, want_grad=True)
         g = g if self.fit_intercept else g[:self.n_coef]
         if K == 1:
-            parts = self.data.map(stats.firth_correction, self.loss, W, b, self.fit_intercept, inverse)
-            correction = _sum([c for c, _ in parts])
+            correction = _sum(self.data.map(stats.firth_correction, self.loss, W, b, self.fit_intercept, inverse))
         else:
             correction = np.zeros_like(g)
             correction[free] = _sum(self.data.map(stats.firth_correction_multinomial, self.loss, W, b,

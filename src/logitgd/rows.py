@@ -269,7 +269,7 @@ def positive_weights(rows):
 
 
 def firth_correction(rows, loss, W, b, fit_intercept, information_inverse):
-    """``(sum_i x̃_i h_i (1/2 - p_i), sum_i h_i)``: Firth's score correction, binary.
+    """``sum_i x̃_i h_i (1/2 - p_i)``: Firth's score correction, binary.
 
     ``h_i = s_i p_i (1 - p_i) x̃_iᵀ I⁻¹ x̃_i`` is the diagonal of the hat matrix
     ``W^½ X̃ (X̃ᵀ W X̃)⁻¹ X̃ᵀ W^½``, formed row block by row block (never n x n).
@@ -280,14 +280,13 @@ def firth_correction(rows, loss, W, b, fit_intercept, information_inverse):
     if rows.sw is not None:
         w = w * rows.sw
     M = rows.asarray(information_inverse)
-    out, total = None, 0.0
+    out = None
     for start, Xt in rows.tilde_blocks(max(1, 2 ** 22 // (rows.d + 2)), fit_intercept):
         m = Xt.shape[0]
         h = w[start:start + m] * xp.sum((Xt @ M) * Xt, axis=1)
         part = Xt.T @ (h * (0.5 - p[start:start + m]))
         out = part if out is None else out + part
-        total += float(xp.sum(h))
-    return out, total
+    return out
 
 
 def firth_correction_multinomial(rows, loss, W, b, fit_intercept, information_inverse):
