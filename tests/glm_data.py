@@ -117,12 +117,27 @@ def endometrial():
     return _finish(d[["NV", "PI", "EH"]], d["HG"])
 
 
-#: the data sets of the Firth references (tests/data/firth_reference.json): endometrial is separated
-FIRTH_NAMES = ("spector", "ccard", "modechoice", "anes96", "endometrial")
+def iris_setosa():
+    """Fisher's iris (150 rows; scikit-learn's copy): setosa or not ~ sepal length + petal length.
+
+    Completely separated (petal length alone splits setosa from the rest): the MLE does not exist, and
+    Firth's penalized likelihood has several branches of constrained maxima (its profile is not concave).
+    """
+    from sklearn.datasets import load_iris
+
+    d = load_iris(as_frame=True).frame
+    X = d[["sepal length (cm)", "petal length (cm)"]].set_axis(["sepal_length", "petal_length"], axis=1)
+    return _finish(X, (d["target"] == 0).astype(int))
+
+
+_SEPARATED = {"endometrial": endometrial, "iris_setosa": iris_setosa}
+
+#: the data sets of the Firth references (tests/data/firth_reference.json); the last two are separated
+FIRTH_NAMES = ("spector", "ccard", "modechoice", "anes96", *_SEPARATED)
 
 
 def load_any(name):
-    return endometrial() if name == "endometrial" else load(name)
+    return _SEPARATED[name]() if name in _SEPARATED else load(name)
 
 
 def anes96_party():

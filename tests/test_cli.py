@@ -1500,20 +1500,33 @@ def test_fit_dask_summary(capsys, spector_dir, tmp_path):
 
 
 def test_fit_penalty_firth_on_separated_data(capsys, tmp_path):
-    """--penalty firth: no alpha needed (the default 1e-4 is not applied), finite estimates, profile intervals."""
+    """--penalty firth: no alpha needed (the default 1e-4 is not applied), finite estimates, and by default
+    logistf's table (profile penalized-likelihood intervals, penalized LR tests)."""
     import glm_data
 
     X, y = glm_data.endometrial()
     path = tmp_path / "endometrial.csv"
     X.assign(HG=y).to_csv(path, index=False)
     code = main(["fit", str(path), "--target", "HG", "--penalty", "firth", "--test-size", "0", "--summary",
-                 "--conf-int", "profile", "--model", str(tmp_path / "m.json"), "--quiet"])
+                 "--model", str(tmp_path / "m.json"), "--quiet"])
     out = capsys.readouterr().out
     assert code == 0 and "Firth's penalized likelihood" in out and "separated" not in out
     model = logitgd.load(tmp_path / "m.json")
     assert model.penalty == "firth" and model.alpha == 0
-    expected = model.summary(X, y).as_text(conf_int="profile")
-    assert expected.splitlines()[4] in out  # the (Intercept) row, intervals included
+    expected = model.summary(X, y).as_text(conf_int="profile", tests="lr").splitlines()
+    assert "Pr(>Chisq)" in out and all(line in out for line in expected[5:10])  # the header and all four rows
+    # Wald on request; and without the data (a model file alone) Wald is all there is
+    main(["summary", str(tmp_path / "m.json"), "--data", str(path), "--target", "HG", "--tests", "wald",
+          "--conf-int", "wald"])
+    assert "Pr(>|z|)" in capsys.readouterr().out
+    main(["summary", str(tmp_path / "m.json")])
+    assert "wald intervals" in capsys.readouterr().out
+    assert main(["summary", str(tmp_path / "m.json"), "--tests", "lr"]) == 1
+    assert "--tests lr needs --data" in capsys.readouterr().err
+    # the unpenalized fit's separation warning names the remedies as options
+    main(["fit", str(path), "--target", "HG", "--alpha", "0", "--test-size", "0", "--quiet"])
+    err = capsys.readouterr().err
+    assert "quasi-completely separated" in err and "--penalty firth" in err and "--alpha > 0" in err
     code = main(["fit", str(path), "--target", "HG", "--penalty", "firth", "--alpha", "0.1", "--test-size", "0",
                  "--model", str(tmp_path / "m2.json"), "--quiet"])
     assert code == 1 and "takes no alpha" in capsys.readouterr().err

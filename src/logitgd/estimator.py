@@ -86,7 +86,9 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         scale-free coordinates) falls to ``tol``; a fixed-step gd also stops
         when the relative decrease of the cost in one iteration falls to
         ``tol``. sgd: stop when the epoch cost has not improved by ``tol``
-        (relative) for ``n_iter_no_change`` epochs. None: 1e-8, or 1e-4 for sgd.
+        (relative) for ``n_iter_no_change`` epochs. firth: stop when the Newton
+        decrement (a bound on every step in standard errors) falls to ``tol``.
+        None: 1e-8, or 1e-4 for sgd.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; ``"balanced"``
         uses ``n_samples / (2 * bincount(y))``.

@@ -364,8 +364,10 @@ def profile_intervals(ing, order, bse, level, tol=1e-13):
 
     Each bound is a root of the signed root deviance ``r(c) = sign(c - beta_j) sqrt(2 (llf_max - llf_j(c)))``
     at ``±sqrt(chi2(1, level))``, found by Newton's method on ``c`` (``dr/dc = ∂llf/∂beta_j / -r``, the score
-    at the constrained optimum) with bisection as a safeguard; ``llf_j(c)`` is a constrained refit by Newton
-    from the neighbouring solution. A profile that never falls that far gives an infinite bound.
+    at the constrained optimum) with bisection as a safeguard. ``llf_j(c)`` is a constrained refit that
+    follows the profile from the estimate (:func:`_follow`): Firth's penalized likelihood need not be
+    concave, and on separated data its constrained maxima form several branches; the bound is the first
+    crossing on the branch through the estimate. A profile that never falls that far gives an infinite bound.
     """
     z = float(np.sqrt(scipy.stats.chi2.ppf(level, 1)))
     obj, theta_hat, f_hat = _profile_objective(ing, order, tol)
@@ -382,21 +384,44 @@ def profile_intervals(ing, order, bse, level, tol=1e-13):
     return lower, upper
 
 
+def _follow(obj, start, c, j, free, tol):
+    """The constrained maximum at ``theta_j = c`` on the branch through ``start`` (a constrained maximum itself).
+
+    A predictor step along the branch's tangent (``d theta_free / d c = -H_ff⁻¹ H_fj``), then Newton. The
+    refit is on the same branch when Newton moved less than one unit of the information's metric from the
+    prediction; otherwise ``None`` (the caller shortens the step).
+    """
+    H = obj.hessian(start)
+    tangent = np.linalg.lstsq(H[np.ix_(free, free)], H[free, j], rcond=None)[0]
+    guess = start.copy()
+    guess[j] = c
+    guess[free] -= (c - start[j]) * tangent
+    theta, f, g = _maximize(obj, guess, free, tol)
+    moved = theta[free] - guess[free]
+    if obj.sw_sum * float(moved @ H[np.ix_(free, free)] @ moved) > 1.0:
+        return None
+    return theta, f, g
+
+
 def _bound(obj, theta_hat, f_hat, j, free, target, se, tol):
-    beta = theta_hat[j]
-    sw = obj.sw_sum
+    beta, sw = theta_hat[j], obj.sw_sum
     step0 = abs(target) * (se if np.isfinite(se) and se > 0 else 1.0)
-    inside, outside = beta, None  # c values with r(c) short of / past the target
-    c, theta = beta + np.sign(target) * step0, theta_hat.copy()
+    inside, at_inside, outside = beta, theta_hat, None  # c values with r(c) short of / past the target
+    c = beta + np.sign(target) * step0
     for _ in range(200):
-        theta[j] = c
-        theta, f, g = _maximize(obj, theta, free, tol)
+        refit = _follow(obj, at_inside, c, j, free, tol)
+        if refit is None:  # another branch: halve the step from the last point short of the target
+            if abs(c - inside) <= 1e-8 * step0:
+                return np.nan
+            c = inside + (c - inside) / 2
+            continue
+        theta, f, g = refit
         D = max(2 * sw * (f - f_hat), 0.0)
         r = np.sign(c - beta) * np.sqrt(D)
         if abs(r - target) <= 1e-10:
             return c
         if abs(r) < abs(target):
-            inside = c
+            inside, at_inside = c, theta
         else:
             outside = c
         slope = sw * g[j] / r if r != 0 else 0.0

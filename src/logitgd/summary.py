@@ -104,6 +104,11 @@ class Summary:
             self._profile_cache[level] = np.column_stack(self._profile(level))
         return self._profile_cache[level]
 
+    @property
+    def refits(self):
+        """Whether profile intervals and LR tests can be computed here (the data are at hand; not an L2 fit)."""
+        return self._profile is not None
+
     def lr_tests(self):
         """DataFrame of likelihood-ratio tests of each parameter being 0: ``chi2`` (1 df) and ``p_value``.
 
@@ -113,6 +118,8 @@ class Summary:
         if self._profile is None:
             raise InferenceError("no likelihood-ratio tests: they refit the model, and need its data (call "
                                  "model.summary(X, y)), for unpenalized or Firth fits.")
+        if "lr" not in self._profile_cache and self.separation is not None:  # no maximum to test against
+            self._profile_cache["lr"] = (np.full(len(self.params), np.nan),) * 2
         if "lr" not in self._profile_cache:
             chi2 = self._profile(None)
             self._profile_cache["lr"] = (chi2, scipy.stats.chi2.sf(chi2, 1))
@@ -124,12 +131,25 @@ class Summary:
         ci = np.exp(self.conf_int(level, method))
         return self._frame({"odds_ratio": np.exp(self.params), "lower": ci[:, 0], "upper": ci[:, 1]})
 
-    def to_frame(self, conf_int="wald"):
-        """DataFrame, one row per parameter: estimate, std. error, z, p, interval and odds ratio (with its interval)."""
+    def to_frame(self, conf_int="wald", tests="wald"):
+        """DataFrame, one row per parameter: estimate, std. error, test, p, interval and odds ratio (with its interval).
+
+        ``tests="wald"``: the columns ``z`` and ``p_value`` (Wald); ``"lr"``: ``chi2`` and ``p_value`` of
+        :meth:`lr_tests` (for a Firth fit, logistf's penalized likelihood-ratio tests).
+        """
         ci = self.conf_int(method=conf_int)
-        return self._frame({"coef": self.params, "std_err": self.bse, "z": self.zvalues, "p_value": self.pvalues,
-                            "ci_lower": ci[:, 0], "ci_upper": ci[:, 1], "odds_ratio": np.exp(self.params),
+        stat, p = self._tests(tests)
+        return self._frame({"coef": self.params, "std_err": self.bse, "z" if tests == "wald" else "chi2": stat,
+                            "p_value": p, "ci_lower": ci[:, 0], "ci_upper": ci[:, 1], "odds_ratio": np.exp(self.params),
                             "or_lower": np.exp(ci[:, 0]), "or_upper": np.exp(ci[:, 1])})
+
+    def _tests(self, tests):
+        if tests == "wald":
+            return self.zvalues, self.pvalues
+        if tests != "lr":
+            raise InferenceError(f"tests must be 'wald' or 'lr', got {tests!r}.")
+        found = self.lr_tests()
+        return found["chi2"].to_numpy(), found["p_value"].to_numpy()
 
     def _frame(self, columns):
         import pandas as pd
@@ -141,8 +161,13 @@ class Summary:
         return pd.DataFrame(columns, index=index)
 
     # -- the text table -----------------------------------------------------------------------------
-    def as_text(self, conf_int="wald"):
-        """The table of ``print(summary)``, in the spirit of R's ``summary.glm``."""
+    def as_text(self, conf_int="wald", tests="wald"):
+        """The table of ``print(summary)``, in the spirit of R's ``summary.glm``.
+
+        ``conf_int``: ``"wald"`` or ``"profile"`` intervals; ``tests``: ``"wald"`` (z and Pr(>|z|)) or
+        ``"lr"`` (likelihood-ratio Chisq and Pr(>Chisq), one refit per parameter). For a Firth fit,
+        ``as_text("profile", "lr")`` is R's logistf table: the inference that stays valid under separation.
+        """
         lines = [f"Logistic regression ({'binary' if len(self.classes) == 2 else 'multinomial'}): "
                  f"{self.nobs} observations, {len(self.params)} parameters"]
         if len(self.classes) == 2:
@@ -155,8 +180,9 @@ class Summary:
                          "(alpha was not estimated from these data, or they ignore that it was).")
         if self.firth:
             lines.append("Firth's penalized likelihood (Jeffreys prior): standard errors from the information at the "
-                         "estimate; profile intervals from the penalized likelihood (as R's logistf); llf, deviance, "
-                         "AIC and the LR test are the unpenalized likelihood's at this estimate.")
+                         "estimate; profile intervals and LR tests from the penalized likelihood (as R's logistf: "
+                         "as_text('profile', 'lr'), the ones valid under separation); llf, deviance, AIC and the LR "
+                         "test against the intercept-only model are the unpenalized likelihood's at this estimate.")
         if not self.converged:
             lines.append("WARNING: the fit did not converge; the table is at its last iterate, not the optimum.")
         lines.append("")
@@ -172,14 +198,17 @@ class Summary:
         else:
             cov = _COV_NAMES[self.cov_type].format(g=self.n_groups)
             ci = self.conf_int(method=conf_int)
+            stat, p = self._tests(tests)
             pct = f"{100 * self.level:g}%"
-            lines.append(f"Coefficients (standard errors: {cov}; {pct} {conf_int} intervals):")
-            head = ("", "Estimate", "Std. Error", "z value", "Pr(>|z|)", "", f"{pct} lower", "upper",
+            kind = "Wald z tests" if tests == "wald" else "likelihood-ratio tests"
+            lines.append(f"Coefficients (standard errors: {cov}; {kind}; {pct} {conf_int} intervals):")
+            head = ("", "Estimate", "Std. Error", *(("z value", "Pr(>|z|)") if tests == "wald" else
+                                                   ("Chisq", "Pr(>Chisq)")), "", f"{pct} lower", "upper",
                     "Odds ratio", "OR lower", "OR upper")
             rows = [head]
             for i, v in enumerate(self.params):
-                rows.append((self._label(i), f"{v:.6g}", f"{self.bse[i]:.4g}", f"{self.zvalues[i]:.3f}",
-                             _pformat(self.pvalues[i]), _stars(self.pvalues[i]), f"{ci[i, 0]:.5g}", f"{ci[i, 1]:.5g}",
+                rows.append((self._label(i), f"{v:.6g}", f"{self.bse[i]:.4g}", f"{stat[i]:.3f}",
+                             _pformat(p[i]), _stars(p[i]), f"{ci[i, 0]:.5g}", f"{ci[i, 1]:.5g}",
                              f"{np.exp(v):.4g}", f"{np.exp(ci[i, 0]):.4g}", f"{np.exp(ci[i, 1]):.4g}"))
             lines += self._columns(rows)
             lines.append("---")

@@ -79,7 +79,7 @@ def _level(text):
 
 
 def _summary_options(parser, data_hint):
-    """The summary's options: --cov-type, --cluster, --conf-int, --level (defaults None: given or not)."""
+    """The summary's options: --cov-type, --cluster, --conf-int, --tests, --level (defaults None: given or not)."""
     parser.add_argument("--cov-type", choices=COV_TYPES, default=None,
                         help="standard errors: model-based (nonrobust, default), sandwich HC0/HC1, or cluster-robust "
                              "(with --cluster)")
@@ -87,7 +87,11 @@ def _summary_options(parser, data_hint):
                         help=f"column of {data_hint} holding the group labels for cluster-robust standard errors "
                              "(not a feature; implies --cov-type cluster)")
     parser.add_argument("--conf-int", choices=["wald", "profile"], default=None,
-                        help="intervals: wald (default) or profile likelihood (refits; unpenalized fits: --alpha 0)")
+                        help="intervals: wald or profile likelihood (refits; unpenalized or Firth fits). Default: "
+                             "wald, and profile for --penalty firth (as R's logistf)")
+    parser.add_argument("--tests", choices=["wald", "lr"], default=None,
+                        help="tests of each coefficient being 0: wald z or likelihood-ratio (a refit each). "
+                             "Default: wald, and lr for --penalty firth (logistf's penalized LR tests)")
     parser.add_argument("--level", type=_level, default=None, help="confidence level of the intervals (default 0.95)")
 
 

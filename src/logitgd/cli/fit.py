@@ -144,8 +144,9 @@ def _cmd_fit_dask(args):
 
 
 def _summary_request(args):
-    """``(cov_type, conf_int, level)`` of ``--summary``, or None without it; the checks that need no fit."""
-    from .summary import given, options
+    """The summary options of ``--summary`` (:func:`.summary.options`), or None without it; the checks that need
+    no fit."""
+    from .summary import given, options, refits
 
     if not args.summary:
         extra = given(args)
@@ -154,9 +155,9 @@ def _summary_request(args):
                             "add --summary to print the coefficient table.")
         return None
     found = options(args, "DATA")
-    if found[1] == "profile" and args.alpha > 0 and args.penalty != "none":
-        raise DataError(f"--conf-int profile needs an unpenalized fit: add --alpha 0 (with --alpha {args.alpha:g} "
-                        "the fit is L2-penalized, and has no likelihood profile to invert).")
+    if refits(found) and args.alpha > 0 and args.penalty != "none":
+        raise DataError(f"{refits(found)[0]} needs an unpenalized or Firth fit: add --alpha 0 (with --alpha "
+                        f"{args.alpha:g} the fit is L2-penalized, and has no likelihood profile to invert).")
     return found
 
 
@@ -165,11 +166,15 @@ def _summary_text(model, request, groups=None):
     from ..exceptions import InferenceError
     from .summary import table
 
-    cov_type, conf_int, level = request
     try:
-        return table(model, cov_type=cov_type, groups=groups, conf_int=conf_int, level=level), None
+        return table(model, groups=groups, **request), None
     except InferenceError as exc:
         return None, DataError(f"no summary: {exc}")
+
+
+def _in_cli_terms(message):
+    """A library message with its remedies spelled as this command's options."""
+    return message.replace("penalty='firth'", "--penalty firth").replace("alpha > 0", "--alpha > 0")
 
 
 def _rows(a, index):
@@ -245,7 +250,7 @@ def cmd_fit(args):
                 bar.close()
     elapsed = time.perf_counter() - start
     for w in caught:
-        print(f"logitgd: warning: {w.message}", file=sys.stderr)
+        print(f"logitgd: warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     if data.frame is not None:  # the formula's columns, built as the model builds them for new data
         X_tr = formula_features(model, frame_tr, source)
         X_te = None if test is None else formula_features(model, _rows(data.frame, test), f"{source} (test rows)")

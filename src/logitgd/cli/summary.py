@@ -7,7 +7,8 @@ from ._read import _as_model_labels, formula_response, read_for_model
 
 
 def options(args, what):
-    """``(cov_type, conf_int, level)`` of the summary options, checked; ``what`` names where they apply."""
+    """The summary options as :func:`table`'s keywords (cov_type, conf_int, tests, level), checked; ``what``
+    names where they apply. ``conf_int`` and ``tests`` stay None when not given: :func:`table` chooses."""
     cov_type = args.cov_type
     if args.cluster:
         if cov_type not in (None, "cluster"):
@@ -16,19 +17,32 @@ def options(args, what):
         cov_type = "cluster"
     elif cov_type == "cluster":
         raise DataError(f"--cov-type cluster needs --cluster COL: the column of {what} holding the group labels.")
-    return cov_type or "nonrobust", args.conf_int or "wald", 0.95 if args.level is None else args.level
+    return {"cov_type": cov_type or "nonrobust", "conf_int": args.conf_int, "tests": args.tests,
+            "level": 0.95 if args.level is None else args.level}
 
 
 def given(args):
     """The summary options given on the command line (their names)."""
     return [name for name, value in (("--cov-type", args.cov_type), ("--cluster", args.cluster),
-                                     ("--conf-int", args.conf_int), ("--level", args.level)) if value is not None]
+                                     ("--conf-int", args.conf_int), ("--tests", args.tests), ("--level", args.level))
+            if value is not None]
 
 
-def table(model, X=None, y=None, *, cov_type, groups=None, conf_int, level):
-    """The text of ``model.summary(X, y, ...)`` with ``conf_int`` intervals (InferenceError: why there is none)."""
+def refits(request):
+    """What of ``options(...)`` refits the model (profile intervals, LR tests), by option, or []."""
+    return [name for name, on in (("--conf-int profile", request["conf_int"] == "profile"),
+                                  ("--tests lr", request["tests"] == "lr")) if on]
+
+
+def table(model, X=None, y=None, *, cov_type, groups=None, conf_int=None, tests=None, level):
+    """The text of ``model.summary(X, y, ...)`` (InferenceError: why there is none).
+
+    ``conf_int``/``tests`` None: Wald's, except for a Firth fit with its data at hand, where they are
+    logistf's (profile penalized-likelihood intervals, penalized likelihood-ratio tests).
+    """
     found = model.summary(X, y, cov_type=cov_type, groups=groups, level=level)
-    return found.as_text(conf_int=conf_int)
+    default = "profile" if found.firth and found.refits else "wald"
+    return found.as_text(conf_int=conf_int or default, tests=tests or ("lr" if default == "profile" else "wald"))
 
 
 def cmd_summary(args):
@@ -36,17 +50,17 @@ def cmd_summary(args):
     from ..io import is_svmlight
     from ..persistence import load
 
-    cov_type, conf_int, level = options(args, "--data")
+    request = options(args, "--data")
     model, encoding = load(args.model, return_encoding=True)
     spec = getattr(model, "_formula_spec", None)
     if args.data is None:
-        for option, needs in (("--target", args.target), ("--cluster", args.cluster),
-                              ("profile intervals", conf_int == "profile")):
-            if needs:
-                raise DataError(f"{option} needs --data: the labelled data (the training data) to compute over; "
-                                "a model file keeps what the model-based, HC0 and HC1 tables need, not the rows.")
+        needs = [name for name, on in (("--target", args.target), ("--cluster", args.cluster)) if on]
+        if needs + refits(request):
+            raise DataError(f"{(needs + refits(request))[0]} needs --data: the labelled data (the training data) to "
+                            "compute over; a model file keeps what the model-based, HC0 and HC1 tables need, not "
+                            "the rows.")
         print(f"{args.model} (the summary kept in the model file)")
-        return _print(model, cov_type=cov_type, conf_int=conf_int, level=level)
+        return _print(model, **request)
     target = args.target
     if target is None and spec is not None and not is_svmlight(args.data):
         target = formula_response(spec["formula"])
@@ -55,7 +69,7 @@ def cmd_summary(args):
     X, y, groups = read_for_model(model, encoding, args.data, target, cluster=args.cluster)
     y = _as_model_labels(y, model.classes_, args.data, target)
     print(f"{args.model} on {args.data} ({len(y)} rows)")
-    return _print(model, X, y, cov_type=cov_type, groups=groups, conf_int=conf_int, level=level)
+    return _print(model, X, y, groups=groups, **request)
 
 
 def _print(model, X=None, y=None, **options):

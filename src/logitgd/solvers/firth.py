@@ -9,8 +9,13 @@ objective does not rise. The objective gives ``(f*, ∇f*, I)`` by
 ``objective.firth(theta)`` (three passes over the rows).
 
 With ``flic`` (Puhr et al., 2017) the intercept is then refitted by maximum likelihood, the
-coefficients held. Stops when the max-norm of ``∇f*`` (per unit weight) is ``<= tol`` or the
-step's max-norm falls below ``xtol``.
+coefficients held. Stops when the Newton decrement ``λ = sqrt(U*ᵀ I⁻¹ U*)`` is ``<= tol``: every
+entry of the step is then at most ``λ`` standard errors (``|δ_k| <= λ se_k``), a criterion in the
+units inference uses, which a small score is not under separation (the information is nearly singular
+there: on the iris data a score max-norm of 1e-8 left the estimate 6e-6 off). Also stops when the
+step's max-norm falls below ``xtol``. Fisher scoring converges linearly here, not quadratically (the
+information is not the modified score's Jacobian): 9-13 iterations on the reference data sets, 39 on
+the completely separated iris data (brglm2: 68 to its own tolerance).
 """
 
 from __future__ import annotations
@@ -29,15 +34,16 @@ def firth(objective, x0, max_iter=100, tol=1e-8, callback=None, max_halvings=30,
     status, message, it = "max_iter", f"did not converge in max_iter={max_iter} iterations", 0
     try:
         for it in range(1, max_iter + 1):
-            if np.max(np.abs(g)) <= tol:
-                it -= 1
-                status, message = "converged", f"penalized score max-norm {np.max(np.abs(g)):.3g} <= tol={tol:g}"
-                break
             step = scipy.linalg.solve(info / objective.sw_sum, -g, assume_a="pos")
-            t = 1.0
-            for _ in range(max_halvings):
+            decrement = float(np.sqrt(max(-objective.sw_sum * float(g @ step), 0.0)))
+            if decrement <= tol:
+                it -= 1
+                status, message = "converged", f"Newton decrement {decrement:.3g} <= tol={tol:g} (in standard errors)"
+                break
+            t, slack = 1.0, 8 * np.finfo(np.float64).eps * max(abs(f), 1.0)  # f's rounding: near the optimum
+            for _ in range(max_halvings):  # the decrease is below it, and the full step is taken
                 f_new, g_new, info_new = objective.firth(x + t * step)
-                if f_new <= f:
+                if f_new <= f + slack:
                     break
                 t /= 2
             else:
