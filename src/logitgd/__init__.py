@@ -5,9 +5,12 @@
 """
 
 from ._version import __version__
+from .cv import LogisticRegressionCV
 from .estimator import LogisticRegression
 from .exceptions import DaskFitError, DataError, DivergenceError, ModelFileError, SeparationWarning
+from .path import RegularizationPath, regularization_path
 from .persistence import load, save
 
-__all__ = ["DaskFitError", "DataError", "DivergenceError", "LogisticRegression", "ModelFileError",
-           "SeparationWarning", "load", "save", "__version__"]
+__all__ = ["DaskFitError", "DataError", "DivergenceError", "LogisticRegression", "LogisticRegressionCV",
+           "ModelFileError", "RegularizationPath", "SeparationWarning", "load", "regularization_path", "save",
+           "__version__"]

@@ -17,6 +17,9 @@ and the solvers above see nothing else.
 
 from __future__ import annotations
 
+import numpy as np
+import scipy.sparse
+
 from ._types import is_dask, is_tensor, on_torch
 
 __all__ = ["as_data", "is_dask", "is_tensor", "on_torch", "take_rows"]
@@ -29,6 +32,18 @@ def take_rows(X, rows):
 
         return take_rows(X, rows)
     return X[rows]
+
+
+def take_columns(X, columns):
+    """Columns ``columns`` (host ints) of a validated X where it is (ndarray, sparse matrix, dense torch tensor);
+    None where columns are not cut (a torch sparse tensor; Dask's rows, which stay on the workers)."""
+    if is_tensor(X):
+        from .torch.device import take_columns
+
+        return take_columns(X, columns)
+    if isinstance(X, np.ndarray) or scipy.sparse.issparse(X):
+        return X[:, columns]
+    return None
 
 
 def as_data(X, y, sample_weight=None, n_classes=1, device="cpu", storage_dtype=None):

@@ -64,6 +64,13 @@ def take_rows(X, rows):
                      X.shape[1])
 
 
+def take_columns(X, columns):
+    """Columns ``columns`` (host ints) of a dense torch X, where X is; None for a sparse one."""
+    if X.layout != torch.strided:
+        return None
+    return X.index_select(1, torch.as_tensor(np.asarray(columns, dtype=np.int64), device=X.device))
+
+
 class DeviceMatrix:
     """X on the device, dense (strided) or CSR, behind one small interface.
 

@@ -1,0 +1,240 @@
+"""``LogisticRegressionCV``: alpha (and l1_ratio) chosen by cross-validation along regularization paths.
+
+As R's ``cv.glmnet``: the alpha sequence comes from the whole data (its ``alpha_max``); each fold
+fits one warm-started path (:func:`~logitgd.path.regularization_path`) on its training rows and
+scores every alpha on its held-out rows; the chosen alpha maximizes the mean score
+(``selection="min"``, the minimum CV error) or is the largest alpha whose mean score is within one
+standard error of the best (``"1se"``). The final model is the whole data's path, down to the
+chosen alpha, so the refit starts from the path's solution.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import check_scoring, log_loss
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._scoring import LinearScores
+from .estimator import LogisticRegression
+from .path import regularization_path
+
+_SELECTIONS = ("min", "1se")
+#: LogisticRegression parameters the CV estimator passes on to its fits
+_PASSED = ("solver", "tol", "max_iter", "fit_intercept", "class_weight", "random_state", "device", "storage_dtype",
+           "verbose")
+
+
+class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
+    """Logistic regression with its penalty's strength chosen by cross-validation (glmnet's ``cv.glmnet``).
+
+    Parameters
+    ----------
+    alphas : int or array-like, default=20
+        An int: that many alphas from the whole data's ``alpha_max`` down to ``alpha_max *
+        alpha_min_ratio``, evenly spaced in log (for each l1_ratio). A list: those alphas.
+    l1_ratios : array-like or None, default=None
+        The elastic-net mixings to try (1 lasso, 0 ridge). None: ``(0,)`` for ``penalty="l2"``,
+        ``(1,)`` for ``"l1"``, and an error for ``"elasticnet"`` (name them).
+    penalty : {"l2", "l1", "elasticnet"}, default="l2"
+    alpha_min_ratio : float or None, default=None
+        None: glmnet's (1e-4 with more samples than features, else 1e-2).
+    cv : int, cross-validation generator or iterable, default=5
+        As scikit-learn's: an int is ``StratifiedKFold(cv)``.
+    scoring : str or callable, default=None
+        A scikit-learn scorer (greater is better); None: ``"neg_log_loss"``.
+    selection : {"min", "1se"}, default="min"
+    refit : bool, default=True
+        Fit the whole data at the chosen alpha (from its path). False: the coefficients are the mean
+        over the folds of the fold paths' coefficients at the chosen alpha (as scikit-learn's).
+    n_jobs : int or None, default=None
+        Folds in parallel (joblib).
+    solver, tol, max_iter, fit_intercept, class_weight, random_state, device, storage_dtype, verbose :
+        As :class:`LogisticRegression`'s, for every fit.
+
+    Attributes
+    ----------
+    alpha_, l1_ratio_ : the chosen ones.
+    alphas_ : ndarray of shape (n_l1_ratios, n_alphas)
+    cv_results_ : dict
+        ``"l1_ratio"``, ``"alpha"`` (one entry per pair), ``"mean_score"``, ``"std_error"`` (the
+        folds' standard deviation over sqrt(n_folds)), ``"split{k}_score"``, and ``"n_active"``
+        (nonzero coefficients on the whole data's path).
+    coef_path_, intercept_path_ : ndarrays of shape (n_l1_ratios, n_alphas, n_rows, n_features) / (..., n_rows)
+        The whole data's paths (``refit=True``).
+    coef_, intercept_, classes_, n_features_in_, feature_names_in_, n_iter_ : as LogisticRegression's.
+    best_index_ : int, the chosen entry of ``cv_results_``.
+    """
+
+    def __init__(self, alphas=20, l1_ratios=None, penalty="l2", alpha_min_ratio=None, cv=5, scoring=None,
+                 selection="min", refit=True, n_jobs=None, solver="auto", tol=None, max_iter=None, fit_intercept=True,
+                 class_weight=None, random_state=None, device="cpu", storage_dtype=None, verbose=0):
+        self.alphas = alphas
+        self.l1_ratios = l1_ratios
+        self.penalty = penalty
+        self.alpha_min_ratio = alpha_min_ratio
+        self.cv = cv
+        self.scoring = scoring
+        self.selection = selection
+        self.refit = refit
+        self.n_jobs = n_jobs
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.device = device
+        self.storage_dtype = storage_dtype
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    _set_n_features = LogisticRegression._set_n_features
+
+    def _ovr(self):
+        return False
+
+    def _l1_ratios(self):
+        if self.penalty not in ("l2", "l1", "elasticnet"):
+            raise ValueError(f"penalty must be 'l2', 'l1' or 'elasticnet', got {self.penalty!r}.")
+        if self.l1_ratios is None:
+            if self.penalty == "elasticnet":
+                raise ValueError("penalty='elasticnet' needs l1_ratios: the mixings to try, e.g. [0.1, 0.5, 0.9, 1].")
+            return [1.0 if self.penalty == "l1" else 0.0]
+        ratios = [float(r) for r in np.ravel(self.l1_ratios)]
+        if not ratios or any(not 0 <= r <= 1 for r in ratios):
+            raise ValueError(f"l1_ratios must be numbers in [0, 1], got {self.l1_ratios!r}.")
+        return ratios
+
+    def _check(self):
+        if self.selection not in _SELECTIONS:
+            raise ValueError(f"selection must be one of {_SELECTIONS}, got {self.selection!r}.")
+        a = self.alphas
+        if isinstance(a, numbers.Integral):
+            if a < 1:
+                raise ValueError(f"alphas must be a positive int or a list of alphas, got {a!r}.")
+        else:
+            a = np.asarray(a, dtype=np.float64).ravel()
+            if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+                raise ValueError(f"alphas must be a positive int or a list of positive alphas, got {self.alphas!r}.")
+
+    def _path_params(self):
+        return {name: getattr(self, name) for name in _PASSED}
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the alphas (and l1_ratios), choose, and fit the whole data at the choice."""
+        from joblib import Parallel, delayed
+
+        self._check()
+        ratios = self._l1_ratios()
+        params = self._path_params()
+        X, y, sample_weight = self._validate(X, y, sample_weight)
+        # the whole data's paths: they set the alpha sequences (alpha_max) and are the refit
+        grid = ({"n_alphas": int(self.alphas), "alpha_min_ratio": self.alpha_min_ratio}
+                if isinstance(self.alphas, numbers.Integral) else {"alphas": np.asarray(self.alphas, dtype=np.float64)})
+        fulls = [regularization_path(X, y, l1_ratio=r, sample_weight=sample_weight, **grid, **params) for r in ratios]
+        self.classes_ = fulls[0].classes_
+        self.n_features_in_ = fulls[0].coef_.shape[2]
+        if fulls[0].feature_names_in_ is not None:
+            self.feature_names_in_ = fulls[0].feature_names_in_
+        self.alphas_ = np.array([p.alphas for p in fulls])
+        y_arr = np.asarray(y)
+        splits = list(check_cv(self.cv, y_arr, classifier=True).split(np.zeros((len(y_arr), 1)), y_arr))
+        scorer = _neg_log_loss if self.scoring is None else check_scoring(LogisticRegression(), scoring=self.scoring)
+        jobs = [(r, train, test) for r in range(len(ratios)) for train, test in splits]
+        scores = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_scores)(X, y_arr, sample_weight, train, test, self.alphas_[r], ratios[r], params, scorer)
+            for r, train, test in jobs)
+        scores = np.array(scores).reshape(len(ratios), len(splits), -1)  # (ratio, fold, alpha)
+        self._record(ratios, fulls, scores)
+        r, i = divmod(self.best_index_, self.alphas_.shape[1])
+        self.alpha_, self.l1_ratio_ = float(self.alphas_[r, i]), ratios[r]
+        if self.refit:
+            self.coef_path_ = np.array([p.coef_ for p in fulls])
+            self.intercept_path_ = np.array([p.intercept_ for p in fulls])
+            self.coef_, self.intercept_ = fulls[r].coef_[i].copy(), fulls[r].intercept_[i].copy()
+            self.n_iter_ = int(fulls[r].n_iter[: i + 1].sum())
+        else:
+            self.coef_, self.intercept_ = self._fold_mean(X, y_arr, sample_weight, splits, ratios[r], params)
+        return self
+
+    def _validate(self, X, y, sample_weight):
+        """In-memory input checked and converted as scikit-learn's estimators do (CSR for sparse); torch and
+        Dask input as it is (the paths' fits check it where it lives)."""
+        from . import backends
+
+        if backends.is_tensor(X) or backends.is_dask(X):
+            return X, y, sample_weight
+        names = getattr(X, "columns", None)
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=True)
+        if names is not None and hasattr(self, "feature_names_in_"):
+            X = pd_frame(X, self.feature_names_in_)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        return X, y, sample_weight
+
+    def _record(self, ratios, fulls, scores):
+        n_folds = scores.shape[1]
+        mean = scores.mean(axis=1)
+        se = scores.std(axis=1, ddof=1) / np.sqrt(n_folds) if n_folds > 1 else np.zeros_like(mean)
+        results = {"l1_ratio": np.repeat(ratios, self.alphas_.shape[1]), "alpha": self.alphas_.ravel(),
+                   "mean_score": mean.ravel(), "std_error": se.ravel(),
+                   "n_active": np.concatenate([p.n_active for p in fulls])}
+        for k in range(n_folds):
+            results[f"split{k}_score"] = scores[:, k].ravel()
+        self.cv_results_ = results
+        best = int(np.nanargmax(results["mean_score"]))
+        if self.selection == "1se":
+            # the most penalized (largest alpha, at the best mixing) within one standard error of the best
+            r = best // self.alphas_.shape[1]
+            row = slice(r * self.alphas_.shape[1], (r + 1) * self.alphas_.shape[1])
+            ok = np.flatnonzero(results["mean_score"][row] >= results["mean_score"][best] - results["std_error"][best])
+            best = r * self.alphas_.shape[1] + int(ok[np.argmax(self.alphas_[r][ok])])
+        self.best_index_ = best
+
+    def _fold_mean(self, X, y, sample_weight, splits, l1_ratio, params):
+        coefs, intercepts = [], []
+        sw = None if sample_weight is None else np.asarray(sample_weight)
+        for train, _ in splits:
+            path = regularization_path(_rows(X, train), y[train], [self.alpha_], l1_ratio=l1_ratio,
+                                       sample_weight=None if sw is None else sw[train], **params)
+            coefs.append(path.coef_[0])
+            intercepts.append(path.intercept_[0])
+        return np.mean(coefs, axis=0), np.mean(intercepts, axis=0)
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coef_")
+        return super().decision_function(X)
+
+
+def pd_frame(X, names):
+    """A dense X back in a DataFrame with its column names (so that the fits keep ``feature_names_in_``)."""
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=names) if isinstance(X, np.ndarray) else X
+
+
+def _neg_log_loss(model, X, y, sample_weight=None):
+    """The default score: minus the mean log-loss, over all the model's classes (a fold may lack one)."""
+    return -log_loss(y, model.predict_proba(X), labels=model.classes_, sample_weight=sample_weight)
+
+
+def _rows(X, index):
+    return X.iloc[index] if hasattr(X, "iloc") else X[index]
+
+
+def _fold_scores(X, y, sample_weight, train, test, alphas, l1_ratio, params, scorer):
+    """The held-out scores of one fold's path at every alpha."""
+    sw = None if sample_weight is None else np.asarray(sample_weight)
+    path = regularization_path(_rows(X, train), y[train], alphas, l1_ratio=l1_ratio,
+                               sample_weight=None if sw is None else sw[train], **params)
+    X_test, y_test = _rows(X, test), y[test]
+    kwargs = {} if sw is None else {"sample_weight": sw[test]}
+    return [scorer(path.model(i), X_test, y_test, **kwargs) for i in range(len(path.alphas))]
