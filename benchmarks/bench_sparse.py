@@ -35,23 +35,10 @@ import scipy.sparse as sp
 from benchmarks.common import time_to_target as tt
 from benchmarks.common.quiet import QuietGate
 from benchmarks.common.report import RESULTS, env_lines, git_commit
+from tests.glm_data import make_sparse  # the generator lives with the tests' data (they use it too)
 
 MARK_START = "<!-- bench_sparse:start -->"
 MARK_END = "<!-- bench_sparse:end -->"
-
-
-def make_sparse(n, d, per_row=50, seed=0):
-    rng = np.random.default_rng(seed)
-    p = (np.arange(d) + 10.0) ** -1.1
-    p /= p.sum()
-    cols = rng.choice(d, size=n * per_row, p=p).astype(np.int32)
-    indptr = np.arange(0, n * per_row + 1, per_row, dtype=np.int64)
-    X = sp.csr_matrix((np.ones(n * per_row), cols, indptr), shape=(n, d))
-    X.sum_duplicates()
-    w = rng.standard_normal(d) * 0.3
-    z = X @ w - 0.5
-    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(np.int64)
-    return X, y
 
 
 class Cost:

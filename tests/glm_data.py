@@ -147,3 +147,58 @@ def anes96_party():
 
     d = sm.datasets.anes96.load_pandas().data
     return _finish(d[["logpopul", "selfLR", "age", "educ", "income"]], np.digitize(d["PID"], [2, 4]))
+
+
+def make_sparse(n, d, per_row=50, seed=0):
+    """The sparse benchmark problem (benchmarks/bench_sparse.py): ``per_row`` ones per row in power-law columns
+    (``P(j) ∝ (j + 10)^-1.1``), labels from a logistic model on them. ``(X as CSR, y)``."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    p = (np.arange(d) + 10.0) ** -1.1
+    p /= p.sum()
+    cols = rng.choice(d, size=n * per_row, p=p).astype(np.int32)
+    indptr = np.arange(0, n * per_row + 1, per_row, dtype=np.int64)
+    X = sp.csr_matrix((np.ones(n * per_row), cols, indptr), shape=(n, d))
+    X.sum_duplicates()
+    w = rng.standard_normal(d) * 0.3
+    z = X @ w - 0.5
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(np.int64)
+    return X, y
+
+
+# -- the data of the glmnet references (tests/data/glmnet_reference.json; benchmarks/reference/glmnet_reference.py)
+def glmnet_data(data):
+    """``(X, y, names)`` for a case's "data" key: X a float64 ndarray (a CSR matrix for the sparse
+    problem), y an int64 array of 0/1 (0..K-1 for multinomial), names the column names."""
+    if data in ("ccard", "modechoice", "anes96"):
+        X, y = load_any(data)
+        return X.to_numpy(), y.astype(np.int64), list(X.columns)
+    if data == "anes96_party":
+        X, y = anes96_party()
+        return X.to_numpy(), y.astype(np.int64), list(X.columns)
+    if data == "breast_cancer_std":
+        # scikit-learn's copy, each column centred and scaled to (population, ddof = 0) standard deviation 1
+        from sklearn.datasets import load_breast_cancer
+
+        d = load_breast_cancer()
+        X = (d.data - d.data.mean(axis=0)) / d.data.std(axis=0)
+        return X, d.target.astype(np.int64), list(d.feature_names)
+    if data == "make_sparse_2000_500":
+        X, y = make_sparse(2000, 500, per_row=20, seed=0)
+        return X.tocsr(), y.astype(np.int64), [f"x{j}" for j in range(X.shape[1])]
+    raise ValueError(f"unknown data {data!r}")
+
+
+def load_weights(weights, n):
+    if weights is None:
+        return None
+    if weights == "1 + i % 3":
+        return 1.0 + np.arange(n) % 3
+    raise ValueError(f"unknown weights {weights!r}")
+
+
+def glmnet_case(case):
+    """``(X, y, sw)`` of a stored glmnet reference case (sw None for unit weights)."""
+    X, y, _ = glmnet_data(case["data"])
+    return X, y, load_weights(case["weights"], X.shape[0])

@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from tests.glm_data import glmnet_case, glmnet_data, load_weights
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 R_SCRIPT = HERE / "glmnet_reference.R"
@@ -62,46 +64,9 @@ CASES = {
 }
 
 
-def load_data(data):
-    """``(X, y, names)`` for a case's "data" key: X a float64 ndarray (a CSR matrix for the sparse
-    problem), y an int64 array of 0/1 (0..K-1 for multinomial), names the column names."""
-    if data in ("ccard", "modechoice", "anes96"):
-        from tests.glm_data import load_any
-
-        X, y = load_any(data)
-        return X.to_numpy(), y.astype(np.int64), list(X.columns)
-    if data == "anes96_party":
-        from tests.glm_data import anes96_party
-
-        X, y = anes96_party()
-        return X.to_numpy(), y.astype(np.int64), list(X.columns)
-    if data == "breast_cancer_std":
-        # scikit-learn's copy, each column centred and scaled to (population, ddof = 0) standard deviation 1
-        from sklearn.datasets import load_breast_cancer
-
-        d = load_breast_cancer()
-        X = (d.data - d.data.mean(axis=0)) / d.data.std(axis=0)
-        return X, d.target.astype(np.int64), list(d.feature_names)
-    if data == "make_sparse_2000_500":
-        from benchmarks.bench_sparse import make_sparse
-
-        X, y = make_sparse(2000, 500, per_row=20, seed=0)
-        return X.tocsr(), y.astype(np.int64), [f"x{j}" for j in range(X.shape[1])]
-    raise ValueError(f"unknown data {data!r}")
-
-
-def load_weights(weights, n):
-    if weights is None:
-        return None
-    if weights == "1 + i % 3":
-        return 1.0 + np.arange(n) % 3
-    raise ValueError(f"unknown weights {weights!r}")
-
-
 def load_case(case):
     """``(X, y, sw)`` of a stored case (sw None for unit weights)."""
-    X, y, _ = load_data(case["data"])
-    return X, y, load_weights(case["weights"], X.shape[0])
+    return glmnet_case(case)
 
 
 def onehot(y, K):
@@ -176,7 +141,7 @@ def run_r(X, y, sw, names, l1_ratio, family):
 
 
 def run_case(name, data, weights, l1_ratio, family):
-    X, y, names = load_data(data)
+    X, y, names = glmnet_data(data)
     n, p = X.shape
     sw = load_weights(weights, n)
     K = int(y.max()) + 1
@@ -186,7 +151,7 @@ def run_case(name, data, weights, l1_ratio, family):
     L, Kb = len(r["lambda"]), (K if family == "multinomial" else 1)
     A0 = np.array(r["a0"])  # L x Kb
     B = np.array(r["beta"]).reshape(L, Kb, p)
-    Jnp, kkt = zip(*(check_solution(X, y, sw, l1_ratio, K, lam, A0[l], B[l]) for l, lam in enumerate(r["lambda"])))
+    Jnp, kkt = zip(*(check_solution(X, y, sw, l1_ratio, K, lam, A0[i], B[i]) for i, lam in enumerate(r["lambda"])))
     J = np.array(r["J"])
     if np.any(np.abs(J - Jnp) > 1e-13 * np.abs(J)):
         raise RuntimeError(f"{name}: R's J and numpy's differ by {np.max(np.abs(J - Jnp) / J):.3g}")

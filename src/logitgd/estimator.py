@@ -370,8 +370,11 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                                             mode="edge") for r in results], axis=0)
         self.stop_reason_ = "; ".join(f"{c!r}: {r.message}" for c, r in zip(self.classes_, results))
 
-    def _fit_one(self, X, y_enc, sw, penalty, n_classes, warm):
-        """Run the solver on one objective: ``(objective, theta, result, monitor, max_iter, tol)``."""
+    def _fit_one(self, X, y_enc, sw, penalty, n_classes, warm, by_columns=False):
+        """Run the solver on one objective: ``(objective, theta, result, monitor, max_iter, tol)``.
+
+        ``by_columns``: proximal Newton on sparse binary data steps by coordinate descent over X's columns
+        at any width (the path's warm-started fits on few active columns, where forming H costs more)."""
         n_params = (X.shape[1] + bool(self.fit_intercept)) * n_classes
         # sparse binary data: proximal Newton by coordinate descent over X's columns, any width
         column_newton = scipy.sparse.issparse(X) and n_classes == 1
@@ -380,6 +383,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                                                                   column_newton)
         spec = SOLVERS[solver]
         options = spec.options(params, penalty.is_smooth, n_params, column_newton)
+        if by_columns and column_newton and solver == "newton" and not penalty.is_smooth:
+            options["max_dense"] = 0
         self.solver_ = solver
         max_iter = self.max_iter or spec.max_iter
         tol = spec.tol if self.tol is None else self.tol

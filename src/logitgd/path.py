@@ -237,7 +237,7 @@ def _fit_columns(est, X, y_enc, sw, penalty, n_classes, full, theta, cols):
         sub = full.intercept_only()
         return sub, 0, True
     Xs = X if cols.size == X.shape[1] else backends.take_columns(X, cols)
-    _, sub, result, *_ = est._fit_one(Xs, y_enc, sw, penalty, n_classes, warm)
+    _, sub, result, *_ = est._fit_one(Xs, y_enc, sw, penalty, n_classes, warm, by_columns=True)
     return sub, result.n_iter, result.converged
 
 
