@@ -96,6 +96,18 @@ def test_dask_path_equals_in_memory(client):
     np.testing.assert_allclose(dist.objective, base.objective, rtol=1e-9)
 
 
+def test_path_model_is_a_fitted_estimator(tmp_path):
+    import logitgd
+
+    X, y, _ = make_logistic_data(200, 4, seed=7)
+    path = regularization_path(X, y, n_alphas=5, l1_ratio=0.5)
+    model = path.model(3)
+    assert model.alpha == path.alphas[3] and model.penalty == "elasticnet" and model.l1_ratio == 0.5
+    np.testing.assert_array_equal(model.coef_, path.coef_[3])
+    logitgd.save(model, tmp_path / "m.json")
+    np.testing.assert_array_equal(logitgd.load(tmp_path / "m.json").predict_proba(X), model.predict_proba(X))
+
+
 def test_path_refusals():
     X, y, _ = make_logistic_data(100, 3)
     with pytest.raises(ValueError, match="sets 'alpha' itself"):
@@ -149,6 +161,10 @@ def test_cv_elastic_net_pipeline_clone_and_refit_false():
     assert pipe.score(X, y) > 0.7  # scikit-learn's LogisticRegression: 0.75 on these data
     again = clone(model).set_params(refit=False).fit(StandardScaler().fit_transform(X), y)
     assert again.alpha_ == model.alpha_ and again.coef_.shape == model.coef_.shape
+    model.set_params(refit=False).fit(StandardScaler().fit_transform(X), y)
+    assert not hasattr(model, "coef_path_")  # nothing left from the refit=True fit
+    with pytest.raises(ValueError, match="l1_ratios go with penalty='elasticnet'"):
+        LogisticRegressionCV(penalty="l2", l1_ratios=[0.5]).fit(X, y)
     with pytest.raises(ValueError, match="needs l1_ratios"):
         LogisticRegressionCV(penalty="elasticnet").fit(X, y)
     with pytest.raises(ValueError, match="selection must be"):

@@ -65,7 +65,12 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
         (nonzero coefficients on the whole data's path).
     coef_path_, intercept_path_ : ndarrays of shape (n_l1_ratios, n_alphas, n_rows, n_features) / (..., n_rows)
         The whole data's paths (``refit=True``).
-    coef_, intercept_, classes_, n_features_in_, feature_names_in_, n_iter_ : as LogisticRegression's.
+    coef_, intercept_, classes_, n_features_in_, feature_names_in_ : as LogisticRegression's.
+    n_iter_, converged_ : the whole data's path down to the chosen alpha (``refit=True``): its solver
+        iterations, and whether every fit on it converged.
+    path_ : RegularizationPath
+        The whole data's path at the chosen l1_ratio (``refit=True``); ``path_.model(i)`` is the fit at
+        ``alphas_[..., i]`` as a plain LogisticRegression (what ``logitgd.save`` writes).
     best_index_ : int, the chosen entry of ``cv_results_``.
     """
 
@@ -104,6 +109,8 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
     def _l1_ratios(self):
         if self.penalty not in ("l2", "l1", "elasticnet"):
             raise ValueError(f"penalty must be 'l2', 'l1' or 'elasticnet', got {self.penalty!r}.")
+        if self.l1_ratios is not None and self.penalty != "elasticnet":
+            raise ValueError(f"l1_ratios go with penalty='elasticnet' (penalty={self.penalty!r} fixes the mixing).")
         if self.l1_ratios is None:
             if self.penalty == "elasticnet":
                 raise ValueError("penalty='elasticnet' needs l1_ratios: the mixings to try, e.g. [0.1, 0.5, 0.9, 1].")
@@ -134,6 +141,8 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
 
         self._check()
         ratios = self._l1_ratios()
+        for stale in ("coef_path_", "intercept_path_", "n_iter_", "converged_", "path_", "feature_names_in_"):
+            self.__dict__.pop(stale, None)
         params = self._path_params()
         X, y, sample_weight = self._validate(X, y, sample_weight)
         # the whole data's paths: they set the alpha sequences (alpha_max) and are the refit
@@ -161,6 +170,8 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
             self.intercept_path_ = np.array([p.intercept_ for p in fulls])
             self.coef_, self.intercept_ = fulls[r].coef_[i].copy(), fulls[r].intercept_[i].copy()
             self.n_iter_ = int(fulls[r].n_iter[: i + 1].sum())
+            self.converged_ = bool(fulls[r].converged[: i + 1].all())
+            self.path_ = fulls[r]
         else:
             self.coef_, self.intercept_ = self._fold_mean(X, y_arr, sample_weight, splits, ratios[r], params)
         return self

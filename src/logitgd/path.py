@@ -19,10 +19,10 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from . import backends
 from .estimator import LogisticRegression
+from .exceptions import ConvergenceWarning
 from .penalty import make_penalty
 
 #: glmnet's ``lambda.min.ratio``: the smallest alpha over alpha_max, when n_samples > n_features / otherwise
@@ -78,6 +78,7 @@ class RegularizationPath:
         est.coef_, est.intercept_ = self.coef_[i].copy(), self.intercept_[i].copy()
         est.n_iter_, est.converged_ = int(self.n_iter[i]), bool(self.converged[i])
         est.solver_, est.stop_reason_ = self.params.get("solver", "auto"), "fitted on a regularization path"
+        est.loss_history_ = np.array([self.objective[i]])
         return est
 
 

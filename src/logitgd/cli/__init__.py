@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 bad input (one line on stderr naming the problem),
 2 bad command line, 130 fit interrupted by Ctrl-C (the model and plot are
 still written, with what the fit had).
 
-The commands live in submodules: :mod:`.fit`, :mod:`.score` (predict, evaluate), :mod:`.summary`;
+The commands live in submodules: :mod:`.fit` (with :mod:`.fit_cv` for ``--alpha cv``), :mod:`.score` (predict,
+evaluate), :mod:`.summary`;
 :mod:`._parser` holds the options, :mod:`._read` the data reading, :mod:`._report` the metrics tables.
 """
 

@@ -45,6 +45,31 @@ def _non_negative(text):
     return value
 
 
+def _alpha(text):
+    if text == "cv":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number or 'cv', got {text!r}") from None
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a non-negative number or 'cv', got {text!r}")
+    return value
+
+
+def _ratios(text):
+    """One l1_ratio, or (with --alpha cv) several separated by commas: a list of non-negative numbers (the
+    estimator checks that they are at most 1)."""
+    what = "a non-negative number, or with --alpha cv several separated by commas"
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not all(v >= 0 and np.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return values
+
+
 def _int_in(low, high=None):
     what = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
 
@@ -113,9 +138,10 @@ def build_parser():
                           "(default: the estimator's, 'auto')")
     fit.add_argument("--test-size", type=_fraction, default=0.2,
                      help="fraction held out for testing, stratified (default 0.2; 0 for none)")
-    fit.add_argument("--alpha", type=_non_negative, default=None,
-                     help=f"L2 penalty strength (default {DEFAULT_ALPHA:g}, none with --penalty firth; 0 for the "
-                          "pure MLE)")
+    fit.add_argument("--alpha", type=_alpha, default=None,
+                     help=f"penalty strength (default {DEFAULT_ALPHA:g}, none with --penalty firth; 0 for the "
+                          "pure MLE), or 'cv': chosen by cross-validation along a regularization path (glmnet's "
+                          "cv.glmnet) on the training rows")
     fit.add_argument("--learning-rate", type=_learning_rate, default="auto",
                      help="fixed step, or 'auto' for line search (default)")
     fit.add_argument("--solver", choices=["auto", "gd", "sgd", "lbfgs", "newton", "firth"], default=None,
@@ -123,8 +149,9 @@ def build_parser():
     fit.add_argument("--penalty", choices=["l2", "l1", "elasticnet", "none", "firth"], default="l2",
                      help="penalty on the coefficients (default l2); firth: Firth's bias-reduced likelihood, "
                           "finite under separation (binary)")
-    fit.add_argument("--l1-ratio", type=_non_negative, default=None,
-                     help="share of L1 in the elastic net (required with --penalty elasticnet)")
+    fit.add_argument("--l1-ratio", type=_ratios, default=None, metavar="R[,R...]",
+                     help="share of L1 in the elastic net (required with --penalty elasticnet); with --alpha cv, "
+                          "several separated by commas to choose among")
     fit.add_argument("--max-iter", type=_int_in(1), default=None,
                      help="iteration limit (default: the solver's, e.g. 5000 for gd, 100 for newton)")
     fit.add_argument("--tol", type=_non_negative, default=None,
@@ -144,6 +171,19 @@ def build_parser():
     fit.add_argument("--formula", metavar="'y ~ x1 + C(g)'",
                      help="fit an R-style formula (formulaic's syntax) on a CSV or Parquet DATA: its response is the "
                           "label (no --target needed), C(col) one-hot encodes (pip install 'logitgd[formula]')")
+    cv = fit.add_argument_group("cross-validation (with --alpha cv)")
+    cv.add_argument("--cv", type=_int_in(2), default=None, metavar="K",
+                    help="folds (stratified) of the training rows (default 5)")
+    cv.add_argument("--selection", choices=["min", "1se"], default=None,
+                    help="min: the alpha of the best mean CV log-loss (default); 1se: the largest alpha within one "
+                         "standard error of it (a sparser, more penalized model)")
+    cv.add_argument("--n-alphas", type=_int_in(2), default=None, metavar="N",
+                    help="alphas on the path, from the smallest with all coefficients zero down by a factor 1e4 "
+                         "(1e2 with more features than rows), evenly in log (default 20)")
+    cv.add_argument("--plot-cv", metavar="FILE.png",
+                    help="write the CV curve here (PNG): mean CV log-loss against log(alpha), with standard errors")
+    cv.add_argument("--plot-path", metavar="FILE.png",
+                    help="write the coefficient path here (PNG): each coefficient against log(alpha)")
     fit.add_argument("--summary", action="store_true",
                      help="print the coefficient table (standard errors, z tests, intervals, odds ratios) of the fit")
     _summary_options(fit, "DATA")

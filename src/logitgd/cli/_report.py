@@ -28,6 +28,10 @@ def _check_outputs(options, force):
             raise DataError(f"{opt} {path}: the directory {directory} does not exist.")
 
 
+def _in_cli_terms(message):
+    """A library message with its remedies spelled as this command's options."""
+    return message.replace("penalty='firth'", "--penalty firth").replace("alpha > 0", "--alpha > 0")
+
 
 def _metrics(model, X, y):
     """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2) and the predictions."""
@@ -85,3 +89,48 @@ def _report(columns, classes, y, part):
         text += "\n(ROC AUC: one-vs-rest, averaged over the classes)"
     return text + "\n\n" + _class_report(classes, y, columns[part]["pred"], part)
 
+
+
+#: above this many alphas (per l1_ratio), the CV table is printed in two columns side by side
+_ONE_COLUMN_MAX = 40
+
+
+def _cv_rows(model, rows, label, sign, marks):
+    """The lines of the CV table for the entries ``rows`` of ``model.cv_results_``."""
+    r = model.cv_results_
+    width = max(len(label), 8)
+    lines = [f"{'alpha':>10} {'nonzero':>7} {label:>{width}} {'std err':>8}  rule"]
+    for i in rows:
+        mark = marks.get(i, "")
+        lines.append(f"{r['alpha'][i]:>10.4g} {int(r['n_active'][i]):>7d} {sign * r['mean_score'][i]:>{width}.4f} "
+                     f"{r['std_error'][i]:>8.4f}  {mark}".rstrip())
+    return lines
+
+
+def cv_table(model):
+    """The CV table of a fitted LogisticRegressionCV: per l1_ratio, each alpha (largest first) with its number
+    of nonzero coefficients, mean CV score (a loss as the loss) and standard error, the min and 1-SE rows
+    marked and the chosen one starred; two columns side by side above 40 alphas."""
+    from ..plots import cv_selections, score_label
+
+    r = model.cv_results_
+    name, sign = score_label(model.scoring)
+    best, one_se = cv_selections(r)
+    marks = {best: "min", one_se: "1se"} if best != one_se else {best: "min=1se"}
+    marks[model.best_index_] = marks.get(model.best_index_, "") + " *"
+    ratios = np.asarray(r["l1_ratio"])
+    blocks = []
+    for ratio in dict.fromkeys(ratios.tolist()):
+        rows = np.flatnonzero(ratios == ratio)
+        head = [f"l1_ratio {ratio:g}"] if len(set(ratios.tolist())) > 1 else []
+        if len(rows) <= _ONE_COLUMN_MAX:
+            blocks.append("\n".join(head + _cv_rows(model, rows, f"CV {name}", sign, marks)))
+            continue
+        half = -(-len(rows) // 2)
+        left, right = (_cv_rows(model, part, f"CV {name}", sign, marks) for part in (rows[:half], rows[half:]))
+        pad = max(map(len, left)) + 4
+        right += [""] * (len(left) - len(right))
+        blocks.append("\n".join(head + [f"{a:<{pad}}{b}".rstrip() for a, b in zip(left, right)]))
+    loss = "lower" if sign < 0 else "higher"
+    return ("\n\n".join(blocks) + f"\n(CV {name}: the mean over the folds, {loss} is better; std err: of that mean;"
+            "\n min: the best; 1se: the largest alpha within one std err of the best; *: chosen)")

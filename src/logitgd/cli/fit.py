@@ -11,8 +11,9 @@ import numpy as np
 
 from .._version import __version__
 from ..exceptions import DataError, DivergenceError
+from . import fit_cv
 from ._read import _describe, formula_features, read_training_data
-from ._report import _check_outputs, _metrics, _report
+from ._report import _check_outputs, _in_cli_terms, _metrics, _report
 
 
 def _multi_class(model):
@@ -172,11 +173,6 @@ def _summary_text(model, request, groups=None):
         return None, DataError(f"no summary: {exc}")
 
 
-def _in_cli_terms(message):
-    """A library message with its remedies spelled as this command's options."""
-    return message.replace("penalty='firth'", "--penalty firth").replace("alpha > 0", "--alpha > 0")
-
-
 def _rows(a, index):
     """The rows ``index`` of an array, a sparse matrix or a DataFrame (all of them: ``index`` None)."""
     if a is None or index is None:
@@ -211,12 +207,14 @@ def _fit(model, args, X_tr, y_tr, frame_tr):
 
 
 def cmd_fit(args):
+    cv = fit_cv.request(args)  # None without --alpha cv
     if args.dask:  # the data stay on the workers
         return _cmd_fit_dask(args)
     import pandas as pd
 
-    request = _summary_request(args)
-    _check_outputs({"--model": args.model, "--plot": args.plot}, args.force)
+    request = None if cv is not None else _summary_request(args)
+    _check_outputs({"--model": args.model, "--plot": args.plot, "--plot-cv": args.plot_cv,
+                    "--plot-path": args.plot_path}, args.force)
     data = read_training_data(args)
     X, y, names, encoding, source, target = data.X, data.y, data.names, data.encoding, data.source, data.target
     n_classes = len(pd.unique(y))
@@ -230,12 +228,15 @@ def cmd_fit(args):
             if X_te is not None:
                 X_te = pd.DataFrame(X_te, columns=names)
 
+    intro = (f"logitgd {__version__}: fitting {source} ({_describe(X, encoding)}), "
+             + ("labels from the file" if target is None else f"target {target!r}")
+             + (f", {n_classes} classes" if n_classes > 2 else "")
+             + (f", formula {args.formula!r}" if data.frame is not None else ""))
+    if cv is not None:
+        return fit_cv.run(args, cv, data, (X_tr, y_tr), (X_te, y_te), intro)
     bar, progress = _progress_bar(args, refresh=False)
     model = _model(args, progress, **({} if args.device == "cpu" else {"device": args.device}))
-    print(f"logitgd {__version__}: fitting {source} ({_describe(X, encoding)}), "
-          + ("labels from the file" if target is None else f"target {target!r}")
-          + (f", {n_classes} classes" if n_classes > 2 else "")
-          + (f", formula {args.formula!r}" if data.frame is not None else ""))
+    print(intro)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -251,7 +251,8 @@ def _csc_lasso_cd_py(indptr, indices, data, h, g, theta, lam, l2, fit_intercept,
     entry, if ``fit_intercept``; a column of ones, no lasso term) is
     re-optimized after every coordinate at no cost: its model gradient is
     ``g_b + Σ h_i r_i + δ_b Σ h_i``, and ``Σ h_i r_i`` changes by ``δ_j Σ_i h_i x_ij``
-    when coordinate j moves. Without that, uncentered columns (counts,
+    when coordinate j moves; and each coordinate's step is the exact joint one of (δ_j, δ_b),
+    with the curvature of the column centred by h. Without that, uncentered columns (counts,
     one-hot) are all correlated through the intercept and the sweeps crawl.
     Stops when no coordinate moves its model by more than ``tol``
     (``|δ_j| sqrt(A_j)``). Returns the sweeps done.
@@ -279,8 +280,11 @@ def _csc_lasso_cd_py(indptr, indices, data, h, g, theta, lam, l2, fit_intercept,
         biggest = 0.0
         for jj in range(active.shape[0]):
             j = active[jj]
-            a = A[j]
-            if a <= 0.0:
+            # the exact minimum over (δ_j, δ_b) together: b is re-optimized after each coordinate, so its
+            # model gradient is 0 here and eliminating δ_b leaves the curvature A_j - c_j² / Σh (the column
+            # centred by h, as glmnet's sparse solvers do), which converges in far fewer sweeps
+            a = A[j] - c[j] * c[j] / h_sum if use_b else A[j]
+            if a <= 1e-12 * A[j]:
                 continue
             G = g[j] + l2 * d_out[j] + db * c[j]
             for k in range(indptr[j], indptr[j + 1]):
