@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 
 from . import backends
 from .estimator import LogisticRegression
@@ -158,6 +159,7 @@ def regularization_path(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None
             raise ValueError("alphas must be a non-empty list of finite, non-negative numbers.")
 
     screen = strong_rules and l1_ratio > 0 and backends.take_columns(X, np.arange(0)) is not None
+    cuts = _Cuts(X) if screen else None
     rows = n_classes
     coefs, intercepts = np.zeros((len(alphas), rows, d)), np.zeros((len(alphas), rows))
     objective, n_iter = np.zeros(len(alphas)), np.zeros(len(alphas), dtype=int)
@@ -166,8 +168,8 @@ def regularization_path(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None
     for i, alpha in enumerate(alphas):
         penalty = make_penalty(pen, float(alpha), ratio)
         if screen:
-            theta, grad, n_iter[i], converged[i] = _fit_screened(est, X, y_enc, sw, penalty, n_classes, full, theta,
-                                                                 grad, previous)
+            theta, grad, n_iter[i], converged[i] = _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full,
+                                                                 theta, grad, previous)
         else:
             objective_i, theta_i, result, *_ = est._fit_one(X, y_enc, sw, penalty, n_classes, _warm(full, theta))
             theta, n_iter[i], converged[i] = theta_i, result.n_iter, result.converged
@@ -205,41 +207,79 @@ def _penalized_value(objective, penalty, theta):
     return float(loss + penalty.value(objective.coefficients(theta)))
 
 
-def _fit_screened(est, X, y_enc, sw, penalty, n_classes, full, theta, grad, previous):
+def _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full, theta, grad, previous):
     """One alpha of an L1 path on the strong rule's columns, refitted until the KKT conditions hold on all.
 
-    ``grad`` is the loss's gradient (coefficient block, ``(d, rows)``) at ``theta``, the previous fit.
-    Returns ``(theta, grad at the new theta, iterations, converged)``.
+    ``grad`` is the loss's gradient (coefficient block, ``(d, rows)``) at ``theta``, the previous fit. The
+    fit runs on a cut of X's columns that holds the strong set: the previous cut while it does, else a new
+    one, wide enough for about three more alphas (the strong rule from ``previous`` to the alpha three
+    steps on, extrapolated geometrically). Returns ``(theta, grad at the new theta, iterations, converged)``.
     """
     d, rows = grad.shape
-    l1 = penalty.l1
-    W_prev = _coef_block(full, theta)
-    keep = np.any(W_prev != 0, axis=1) | (np.max(np.abs(grad), axis=1) >= 2 * l1 - previous * (l1 / penalty.alpha))
+    alpha, l1 = penalty.alpha, penalty.l1
+    ratio = l1 / alpha
+    size = np.max(np.abs(grad), axis=1)
+    nonzero = np.any(_coef_block(full, theta) != 0, axis=1)
+    strong = nonzero | (size >= ratio * (2 * alpha - previous))
+    ahead = alpha * (alpha / previous) ** 3 if previous > alpha else alpha
+    wider = strong | (size >= ratio * (2 * ahead - previous))
     total, ok = 0, True
     while True:
-        cols = np.flatnonzero(keep)
-        sub_theta, it, conv = _fit_columns(est, X, y_enc, sw, penalty, n_classes, full, theta, cols)
+        cols, Xs = cuts.take(np.flatnonzero(strong), np.flatnonzero(wider))
+        sub_theta, it, conv = _fit_columns(est, Xs, y_enc, sw, penalty, n_classes, full, theta, cols)
         total, ok = total + it, ok and conv
         theta = _expand(full, sub_theta, cols, d, rows)
         grad = _coef_block(full, full.value_and_grad(theta)[1])
         # KKT for a column held at zero: the loss's gradient (the ridge term's is 0 there) within l1
-        violated = ~keep & (np.max(np.abs(grad), axis=1) > l1 * (1 + 1e-9) + 1e-15)
+        outside = np.ones(d, dtype=bool)
+        outside[cols] = False
+        violated = outside & (np.max(np.abs(grad), axis=1) > l1 * (1 + 1e-9) + 1e-15)
         if not violated.any():
-            return theta, grad + 0.0, total, ok
-        keep |= violated
+            return theta, grad, total, ok
+        strong |= violated
+        wider |= violated
 
 
-def _fit_columns(est, X, y_enc, sw, penalty, n_classes, full, theta, cols):
-    """Fit on the columns ``cols`` from ``theta`` restricted to them: ``(theta of that fit, iterations, converged)``."""
+def _fit_columns(est, Xs, y_enc, sw, penalty, n_classes, full, theta, cols):
+    """Fit ``Xs`` (X's columns ``cols``) from ``theta`` restricted to them: ``(theta of that fit, iterations,
+    converged)``."""
+    if cols.size == 0:  # every coefficient at zero: the intercept-only fit of this penalty
+        return full.intercept_only(), 0, True
     W, b = full.split(theta)
     W = np.reshape(W, (-1, n_classes))[cols]
     warm = (W.T, np.reshape(np.asarray(b, dtype=np.float64), n_classes))
-    if cols.size == 0:  # every coefficient at zero: the intercept-only fit of this penalty
-        sub = full.intercept_only()
-        return sub, 0, True
-    Xs = X if cols.size == X.shape[1] else backends.take_columns(X, cols)
     _, sub, result, *_ = est._fit_one(Xs, y_enc, sw, penalty, n_classes, warm, by_columns=True)
     return sub, result.n_iter, result.converged
+
+
+class _Cuts:
+    """Column subsets of an in-memory X for a screened path, kept while they hold the columns asked for.
+
+    Sparse X is cut from a CSC copy (contiguous columns), made once, and each cut converted to CSR once,
+    carrying its CSC part for the coordinate descent (``logitgd_csc``), instead of CSR column indexing
+    and the descent's own CSC copy per alpha.
+    """
+
+    def __init__(self, X):
+        self.X = X
+        self.csc = scipy.sparse.csc_matrix(X, dtype=np.float64) if scipy.sparse.issparse(X) else None
+        self.cols, self.cut = np.arange(0), None
+
+    def take(self, need, wider):
+        """``(cols, X[:, cols])`` with ``cols`` holding ``need``: the current cut if it does, else ``wider``'s."""
+        if need.size == 0 or np.isin(need, self.cols, assume_unique=True).all():
+            return (self.cols, self.cut) if need.size else (need, None)
+        cols = wider
+        if cols.size == self.X.shape[1]:
+            cut = self.X
+        elif self.csc is not None:
+            part = self.csc[:, cols]
+            cut = part.tocsr().astype(self.X.dtype, copy=False)
+            cut.logitgd_csc = part
+        else:
+            cut = backends.take_columns(self.X, cols)
+        self.cols, self.cut = cols, cut
+        return cols, cut
 
 
 def _expand(full, sub, cols, d, rows):

@@ -10,7 +10,6 @@ import time
 import warnings
 from dataclasses import dataclass
 
-
 from ..exceptions import ConvergenceWarning, DataError
 from ._report import _in_cli_terms, _metrics, _report, cv_table
 

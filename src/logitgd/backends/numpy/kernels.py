@@ -260,12 +260,15 @@ def _csc_lasso_cd_py(indptr, indices, data, h, g, theta, lam, l2, fit_intercept,
     n = h.shape[0]
     d = indptr.shape[0] - 1
     A = np.zeros(d)
-    c = np.zeros(d)  # Σ_i h_i x_ij
-    for j in range(d):
+    c = np.zeros(d)  # Σ_i h_i x_ij, for the columns that may move (the others are never read)
+    hxd = np.empty(indptr[d])  # h_i x_ij per non-zero of those columns: the sweeps stream it
+    for jj in range(active.shape[0]):
+        j = active[jj]
         acc = 0.0
         acc1 = 0.0
         for k in range(indptr[j], indptr[j + 1]):
             hx = h[indices[k]] * data[k]
+            hxd[k] = hx
             acc += hx * data[k]
             acc1 += hx
         A[j] = acc + l2
@@ -288,7 +291,7 @@ def _csc_lasso_cd_py(indptr, indices, data, h, g, theta, lam, l2, fit_intercept,
                 continue
             G = g[j] + l2 * d_out[j] + db * c[j]
             for k in range(indptr[j], indptr[j + 1]):
-                G += h[indices[k]] * data[k] * r_out[indices[k]]
+                G += hxd[k] * r_out[indices[k]]
             u = theta[j] + d_out[j]
             v = u - G / a
             t = lam / a

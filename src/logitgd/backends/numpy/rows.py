@@ -36,6 +36,8 @@ class NumpyRows:
     Parameters
     ----------
     X : ndarray or scipy.sparse CSR matrix of shape (n, d), float32 or float64
+        A CSR X may carry its float64 CSC copy as the attribute ``logitgd_csc`` (the regularization
+        path cuts its columns from a CSC copy and converts once), which the lasso's coordinate descent uses.
     y : ndarray of shape (n,)
         0/1 floats (binary) or class indices (``n_classes > 1``).
     sample_weight : ndarray of shape (n,) or None
@@ -62,7 +64,7 @@ class NumpyRows:
             use_kernel = (X.nnz if self.sparse else self.n * self.d) >= KERNEL_MIN_SIZE
         self.uses_kernel = bool(use_kernel and kernels.AVAILABLE and self.n_classes == 1 and self._kernel_fits())
         self.memo = stats.OneEntryMemo()
-        self._csc = None
+        self._csc = getattr(X, "logitgd_csc", None)
 
     def _kernel_fits(self):
         if self.X.dtype not in (np.float32, np.float64):
