@@ -86,9 +86,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         scale-free coordinates) falls to ``tol``; a fixed-step gd also stops
         when the relative decrease of the cost in one iteration falls to
         ``tol``. sgd: stop when the epoch cost has not improved by ``tol``
-        (relative) for ``n_iter_no_change`` epochs. firth: stop when the Newton
-        decrement (a bound on every step in standard errors) falls to ``tol``.
-        None: 1e-8, or 1e-4 for sgd.
+        (relative) for ``n_iter_no_change`` epochs. firth: when the Newton decrement
+        (a bound on every step in standard errors) falls to ``tol``. None: 1e-8 (sgd: 1e-4).
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; ``"balanced"``
         uses ``n_samples / (2 * bincount(y))``.
@@ -371,10 +370,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         self.stop_reason_ = "; ".join(f"{c!r}: {r.message}" for c, r in zip(self.classes_, results))
 
     def _fit_one(self, X, y_enc, sw, penalty, n_classes, warm, by_columns=False):
-        """Run the solver on one objective: ``(objective, theta, result, monitor, max_iter, tol)``.
-
-        ``by_columns``: proximal Newton on sparse binary data steps by coordinate descent over X's columns
-        at any width (the path's warm-started fits on few active columns, where forming H costs more)."""
+        """Run the solver on one objective: ``(objective, theta, result, monitor, max_iter, tol)``; ``by_columns``:
+        sparse binary L1 Newton by coordinate descent at any width (the path's fits: H would cost more)."""
         n_params = (X.shape[1] + bool(self.fit_intercept)) * n_classes
         # sparse binary data: proximal Newton by coordinate descent over X's columns, any width
         column_newton = scipy.sparse.issparse(X) and n_classes == 1
