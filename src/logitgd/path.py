@@ -167,16 +167,17 @@ def regularization_path(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None
     theta, grad, previous = null, grad0, alpha_max
     for i, alpha in enumerate(alphas):
         penalty = make_penalty(pen, float(alpha), ratio)
-        if screen:
-            theta, grad, n_iter[i], converged[i] = _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full,
-                                                                 theta, grad, previous)
+        if screen:  # its KKT check computed the mean log-loss at theta over all columns
+            theta, loss, grad, n_iter[i], converged[i] = _fit_screened(est, cuts, y_enc, sw, penalty, n_classes,
+                                                                       full, theta, grad, previous)
         else:
-            objective_i, theta_i, result, *_ = est._fit_one(X, y_enc, sw, penalty, n_classes, _warm(full, theta))
-            theta, n_iter[i], converged[i] = theta_i, result.n_iter, result.converged
+            _, theta, result, *_ = est._fit_one(X, y_enc, sw, penalty, n_classes, _warm(full, theta))
+            loss, n_iter[i], converged[i] = full.value(theta), result.n_iter, result.converged
         W, b = full.split(theta)
         coefs[i] = np.reshape(W, (d, rows)).T
         intercepts[i] = np.reshape(b, rows)
-        objective[i] = _penalized_value(full, penalty, theta)
+        # the full objective's own penalty is zero: its value is the mean log-loss
+        objective[i] = float(loss + penalty.value(full.coefficients(theta)))
         previous = float(alpha)
     if not converged.all():
         bad = alphas[~converged]
@@ -202,18 +203,14 @@ def _warm(objective, theta):
     return np.reshape(W, (-1, rows)).T, np.reshape(np.asarray(b, dtype=np.float64), rows)
 
 
-def _penalized_value(objective, penalty, theta):
-    loss = objective.value(theta)  # the objective's own penalty is zero: the mean log-loss
-    return float(loss + penalty.value(objective.coefficients(theta)))
-
-
 def _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full, theta, grad, previous):
     """One alpha of an L1 path on the strong rule's columns, refitted until the KKT conditions hold on all.
 
     ``grad`` is the loss's gradient (coefficient block, ``(d, rows)``) at ``theta``, the previous fit. The
     fit runs on a cut of X's columns that holds the strong set: the previous cut while it does, else a new
     one, wide enough for about three more alphas (the strong rule from ``previous`` to the alpha three
-    steps on, extrapolated geometrically). Returns ``(theta, grad at the new theta, iterations, converged)``.
+    steps on, extrapolated geometrically). Returns ``(theta, the mean log-loss and the loss's gradient at it,
+    iterations, converged)``.
     """
     d, rows = grad.shape
     alpha, l1 = penalty.alpha, penalty.l1
@@ -229,13 +226,14 @@ def _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full, theta, grad, p
         sub_theta, it, conv = _fit_columns(est, Xs, y_enc, sw, penalty, n_classes, full, theta, cols)
         total, ok = total + it, ok and conv
         theta = _expand(full, sub_theta, cols, d, rows)
-        grad = _coef_block(full, full.value_and_grad(theta)[1])
+        loss, g = full.value_and_grad(theta)
+        grad = _coef_block(full, g)
         # KKT for a column held at zero: the loss's gradient (the ridge term's is 0 there) within l1
         outside = np.ones(d, dtype=bool)
         outside[cols] = False
         violated = outside & (np.max(np.abs(grad), axis=1) > l1 * (1 + 1e-9) + 1e-15)
         if not violated.any():
-            return theta, grad, total, ok
+            return theta, loss, grad, total, ok
         strong |= violated
         wider |= violated
 
