@@ -19,6 +19,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._scoring import LinearScores
+from ._selection import cv_selections
 from .estimator import LogisticRegression
 from .path import regularization_path
 
@@ -201,14 +202,8 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
         for k in range(n_folds):
             results[f"split{k}_score"] = scores[:, k].ravel()
         self.cv_results_ = results
-        best = int(np.nanargmax(results["mean_score"]))
-        if self.selection == "1se":
-            # the most penalized (largest alpha, at the best mixing) within one standard error of the best
-            r = best // self.alphas_.shape[1]
-            row = slice(r * self.alphas_.shape[1], (r + 1) * self.alphas_.shape[1])
-            ok = np.flatnonzero(results["mean_score"][row] >= results["mean_score"][best] - results["std_error"][best])
-            best = r * self.alphas_.shape[1] + int(ok[np.argmax(self.alphas_[r][ok])])
-        self.best_index_ = best
+        best, one_se = cv_selections(results)
+        self.best_index_ = one_se if self.selection == "1se" else best
 
     def _fold_mean(self, X, y, sample_weight, splits, l1_ratio, params):
         coefs, intercepts = [], []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._selection import cv_selections  # noqa: F401  (the plots' choices are the estimator's)
+
 
 def plot_cost_curve(loss_history, path, title="Cost over iterations"):
     """Save the cost J per iteration as a PNG.
@@ -98,19 +100,6 @@ def score_label(scoring):
         return _SCORE_NAMES.get(name, name.replace("_", " ")), sign
     name = getattr(scoring, "__name__", None) or getattr(getattr(scoring, "_score_func", None), "__name__", "score")
     return name.replace("_", " "), 1
-
-
-def cv_selections(cv_results):
-    """``(index of the best mean score, index of the 1-SE choice)`` in ``cv_results`` (a LogisticRegressionCV's
-    ``cv_results_``): the 1-SE choice is the largest alpha, at the best entry's l1_ratio, whose mean score is
-    within one standard error (the best entry's) of the best."""
-    mean = np.asarray(cv_results["mean_score"], dtype=np.float64)
-    alpha = np.asarray(cv_results["alpha"], dtype=np.float64)
-    ratio = np.asarray(cv_results["l1_ratio"], dtype=np.float64)
-    best = int(np.nanargmax(mean))
-    same = (ratio == ratio[best]) & (mean >= mean[best] - float(cv_results["std_error"][best]))
-    candidates = np.flatnonzero(same)
-    return best, int(candidates[np.argmax(alpha[candidates])])
 
 
 def cv_curve_data(cv_model):

@@ -49,12 +49,9 @@ def _alpha(text):
     if text == "cv":
         return text
     try:
-        value = float(text)
-    except ValueError:
+        return _non_negative(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected a non-negative number or 'cv', got {text!r}") from None
-    if not (value >= 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a non-negative number or 'cv', got {text!r}")
-    return value
 
 
 def _ratios(text):

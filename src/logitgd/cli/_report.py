@@ -111,7 +111,8 @@ def cv_table(model):
     """The CV table of a fitted LogisticRegressionCV: per l1_ratio, each alpha (largest first) with its number
     of nonzero coefficients, mean CV score (a loss as the loss) and standard error, the min and 1-SE rows
     marked and the chosen one starred; two columns side by side above 40 alphas."""
-    from ..plots import cv_selections, score_label
+    from .._selection import cv_selections
+    from ..plots import score_label
 
     r = model.cv_results_
     name, sign = score_label(model.scoring)

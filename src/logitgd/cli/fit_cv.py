@@ -107,8 +107,9 @@ def _penalty_text(l1_ratio):
 def run(args, req, data, train, test, intro):
     """Cross-validate on the training rows, print the CV table and the chosen model's report, write the files;
     the exit code."""
+    from .._selection import cv_selections
     from ..cv import LogisticRegressionCV
-    from ..plots import cv_selections, score_label
+    from ..plots import score_label
 
     (X_tr, y_tr), (X_te, y_te) = train, test
     params = {"solver": args.solver or "auto", "tol": args.tol, "max_iter": args.max_iter,
