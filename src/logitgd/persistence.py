@@ -57,11 +57,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._files import write_atomically
 from .exceptions import ModelFileError
 
 FORMAT = "logitgd-model"
@@ -83,21 +83,6 @@ def _checksum(payload):
 
 def _to_json_scalar(v):
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _create_temp(directory):
-    """A new, empty file next to the target: ``(fd, path)``.
-
-    Opened with mode 0666 so that the user's umask applies, as for any new
-    file (``tempfile.mkstemp`` would make the model private, 0600).
-    """
-    for _ in range(100):
-        tmp = os.path.join(directory, f".logitgd-{secrets.token_hex(8)}.json.tmp")
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a temporary file in {directory}.")
 
 
 def _param_to_json(name, value):
@@ -185,15 +170,8 @@ def save(model, path, *, overwrite=False, input_encoding=None):
     }
     payload["sha256"] = _checksum(payload)
     # Write next to the target and rename: a crash never leaves half a file.
-    fd, tmp = _create_temp(directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=1, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(path, lambda fh: fh.write(json.dumps(payload, indent=1, allow_nan=False) + "\n"),
+                     suffix=".json")
 
 
 def load(path, *, return_encoding=False):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._files import write_atomically
 from ._selection import cv_selections  # noqa: F401  (the plots' choices are the estimator's)
 
 
@@ -52,28 +53,7 @@ def _pyplot():
 
 def _save(fig, path):
     """Write ``fig`` as a PNG next to ``path`` and rename it there: a failed write never leaves half a file."""
-    import os
-    import secrets
-
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    for _ in range(100):
-        tmp = os.path.join(directory, f".logitgd-{secrets.token_hex(8)}.png.tmp")
-        try:  # mode 0666: the user's umask applies, as for any new file
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise FileExistsError(f"could not create a temporary file in {directory}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return write_atomically(path, lambda fh: fig.savefig(fh, format="png"), suffix=".png", binary=True)
 
 
 def _penalty_text(l1_ratio):
