@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python -m benchmarks.bench_path path [--rows 500000 --features 100000] [--n-alphas 100] [--ratio 0.01]
-    python -m benchmarks.bench_path cv [--dense-rows 1000000] [--sparse-rows 100000 --sparse-features 20000]
+    python -m benchmarks.bench_path cv [--dense-rows 1000000] [--sparse-rows 500000 --sparse-features 100000] [--parts dense,sparse]
 
 ``path``: an L1 path of ``--n-alphas`` alphas, from alpha_max down to ``alpha_max * --ratio`` (log-spaced), on
 the sparse benchmark problem (tests/glm_data.make_sparse, as bench_sparse) and on a real data set (scikit-learn's
@@ -160,11 +160,13 @@ def main_cv(args):
 
     print("| data | penalty | method | wall (s) | logitgd CV / this | chosen alpha |")
     print("|---|---|---|---:|---:|---:|")
-    X, y, _ = make_dense(args.dense_rows)
-    run_cv(f"dense {args.dense_rows:,} x 100", X, y, "l2")
-    del X
-    X, y = make_sparse(args.sparse_rows, args.sparse_features)
-    run_cv(f"sparse {args.sparse_rows:,} x {args.sparse_features:,}", X, y, "l1")
+    if "dense" in args.parts:
+        X, y, _ = make_dense(args.dense_rows)
+        run_cv(f"dense {args.dense_rows:,} x 100", X, y, "l2")
+        del X
+    if "sparse" in args.parts:
+        X, y = make_sparse(args.sparse_rows, args.sparse_features)
+        run_cv(f"sparse {args.sparse_rows:,} x {args.sparse_features:,}", X, y, "l1")
 
 
 def main():
@@ -178,15 +180,17 @@ def main():
     p.add_argument("--ratio-real", type=float, default=1e-4, help="alpha_min / alpha_max on breast cancer")
     c = sub.add_parser("cv")
     c.add_argument("--dense-rows", type=int, default=1_000_000)
-    c.add_argument("--sparse-rows", type=int, default=100_000)
-    c.add_argument("--sparse-features", type=int, default=20_000)
+    c.add_argument("--sparse-rows", type=int, default=500_000)
+    c.add_argument("--sparse-features", type=int, default=100_000)
+    c.add_argument("--parts", default="dense,sparse", help="which problems: dense, sparse or both (comma list)")
     args = ap.parse_args()
     print(f"bench_path {args.part} at {git_commit()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
           f"{' '.join(sys.argv[1:])}")
     for line in env_lines():
         print(line)
-    print(subprocess.run(["Rscript", "-e", "cat(R.version.string, 'glmnet', as.character(packageVersion('glmnet')))"],
-                         capture_output=True, text=True).stdout)
+    if args.part == "path":
+        print(subprocess.run(["Rscript", "-e", "cat(R.version.string, 'glmnet', as.character(packageVersion('glmnet')))"],
+                             capture_output=True, text=True).stdout)
     (main_path if args.part == "path" else main_cv)(args)
 
 

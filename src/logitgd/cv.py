@@ -21,7 +21,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._scoring import LinearScores
 from ._selection import cv_selections
 from .estimator import LogisticRegression
-from .path import regularization_path
+from . import lockstep
+from .path import fit_path, prepare, regularization_path
 
 _SELECTIONS = ("min", "1se")
 #: LogisticRegression parameters the CV estimator passes on to its fits
@@ -146,24 +147,32 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
             self.__dict__.pop(stale, None)
         params = self._path_params()
         X, y, sample_weight = self._validate(X, y, sample_weight)
-        # the whole data's paths: they set the alpha sequences (alpha_max) and are the refit
-        grid = ({"n_alphas": int(self.alphas), "alpha_min_ratio": self.alpha_min_ratio}
-                if isinstance(self.alphas, numbers.Integral) else {"alphas": np.asarray(self.alphas, dtype=np.float64)})
-        fulls = [regularization_path(X, y, l1_ratio=r, sample_weight=sample_weight, **grid, **params) for r in ratios]
-        self.classes_ = fulls[0].classes_
-        self.n_features_in_ = fulls[0].coef_.shape[2]
-        if fulls[0].feature_names_in_ is not None:
-            self.feature_names_in_ = fulls[0].feature_names_in_
-        self.alphas_ = np.array([p.alphas for p in fulls])
         y_arr = np.asarray(y)
         splits = list(check_cv(self.cv, y_arr, classifier=True).split(np.zeros((len(y_arr), 1)), y_arr))
         scorer = _neg_log_loss if self.scoring is None else check_scoring(LogisticRegression(), scoring=self.scoring)
-        jobs = [(r, train, test) for r in range(len(ratios)) for train, test in splits]
-        scores = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_scores)(X, y_arr, sample_weight, train, test, self.alphas_[r], ratios[r], params, scorer)
-            for r, train, test in jobs)
-        scores = np.array(scores).reshape(len(ratios), len(splits), -1)  # (ratio, fold, alpha)
-        self._record(ratios, fulls, scores)
+        # the whole data's paths set the alpha sequences (alpha_max) and are the refit
+        grid = ({"n_alphas": int(self.alphas), "alpha_min_ratio": self.alpha_min_ratio}
+                if isinstance(self.alphas, numbers.Integral) else {"alphas": np.asarray(self.alphas, dtype=np.float64)})
+        setups = [prepare(X, y, l1_ratio=r, sample_weight=sample_weight, params=params, **grid) for r in ratios]
+        self.classes_ = setups[0].est.classes_
+        self.n_features_in_ = setups[0].d
+        if getattr(setups[0].est, "feature_names_in_", None) is not None:
+            self.feature_names_in_ = setups[0].est.feature_names_in_
+        self.alphas_ = np.array([setup.alphas for setup in setups])
+        fulls, folds = [], []  # folds: (ratio, split) -> that fold's path
+        for setup in setups:
+            if lockstep.applies(setup):  # every fold and the whole data in one pass over X per iteration
+                full, fold_paths = lockstep.cv_paths(setup, splits)
+            else:
+                full = fit_path(setup)
+                fold_paths = Parallel(n_jobs=self.n_jobs)(
+                    delayed(_fold_path)(X, y_arr, sample_weight, train, setup.alphas, setup.l1_ratio, params)
+                    for train, _ in splits)
+            fulls.append(full)
+            folds.append(fold_paths)
+        scores = np.array([[_path_scores(path, X, y_arr, sample_weight, test, scorer)
+                            for path, (_, test) in zip(fold_paths, splits)] for fold_paths in folds])
+        self._record(ratios, fulls, scores)  # scores: (ratio, fold, alpha)
         r, i = divmod(self.best_index_, self.alphas_.shape[1])
         self.alpha_, self.l1_ratio_ = float(self.alphas_[r, i]), ratios[r]
         if self.refit:
@@ -173,8 +182,9 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
             self.n_iter_ = int(fulls[r].n_iter[: i + 1].sum())
             self.converged_ = bool(fulls[r].converged[: i + 1].all())
             self.path_ = fulls[r]
-        else:
-            self.coef_, self.intercept_ = self._fold_mean(X, y_arr, sample_weight, splits, ratios[r], params)
+        else:  # as scikit-learn's: the mean of the folds' fits at the choice
+            self.coef_ = np.mean([path.coef_[i] for path in folds[r]], axis=0)
+            self.intercept_ = np.mean([path.intercept_[i] for path in folds[r]], axis=0)
         return self
 
     def _validate(self, X, y, sample_weight):
@@ -205,16 +215,6 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
         best, one_se = cv_selections(results)
         self.best_index_ = one_se if self.selection == "1se" else best
 
-    def _fold_mean(self, X, y, sample_weight, splits, l1_ratio, params):
-        coefs, intercepts = [], []
-        sw = None if sample_weight is None else np.asarray(sample_weight)
-        for train, _ in splits:
-            path = regularization_path(_rows(X, train), y[train], [self.alpha_], l1_ratio=l1_ratio,
-                                       sample_weight=None if sw is None else sw[train], **params)
-            coefs.append(path.coef_[0])
-            intercepts.append(path.intercept_[0])
-        return np.mean(coefs, axis=0), np.mean(intercepts, axis=0)
-
     def decision_function(self, X):
         check_is_fitted(self, "coef_")
         return super().decision_function(X)
@@ -236,11 +236,14 @@ def _rows(X, index):
     return X.iloc[index] if hasattr(X, "iloc") else X[index]
 
 
-def _fold_scores(X, y, sample_weight, train, test, alphas, l1_ratio, params, scorer):
+def _fold_path(X, y, sample_weight, train, alphas, l1_ratio, params):
+    """One fold's path, on its training rows."""
+    sw = None if sample_weight is None else np.asarray(sample_weight)[train]
+    return regularization_path(_rows(X, train), y[train], alphas, l1_ratio=l1_ratio, sample_weight=sw, **params)
+
+
+def _path_scores(path, X, y, sample_weight, test, scorer):
     """The held-out scores of one fold's path at every alpha."""
-    sw = None if sample_weight is None else np.asarray(sample_weight)
-    path = regularization_path(_rows(X, train), y[train], alphas, l1_ratio=l1_ratio,
-                               sample_weight=None if sw is None else sw[train], **params)
     X_test, y_test = _rows(X, test), y[test]
-    kwargs = {} if sw is None else {"sample_weight": sw[test]}
+    kwargs = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[test]}
     return [scorer(path.model(i), X_test, y_test, **kwargs) for i in range(len(path.alphas))]

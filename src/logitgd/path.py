@@ -134,6 +134,76 @@ def regularization_path(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None
     -------
     RegularizationPath
     """
+    setup = prepare(X, y, alphas, n_alphas=n_alphas, alpha_min_ratio=alpha_min_ratio, l1_ratio=l1_ratio,
+                    sample_weight=sample_weight, params=params)
+    return fit_path(setup, strong_rules, stacklevel=4)
+
+
+def fit_path(setup, strong_rules=True, stacklevel=3):
+    """The fits of a :func:`prepare`-d path, alpha by alpha: a :class:`RegularizationPath`."""
+    full, pen, ratio, alphas, d, rows = setup.full, setup.pen, setup.ratio, setup.alphas, setup.d, setup.n_classes
+    est, X = setup.est, setup.X
+    screen = strong_rules and setup.l1_ratio > 0 and backends.take_columns(X, np.arange(0)) is not None
+    cuts = _Cuts(X) if screen else None
+    coefs, intercepts = np.zeros((len(alphas), rows, d)), np.zeros((len(alphas), rows))
+    objective, n_iter = np.zeros(len(alphas)), np.zeros(len(alphas), dtype=int)
+    converged = np.zeros(len(alphas), dtype=bool)
+    theta, grad, previous = setup.null, setup.grad0, setup.alpha_max
+    for i, alpha in enumerate(alphas):
+        penalty = make_penalty(pen, float(alpha), ratio)
+        if screen:  # its KKT check computed the mean log-loss at theta over all columns
+            theta, loss, grad, n_iter[i], converged[i] = _fit_screened(est, cuts, setup.y_enc, setup.sw, penalty,
+                                                                       rows, full, theta, grad, previous)
+        else:
+            _, theta, result, *_ = est._fit_one(X, setup.y_enc, setup.sw, penalty, rows, _warm(full, theta))
+            loss, n_iter[i], converged[i] = full.value(theta), result.n_iter, result.converged
+        W, b = full.split(theta)
+        coefs[i] = np.reshape(W, (d, rows)).T
+        intercepts[i] = np.reshape(b, rows)
+        # the full objective's own penalty is zero: its value is the mean log-loss
+        objective[i] = float(loss + penalty.value(full.coefficients(theta)))
+        previous = float(alpha)
+    return setup.result(coefs, intercepts, objective, n_iter, converged, stacklevel=stacklevel + 1)
+
+
+@dataclass
+class PathSetup:
+    """What a path needs before its fits (:func:`prepare`): the checked data, the alphas, the start."""
+
+    est: LogisticRegression
+    X: object
+    y_enc: object
+    sw: object
+    n_classes: int  # 1 for two classes (the binary model's one row of coefficients), else K
+    d: int
+    pen: str
+    ratio: float | None
+    l1_ratio: float
+    full: object  # the unpenalized objective over all rows and columns
+    null: np.ndarray  # the intercept-only fit
+    grad0: np.ndarray  # the loss's gradient there, coefficient block (d, n_classes)
+    alpha_max: float
+    alphas: np.ndarray
+
+    def result(self, coefs, intercepts, objective, n_iter, converged, stacklevel=3):
+        """The :class:`RegularizationPath` of these fits (a ConvergenceWarning, at ``stacklevel``, if any did not
+        converge)."""
+        alphas = self.alphas
+        if not converged.all():
+            bad = alphas[~converged]
+            warnings.warn(f"the fits at {bad.size} of the {len(alphas)} alphas did not converge (the largest of "
+                          f"them {bad[0]:.4g}); raise max_iter, or loosen tol.", ConvergenceWarning,
+                          stacklevel=stacklevel)
+        return RegularizationPath(alphas=alphas, coef_=coefs, intercept_=intercepts, objective=objective,
+                                  n_iter=n_iter, converged=converged,
+                                  n_active=np.count_nonzero(np.any(coefs != 0, axis=1), axis=1),
+                                  alpha_max=self.alpha_max, l1_ratio=self.l1_ratio, classes_=self.est.classes_,
+                                  feature_names_in_=getattr(self.est, "feature_names_in_", None),
+                                  params=self.est.get_params())
+
+
+def prepare(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None, l1_ratio=1.0, sample_weight=None, params):
+    """The checks, the data, alpha_max and the alphas of :func:`regularization_path` (its parameters), before any fit."""
     for name in ("alpha", "penalty", "l1_ratio", "warm_start"):
         if name in params:
             raise ValueError(f"regularization_path sets {name!r} itself; pass alphas= and l1_ratio= instead.")
@@ -149,7 +219,6 @@ def regularization_path(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None
     null = full.intercept_only()
     grad0 = _coef_block(full, full.value_and_grad(null)[1])
     alpha_max = float(np.max(np.abs(grad0))) / max(float(l1_ratio), _RIDGE_L1_RATIO) if d else 0.0
-
     if alphas is None:
         ratio_min = alpha_min_ratio if alpha_min_ratio is not None else ALPHA_MIN_RATIO[X.shape[0] <= d]
         alphas = alpha_grid(alpha_max if alpha_max > 0 else 1.0, n_alphas, ratio_min)
@@ -157,37 +226,8 @@ def regularization_path(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None
         alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
         if alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
             raise ValueError("alphas must be a non-empty list of finite, non-negative numbers.")
-
-    screen = strong_rules and l1_ratio > 0 and backends.take_columns(X, np.arange(0)) is not None
-    cuts = _Cuts(X) if screen else None
-    rows = n_classes
-    coefs, intercepts = np.zeros((len(alphas), rows, d)), np.zeros((len(alphas), rows))
-    objective, n_iter = np.zeros(len(alphas)), np.zeros(len(alphas), dtype=int)
-    converged = np.zeros(len(alphas), dtype=bool)
-    theta, grad, previous = null, grad0, alpha_max
-    for i, alpha in enumerate(alphas):
-        penalty = make_penalty(pen, float(alpha), ratio)
-        if screen:  # its KKT check computed the mean log-loss at theta over all columns
-            theta, loss, grad, n_iter[i], converged[i] = _fit_screened(est, cuts, y_enc, sw, penalty, n_classes,
-                                                                       full, theta, grad, previous)
-        else:
-            _, theta, result, *_ = est._fit_one(X, y_enc, sw, penalty, n_classes, _warm(full, theta))
-            loss, n_iter[i], converged[i] = full.value(theta), result.n_iter, result.converged
-        W, b = full.split(theta)
-        coefs[i] = np.reshape(W, (d, rows)).T
-        intercepts[i] = np.reshape(b, rows)
-        # the full objective's own penalty is zero: its value is the mean log-loss
-        objective[i] = float(loss + penalty.value(full.coefficients(theta)))
-        previous = float(alpha)
-    if not converged.all():
-        bad = alphas[~converged]
-        warnings.warn(f"the fits at {bad.size} of the {len(alphas)} alphas did not converge (the largest of them "
-                      f"{bad[0]:.4g}); raise max_iter, or loosen tol.", ConvergenceWarning, stacklevel=2)
-    params = est.get_params()
-    return RegularizationPath(alphas=alphas, coef_=coefs, intercept_=intercepts, objective=objective, n_iter=n_iter,
-                              converged=converged, n_active=np.count_nonzero(np.any(coefs != 0, axis=1), axis=1),
-                              alpha_max=alpha_max, l1_ratio=float(l1_ratio), classes_=est.classes_,
-                              feature_names_in_=getattr(est, "feature_names_in_", None), params=params)
+    return PathSetup(est=est, X=X, y_enc=y_enc, sw=sw, n_classes=n_classes, d=d, pen=pen, ratio=ratio,
+                     l1_ratio=float(l1_ratio), full=full, null=null, grad0=grad0, alpha_max=alpha_max, alphas=alphas)
 
 
 def _coef_block(objective, vector):

@@ -234,6 +234,63 @@ if AVAILABLE:
 
         return kernel
 
+    @numba.njit(inline="always")
+    def _weighted_row(z, yi, s):
+        li, r = _row(z, yi)
+        return s * li, s * r
+
+    @numba.njit(parallel=True, fastmath=_FAST, cache=_CACHE, nogil=True)
+    def _multi_kernel(X, y, S, fits, W, b, n_chunks):
+        """F fits' weighted loss sums and gradient sums in one pass over dense X: four rows at a time are
+        read once and used for every fit's scores and gradient while they are in L1 (the four rows share
+        the loads of each fit's w and the load and store of its g, as in the one-fit kernel)."""
+        n, d = X.shape
+        m = fits.shape[0]
+        G = np.zeros((n_chunks, m, d + 1))
+        L = np.zeros((n_chunks, m))
+        step = (n + n_chunks - 1) // n_chunks
+        for c in numba.prange(n_chunks):
+            g = np.zeros((m, d + 1))
+            loss = np.zeros(m)
+            part = np.zeros(m)
+            i = c * step
+            stop = min(n, (c + 1) * step)
+            while i < stop:
+                if (i - c * step) % 256 == 0:  # the loss in two levels: the line search compares sums to ~1e-15
+                    loss += part
+                    part[:] = 0.0
+                q = min(4, stop - i)
+                i1, i2, i3 = min(i + 1, stop - 1), min(i + 2, stop - 1), min(i + 3, stop - 1)
+                for k in range(m):
+                    f = fits[k]
+                    # rows past the chunk's end repeat its last row with weight 0
+                    s0, s1 = S[i, f], S[i1, f] if q > 1 else 0.0
+                    s2, s3 = S[i2, f] if q > 2 else 0.0, S[i3, f] if q > 3 else 0.0
+                    if s0 == 0.0 and s1 == 0.0 and s2 == 0.0 and s3 == 0.0:
+                        continue
+                    z0 = b[k]
+                    z1 = b[k]
+                    z2 = b[k]
+                    z3 = b[k]
+                    for j in range(d):
+                        wj = W[k, j]
+                        z0 += X[i, j] * wj
+                        z1 += X[i1, j] * wj
+                        z2 += X[i2, j] * wj
+                        z3 += X[i3, j] * wj
+                    l0, r0 = _weighted_row(z0, y[i], s0)
+                    l1, r1 = _weighted_row(z1, y[i1], s1)
+                    l2, r2 = _weighted_row(z2, y[i2], s2)
+                    l3, r3 = _weighted_row(z3, y[i3], s3)
+                    part[k] += (l0 + l1) + (l2 + l3)
+                    g[k, d] += (r0 + r1) + (r2 + r3)
+                    for j in range(d):
+                        g[k, j] += (r0 * X[i, j] + r1 * X[i1, j]) + (r2 * X[i2, j] + r3 * X[i3, j])
+                i += q
+            G[c] = g
+            L[c] = loss + part
+        return L.sum(axis=0), G.sum(axis=0)
+
     _KERNELS = {}
 
 
@@ -419,3 +476,14 @@ def csr_loss_grad(X, y, sw, w, b, grad_out=None):
             _KERNELS[key] = _make_csr_kernel(want_grad, has_sw)
         return _KERNELS[key](X.data, X.indices, X.indptr, y, sw, w, float(b), grad_out,
                              numba.get_num_threads())
+
+
+def dense_multi_loss_grad(X, y, S, fits, W, b):
+    """Several fits' weighted loss sums and gradient sums in one pass over dense X (:mod:`logitgd.lockstep`).
+
+    ``X`` (n, d) C-contiguous float32/float64; ``y`` (n,) float64 in {0, 1}; ``S`` (n, F) float64, the row
+    weights of F fits; ``fits`` (m,) int64, the fits to evaluate; ``W`` (m, d) and ``b`` (m,) float64 their
+    coefficients and intercepts. Returns ``(loss sums (m,), gradient sums (m, d + 1))``, the intercept's last.
+    """
+    with _LAUNCH:
+        return _multi_kernel(X, y, S, fits, W, b, 4 * numba.get_num_threads())
