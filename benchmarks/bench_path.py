@@ -3,7 +3,8 @@
 Run from the repository root::
 
     python -m benchmarks.bench_path path [--rows 500000 --features 100000] [--n-alphas 100] [--ratio 0.01]
-    python -m benchmarks.bench_path cv [--dense-rows 1000000] [--sparse-rows 500000 --sparse-features 100000] [--parts dense,sparse]
+    python -m benchmarks.bench_path cv [--dense-rows 1000000] [--sparse-rows 500000 --sparse-features 100000]
+        [--ratio 0.01] [--sk-l2 newton-cholesky] [--parts dense,sparse]
 
 ``path``: an L1 path of ``--n-alphas`` alphas, from alpha_max down to ``alpha_max * --ratio`` (log-spaced), on
 the sparse benchmark problem (tests/glm_data.make_sparse, as bench_sparse) and on a real data set (scikit-learn's
@@ -120,7 +121,7 @@ def main_path(args):
     run_path("sparse (make_sparse)", X, y.astype(np.float64), args.n_alphas, args.ratio)
 
 
-def run_cv(name, X, y, penalty, n_alphas=20, folds=5):
+def run_cv(name, X, y, penalty, n_alphas=20, folds=5, alpha_min_ratio=None, sk_l2=("newton-cholesky",)):
     from sklearn.linear_model import LogisticRegressionCV as SkCV
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
@@ -135,7 +136,7 @@ def run_cv(name, X, y, penalty, n_alphas=20, folds=5):
               flush=True)
 
     t = time.perf_counter()
-    ours = LogisticRegressionCV(alphas=n_alphas, penalty=penalty, cv=cv).fit(X, y)
+    ours = LogisticRegressionCV(alphas=n_alphas, penalty=penalty, cv=cv, alpha_min_ratio=alpha_min_ratio).fit(X, y)
     row("logitgd LogisticRegressionCV", time.perf_counter() - t, ours.alpha_)
     alphas = list(ours.alphas_[0])
     t = time.perf_counter()
@@ -144,7 +145,7 @@ def run_cv(name, X, y, penalty, n_alphas=20, folds=5):
     row("GridSearchCV(logitgd LogisticRegression)", time.perf_counter() - t, grid.best_params_["alpha"])
     n_train = X.shape[0] * (folds - 1) / folds
     Cs = [1.0 / (n_train * a) for a in alphas]
-    for solver in (("lbfgs", "newton-cholesky") if penalty == "l2" else ("liblinear",)):
+    for solver in (sk_l2 if penalty == "l2" else ("liblinear",)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t = time.perf_counter()
@@ -162,11 +163,11 @@ def main_cv(args):
     print("|---|---|---|---:|---:|---:|")
     if "dense" in args.parts:
         X, y, _ = make_dense(args.dense_rows)
-        run_cv(f"dense {args.dense_rows:,} x 100", X, y, "l2")
+        run_cv(f"dense {args.dense_rows:,} x 100", X, y, "l2", sk_l2=args.sk_l2.split(","))
         del X
     if "sparse" in args.parts:
         X, y = make_sparse(args.sparse_rows, args.sparse_features)
-        run_cv(f"sparse {args.sparse_rows:,} x {args.sparse_features:,}", X, y, "l1")
+        run_cv(f"sparse {args.sparse_rows:,} x {args.sparse_features:,}", X, y, "l1", alpha_min_ratio=args.ratio)
 
 
 def main():
@@ -182,6 +183,9 @@ def main():
     c.add_argument("--dense-rows", type=int, default=1_000_000)
     c.add_argument("--sparse-rows", type=int, default=500_000)
     c.add_argument("--sparse-features", type=int, default=100_000)
+    c.add_argument("--ratio", type=float, default=0.01, help="alpha_min / alpha_max on the sparse problem")
+    c.add_argument("--sk-l2", default="newton-cholesky",
+                   help="scikit-learn's solvers for L2, comma list (lbfgs takes hours at 1e6 rows of this problem)")
     c.add_argument("--parts", default="dense,sparse", help="which problems: dense, sparse or both (comma list)")
     args = ap.parse_args()
     print(f"bench_path {args.part} at {git_commit()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
@@ -189,8 +193,8 @@ def main():
     for line in env_lines():
         print(line)
     if args.part == "path":
-        print(subprocess.run(["Rscript", "-e", "cat(R.version.string, 'glmnet', as.character(packageVersion('glmnet')))"],
-                             capture_output=True, text=True).stdout)
+        version = "cat(R.version.string, 'glmnet', as.character(packageVersion('glmnet')))"
+        print(subprocess.run(["Rscript", "-e", version], capture_output=True, text=True).stdout)
     (main_path if args.part == "path" else main_cv)(args)
 
 

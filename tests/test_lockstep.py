@@ -60,8 +60,9 @@ def _compare(a, b, atol=1e-7):
     assert a.converged_ and b.converged_
 
 
-@pytest.mark.parametrize("case", ["dense", "float32", "sparse", "weights", "no_intercept", "class_weight", "kfold"])
-def test_lockstep_matches_one_path_per_fold(engaged, case):
+@pytest.mark.parametrize("case", ["dense", "float32", "sparse", "weights", "no_intercept", "class_weight", "kfold",
+                                  "hessian_sample"])
+def test_lockstep_matches_one_path_per_fold(engaged, monkeypatch, case):
     X, y = _data()
     fit, kw, cv = {}, {"tol": 1e-10}, StratifiedKFold(5)
     if case == "float32":
@@ -76,6 +77,8 @@ def test_lockstep_matches_one_path_per_fold(engaged, case):
         kw["class_weight"] = {0: 1.0, 1: 2.5}
     elif case == "kfold":
         cv = KFold(4, shuffle=True, random_state=1)
+    elif case == "hessian_sample":  # the Hessians from 150 of the rows, as large data's from HESSIAN_ROWS
+        monkeypatch.setattr(lockstep, "HESSIAN_ROWS", 150)
     ours = LogisticRegressionCV(alphas=12, cv=cv, **kw).fit(X, y, **fit)
     assert engaged.calls == [True]
     _compare(ours, engaged(LogisticRegressionCV(alphas=12, cv=cv, **kw), X, y, **fit),

@@ -13,15 +13,18 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import check_scoring, log_loss
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from . import lockstep
+from ._labels import encode
 from ._scoring import LinearScores
 from ._selection import cv_selections
 from .estimator import LogisticRegression
-from . import lockstep
+from .loss import make_loss
 from .path import fit_path, prepare, regularization_path
 
 _SELECTIONS = ("min", "1se")
@@ -228,8 +231,18 @@ def pd_frame(X, names):
 
 
 def _neg_log_loss(model, X, y, sample_weight=None):
-    """The default score: minus the mean log-loss, over all the model's classes (a fold may lack one)."""
-    return -log_loss(y, model.predict_proba(X), labels=model.classes_, sample_weight=sample_weight)
+    """The default score: minus the mean log-loss over all the model's classes (a fold may lack one).
+
+    From the raw scores by the training loss's stable formula: scikit-learn's ``neg_log_loss`` to
+    rounding, except that it clips probabilities at machine epsilon (a loss above about 36 per row).
+    """
+    return _neg_mean_loss(model.decision_function(X), y, model.classes_, sample_weight)
+
+
+def _neg_mean_loss(Z, y, classes, sample_weight):
+    """Minus the (weighted) mean log-loss of raw scores Z ((n,) for two classes, else (n, K)) for labels y."""
+    per_row = make_loss(1 if len(classes) == 2 else len(classes)).loss(encode(y, classes), Z)
+    return -float(np.average(per_row, weights=sample_weight))
 
 
 def _rows(X, index):
@@ -246,4 +259,11 @@ def _path_scores(path, X, y, sample_weight, test, scorer):
     """The held-out scores of one fold's path at every alpha."""
     X_test, y_test = _rows(X, test), y[test]
     kwargs = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)[test]}
+    if scorer is _neg_log_loss and (isinstance(X_test, np.ndarray) or scipy.sparse.issparse(X_test)):
+        # every alpha's scores in one product (one pass over the held-out rows, not one per alpha)
+        L, rows, d = path.coef_.shape
+        Z = np.asarray(X_test @ path.coef_.reshape(L * rows, d).T) + path.intercept_.reshape(-1)
+        Z = Z.reshape(-1, L, rows)
+        return [_neg_mean_loss(Z[:, i, 0] if rows == 1 else Z[:, i], y_test, path.classes_, kwargs.get("sample_weight"))
+                for i in range(L)]
     return [scorer(path.model(i), X_test, y_test, **kwargs) for i in range(len(path.alphas))]

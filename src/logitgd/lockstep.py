@@ -41,6 +41,8 @@ REFRESH_RATIO = 0.5
 #: the smallest X (rows x features) for the lockstep: below it the per-fit overhead of Python outweighs the
 #: passes it saves (measured: 5,000 x 100 and 20,000 x 20 about even, 20,000 x 100 4x faster)
 MIN_SIZE = 1_000_000
+#: rows over which the Hessians are formed, at most
+HESSIAN_ROWS = 65536
 #: rows per block of a pass (the block's scores and residuals stay in cache for ``X_bᵀ R``)
 BLOCK_ROWS = 8192
 #: the most parameters (features + intercept) for the dense Hessians
@@ -188,7 +190,11 @@ class _Fits:
         self.reference = int(np.argmax(self.S_sum))
         self.fit_intercept = bool(fit_intercept)
         self.p = self.d + self.fit_intercept
-        self.rows = NumpyRows(X, self.y, use_kernel=False)
+        # the Hessians only steer the steps (the gradients, and so the solutions, are over all rows): on large
+        # data they come from HESSIAN_ROWS rows drawn at random
+        keep = (np.sort(np.random.default_rng(0).choice(self.n, HESSIAN_ROWS, replace=False))
+                if self.n > HESSIAN_ROWS else slice(None))
+        self.hessian_rows = NumpyRows(X[keep], self.y[keep], use_kernel=False), self.S[keep]
         self.kernel = kernels.AVAILABLE and isinstance(X, np.ndarray) and X.flags.c_contiguous
 
     def intercept_only(self):
@@ -226,14 +232,14 @@ class _Fits:
         return total / scale, G / scale[:, None]
 
     def hessians(self, theta, fits):
-        """Each fit's Hessian (data part) at ``theta`` (m, p): a list of m (p, p) arrays."""
-        h = np.empty((self.n, len(fits)))
-        for start in range(0, self.n, BLOCK_ROWS):
-            stop = min(start + BLOCK_ROWS, self.n)
-            h[start:stop] = _LOSS.hessian(None, self._scores(self.X[start:stop], theta))
-        h *= self.S[:, fits] / self.S_sum[fits]
-        return [self.rows.gram(np.ascontiguousarray(h[:, j]))[:self.p, :self.p] for j in range(len(fits))]
-
+        """Each fit's Hessian (data part) at ``theta`` (m, p) over the Hessian rows: a list of m (p, p) arrays."""
+        rows, S = self.hessian_rows
+        h = np.empty((rows.n, len(fits)))
+        for start in range(0, rows.n, BLOCK_ROWS):
+            stop = min(start + BLOCK_ROWS, rows.n)
+            h[start:stop] = _LOSS.hessian(None, self._scores(rows.X[start:stop], theta))
+        h *= S[:, fits] / S[:, fits].sum(axis=0)
+        return [rows.gram(np.ascontiguousarray(h[:, j]))[:self.p, :self.p] for j in range(len(fits))]
 
 def cv_paths(setup, splits):
     """The paths of a cross-validation, all in lockstep: ``(the whole data's, [each split's training rows'])``.

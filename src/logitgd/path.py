@@ -203,7 +203,8 @@ class PathSetup:
 
 
 def prepare(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None, l1_ratio=1.0, sample_weight=None, params):
-    """The checks, the data, alpha_max and the alphas of :func:`regularization_path` (its parameters), before any fit."""
+    """The checks, the data, alpha_max and the alphas of :func:`regularization_path` (its parameters): all but
+    the fits."""
     for name in ("alpha", "penalty", "l1_ratio", "warm_start"):
         if name in params:
             raise ValueError(f"regularization_path sets {name!r} itself; pass alphas= and l1_ratio= instead.")
