@@ -96,6 +96,22 @@ def test_dask_path_equals_in_memory(client):
     np.testing.assert_allclose(dist.objective, base.objective, rtol=1e-9)
 
 
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.0])
+def test_torch_path_and_cv_equal_in_memory(l1_ratio):
+    torch = pytest.importorskip("torch")
+    X, y, _ = make_logistic_data(300, 6, seed=4)
+    base = regularization_path(X, y, n_alphas=6, l1_ratio=l1_ratio, tol=1e-10)
+    on_torch = regularization_path(torch.tensor(X), torch.tensor(y), n_alphas=6, l1_ratio=l1_ratio, tol=1e-10)
+    np.testing.assert_allclose(on_torch.alphas, base.alphas, rtol=1e-12)
+    np.testing.assert_allclose(on_torch.objective, base.objective, rtol=1e-10)
+    np.testing.assert_allclose(on_torch.coef_, base.coef_, atol=1e-7)
+    penalty = "l1" if l1_ratio else "l2"
+    cv = LogisticRegressionCV(alphas=5, penalty=penalty, tol=1e-10).fit(X, y)
+    cv_torch = LogisticRegressionCV(alphas=5, penalty=penalty, tol=1e-10).fit(torch.tensor(X), torch.tensor(y))
+    assert cv_torch.alpha_ == cv.alpha_
+    np.testing.assert_allclose(cv_torch.cv_results_["mean_score"], cv.cv_results_["mean_score"], atol=1e-9)
+
+
 def test_path_model_is_a_fitted_estimator(tmp_path):
     import logitgd
 

@@ -5,7 +5,9 @@ fits one warm-started path (:func:`~logitgd.path.regularization_path`) on its tr
 scores every alpha on its held-out rows; the chosen alpha maximizes the mean score
 (``selection="min"``, the minimum CV error) or is the largest alpha whose mean score is within one
 standard error of the best (``"1se"``). The final model is the whole data's path, down to the
-chosen alpha, so the refit starts from the path's solution.
+chosen alpha, so the refit starts from the path's solution. A ridge CV on binary in-memory data runs
+the folds' paths and the whole data's side by side (:mod:`logitgd.lockstep`): the same fits, with
+one pass over X per iteration for all of them.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
         Fit the whole data at the chosen alpha (from its path). False: the coefficients are the mean
         over the folds of the fold paths' coefficients at the chosen alpha (as scikit-learn's).
     n_jobs : int or None, default=None
-        Folds in parallel (joblib).
+        Folds in parallel (joblib), where each fold runs its own path. Ridge on binary in-memory data
+        (see :mod:`logitgd.lockstep`) runs every fold in one process instead: one pass over X serves
+        all of them, and the passes use the threads of numba and BLAS.
     solver, tol, max_iter, fit_intercept, class_weight, random_state, device, storage_dtype, verbose :
         As :class:`LogisticRegression`'s, for every fit.
 
