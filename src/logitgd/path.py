@@ -259,8 +259,10 @@ def _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full, theta, grad, p
     size = np.max(np.abs(grad), axis=1)
     nonzero = np.any(_coef_block(full, theta) != 0, axis=1)
     strong = nonzero | (size >= ratio * (2 * alpha - previous))
-    ahead = alpha * (alpha / previous) ** 3 if previous > alpha else alpha
-    wider = strong | (size >= ratio * (2 * ahead - previous))
+    # the rule's bound three alphas on (fewer where the steps are so long that it would keep every column)
+    ahead = [2 * alpha * (alpha / previous) ** k - previous for k in (3, 2, 1)] if previous > alpha else []
+    ahead = next((bound for bound in ahead if bound > 0), None)
+    wider = strong if ahead is None else strong | (size >= ratio * ahead)
     total, ok = 0, True
     while True:
         cols, Xs = cuts.take(np.flatnonzero(strong), np.flatnonzero(wider))
@@ -309,7 +311,11 @@ class _Cuts:
         if need.size == 0 or np.isin(need, self.cols, assume_unique=True).all():
             return (self.cols, self.cut) if need.size else (need, None)
         cols = wider
-        if cols.size == self.X.shape[1]:
+        if cols.size == self.X.shape[1] and self.csc is not None:  # X itself, sharing its arrays, with the CSC
+            X = self.X
+            cut = scipy.sparse.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape, copy=False)
+            cut.logitgd_csc = self.csc.astype(np.float64, copy=False)
+        elif cols.size == self.X.shape[1]:
             cut = self.X
         elif self.csc is not None:
             part = self.csc[:, cols]
