@@ -35,6 +35,7 @@ from .backends import is_dask, is_tensor
 from .backends.numpy import kernels
 from .backends.numpy.rows import NumpyRows
 from .loss import BinaryLogLoss
+from .solvers.newton import J_ROUNDING
 
 #: a fit's Hessian is formed again after a step that leaves more than this share of its gradient's max-norm
 REFRESH_RATIO = 0.5
@@ -129,10 +130,10 @@ def _newton(fits, alpha, theta, loss, grad, hessians, tol, max_iter):
             J_new = t_loss[j] + 0.5 * float(pen @ trial[j] ** 2)
             old = float(np.max(np.abs(grad[f] + pen * theta[f])))
             new = float(np.max(np.abs(t_grad[j] + pen * trial[j])))
+            noise = J_ROUNDING * abs(J[f])
             accept = math.isfinite(J_new) and (J_new <= J[f] + _SIGMA * step[f] * slope[f]
                                                # J changes below its own rounding: a lower gradient decides
-                                               or abs(J_new - J[f]) <= 8 * np.finfo(float).eps * abs(J[f])
-                                               and new < old)
+                                               or abs(J_new - J[f]) <= noise and new < old)
             if accept:
                 if new > REFRESH_RATIO * old:
                     stale.append(f)
@@ -141,7 +142,8 @@ def _newton(fits, alpha, theta, loss, grad, hessians, tol, max_iter):
                 theta[f], loss[f], grad[f] = trial[j], t_loss[j], t_grad[j]
                 n_iter[f] += 1
                 fresh[f] = True
-            elif step[f] < 1e-10:  # no decrease at working precision: the estimator's Newton stops here too
+            elif step[f] < 1e-10 or -slope[f] <= noise:  # no decrease at working precision: as the estimator's
+                # Newton, stop (shorter steps cannot show a decrease the model puts below J's rounding)
                 done[f] = converged[f] = True
             else:
                 step[f] *= 0.5

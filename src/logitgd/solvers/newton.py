@@ -43,7 +43,7 @@ from ._lasso_qp import lasso_qp
 _SIGMA = 1e-4  # Armijo constant
 #: J's rounding, relative, as evaluated on large data (a sum over 1e5-1e7 rows in a few chunks: measured
 #: up to about 1e-13); a change of J below it says nothing, and then only the gradient decides
-_NOISE = 1e-13
+J_ROUNDING = 1e-13
 _potrf, _potrs = scipy.linalg.lapack.dpotrf, scipy.linalg.lapack.dpotrs
 
 
@@ -196,7 +196,7 @@ def _line_search(objective, x, F, delta, slope, smooth, gnorm):
 
     Accepts the Armijo condition ``J(x + sδ) <= J(x) + σ s slope``. Near the
     optimum J changes below its own rounding and that test cannot decide; a
-    step whose change of J is within rounding (``_NOISE``) is then accepted if
+    step whose change of J is within rounding (``J_ROUNDING``) is then accepted if
     it lowers the optimality measure (the gradient), as Newton's steps there
     do; and when even the model's predicted decrease is below rounding, a
     rejected unit step ends the search (shorter ones cannot show a decrease
@@ -206,7 +206,7 @@ def _line_search(objective, x, F, delta, slope, smooth, gnorm):
     next iteration's.
     """
     step = 1.0
-    noise = _NOISE * abs(F)
+    noise = J_ROUNDING * abs(F)
     for _ in range(60):
         x_new = x + step * delta
         f_new, g_new = objective.value_and_grad(x_new)
