@@ -20,7 +20,7 @@ from .penalty import make_penalty
 from .preconditioned import Preconditioned
 from .result import stop_warning
 from .separation import SeparationMonitor
-from .solvers import SOLVERS, choose
+from .solvers import SMALL_HESSIAN_FLOPS, SOLVERS, choose
 from .solvers.sgd_epoch import auto_step, sgd_epoch
 
 _MULTI_CLASS = ("auto", "multinomial", "ovr")
@@ -371,16 +371,16 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
 
     def _fit_one(self, X, y_enc, sw, penalty, n_classes, warm, by_columns=False):
         """Run the solver on one objective: ``(objective, theta, result, monitor, max_iter, tol)``; ``by_columns``:
-        sparse binary L1 Newton by coordinate descent at any width (the path's fits: H would cost more)."""
+        sparse binary L1 Newton by coordinate descent at any width where H costs more than 1e8 flops."""
         n_params = (X.shape[1] + bool(self.fit_intercept)) * n_classes
-        # sparse binary data: proximal Newton by coordinate descent over X's columns, any width
-        column_newton = scipy.sparse.issparse(X) and n_classes == 1
+        column_newton = scipy.sparse.issparse(X) and n_classes == 1  # sparse binary: CD over columns, any width
         params = vars(self)  # the parameters, as set (get_params costs ~50 us, a small fit's notice)
         solver = self.solver if self.solver != "auto" else choose(params, penalty.is_smooth, X.shape[0], n_params,
                                                                   column_newton)
         spec = SOLVERS[solver]
         options = spec.options(params, penalty.is_smooth, n_params, column_newton)
-        if by_columns and column_newton and solver == "newton" and not penalty.is_smooth:
+        if (by_columns and column_newton and solver == "newton" and not penalty.is_smooth  # unless H is cheap
+                and X.shape[0] * n_params ** 2 > SMALL_HESSIAN_FLOPS):
             options["max_dense"] = 0
         self.solver_ = solver
         max_iter = self.max_iter or spec.max_iter
