@@ -171,7 +171,7 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
             if lockstep.applies(setup):  # every fold and the whole data in one pass over X per iteration
                 full, fold_paths = lockstep.cv_paths(setup, splits)
             else:
-                full = fit_path(setup)
+                full = fit_path(setup, stacklevel=3)
                 fold_paths = Parallel(n_jobs=self.n_jobs)(
                     delayed(_fold_path)(X, y_arr, sample_weight, train, setup.alphas, setup.l1_ratio, params)
                     for train, _ in splits)

@@ -136,11 +136,12 @@ def regularization_path(X, y, alphas=None, *, n_alphas=100, alpha_min_ratio=None
     """
     setup = prepare(X, y, alphas, n_alphas=n_alphas, alpha_min_ratio=alpha_min_ratio, l1_ratio=l1_ratio,
                     sample_weight=sample_weight, params=params)
-    return fit_path(setup, strong_rules, stacklevel=4)
+    return fit_path(setup, strong_rules, stacklevel=3)
 
 
-def fit_path(setup, strong_rules=True, stacklevel=3):
-    """The fits of a :func:`prepare`-d path, alpha by alpha: a :class:`RegularizationPath`."""
+def fit_path(setup, strong_rules=True, stacklevel=2):
+    """The fits of a :func:`prepare`-d path, alpha by alpha: a :class:`RegularizationPath` (a ConvergenceWarning
+    ``stacklevel`` frames up from here if a fit did not converge)."""
     full, pen, ratio, alphas, d, rows = setup.full, setup.pen, setup.ratio, setup.alphas, setup.d, setup.n_classes
     est, X = setup.est, setup.X
     screen = strong_rules and setup.l1_ratio > 0 and backends.take_columns(X, np.arange(0)) is not None
