@@ -178,7 +178,7 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
             fulls.append(full)
             folds.append(fold_paths)
         scores = np.array([[_path_scores(path, X, y_arr, sample_weight, test, scorer)
-                            for path, (_, test) in zip(fold_paths, splits)] for fold_paths in folds])
+                            for path, (_, test) in zip(ratio_paths, splits)] for ratio_paths in folds])
         self._record(ratios, fulls, scores)  # scores: (ratio, fold, alpha)
         r, i = divmod(self.best_index_, self.alphas_.shape[1])
         self.alpha_, self.l1_ratio_ = float(self.alphas_[r, i]), ratios[r]

@@ -35,6 +35,7 @@ from .backends import is_dask, is_tensor
 from .backends.numpy import kernels
 from .backends.numpy.rows import NumpyRows
 from .loss import BinaryLogLoss
+from .solvers import SOLVERS
 from .solvers.newton import J_ROUNDING
 
 #: a fit's Hessian is formed again after a step that leaves more than this share of its gradient's max-norm
@@ -240,7 +241,8 @@ class _Fits:
         for start in range(0, rows.n, BLOCK_ROWS):
             stop = min(start + BLOCK_ROWS, rows.n)
             h[start:stop] = _LOSS.hessian(None, self._scores(rows.X[start:stop], theta))
-        h *= S[:, fits] / S[:, fits].sum(axis=0)
+        weights = S[:, fits]
+        h *= weights / weights.sum(axis=0)
         return [rows.gram(np.ascontiguousarray(h[:, j]))[:self.p, :self.p] for j in range(len(fits))]
 
 def cv_paths(setup, splits):
@@ -249,8 +251,6 @@ def cv_paths(setup, splits):
     ``setup`` is the whole data's :func:`logitgd.path.prepare` (a ridge path that :func:`applies`), ``splits``
     the ``(train, test)`` index pairs; the rows keep their sample (and class) weights.
     """
-    from .solvers import SOLVERS
-
     est, X, n = setup.est, setup.X, setup.X.shape[0]
     base = np.ones(n) if setup.sw is None else np.asarray(setup.sw, dtype=np.float64)
     S = np.zeros((n, len(splits) + 1))
