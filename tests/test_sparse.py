@@ -100,6 +100,42 @@ def test_csr_kernel_matches_the_numpy_path(dtype, index_dtype, weighted):
     assert fast.value(theta) == pytest.approx(f1, rel=1e-14)
 
 
+@pytest.mark.skipif(not _kernels.AVAILABLE, reason="numba is not installed")
+def test_csr_gram_kernel_matches_the_dense_gram():
+    """Row by row, with unsorted and repeated column indices, an empty row and rows of tiny weight."""
+    rng = np.random.default_rng(3)
+    X = sp.random(60, 9, density=0.3, format="csr", random_state=rng)
+    X.data = rng.standard_normal(X.nnz)
+    X = sp.csr_matrix(sp.diags((np.arange(60) != 5).astype(float)) @ X)  # row 5 empty
+    X.eliminate_zeros()
+    rows = [(X.indptr[i], X.indptr[i + 1]) for i in range(X.shape[0])]
+    order = np.concatenate([rng.permutation(np.arange(a, b)) for a, b in rows])  # unsorted within each row
+    messy = sp.csr_matrix((X.data[order], X.indices[order], X.indptr), shape=X.shape)
+    messy.data, messy.indices = np.append(messy.data, [0.5]), np.append(messy.indices, [messy.indices[-1]])
+    messy.indptr[-1] += 1  # the last row holds its last column twice: the two entries add up
+    assert not messy.has_canonical_format
+    h = rng.random(60)
+    h[:3] = 1e-20  # below 1e-16 of the largest: left out, as the dense gram leaves them
+    Xt = np.hstack([messy.toarray(), np.ones((60, 1))])
+    keep = h > 1e-16
+    expected = Xt[keep].T @ (h[keep, None] * Xt[keep])
+    np.testing.assert_allclose(_kernels.csr_gram(messy, h, 1e-16), expected, rtol=1e-12, atol=1e-14)
+    objective = LogisticObjective(messy, (rng.random(60) < 0.5).astype(float))
+    np.testing.assert_allclose(objective.data.gram(h), expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_value_and_grad_at_scores_is_value_and_grad(weighted):
+    X, y = _sparse_data(n=400, d=50, density=0.1)
+    sw = np.random.default_rng(4).random(len(y)) if weighted else None
+    objective = LogisticObjective(X, y, sw, penalty=make_penalty("elasticnet", 0.01, 0.5))
+    theta = np.random.default_rng(5).standard_normal(51)
+    f1, g1 = objective.value_and_grad(theta)
+    f2, g2 = objective.value_and_grad_at_scores(theta, objective.raw_prediction(theta))
+    assert f2 == pytest.approx(f1, rel=1e-13)
+    np.testing.assert_allclose(g2, g1, rtol=1e-10, atol=1e-14)
+
+
 @pytest.mark.parametrize("K", [2, 3])
 def test_peak_memory_of_a_sparse_fit_stays_under_twice_the_data(K):
     rng = np.random.default_rng(0)

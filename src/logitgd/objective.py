@@ -137,6 +137,13 @@ class LinearObjective:
         loss, g = self._data_term(theta, want_grad=True)
         return self._finish(theta, loss / self.sw_sum, g / self.sw_sum)
 
+    def value_and_grad_at_scores(self, theta, Z):
+        """:meth:`value_and_grad` given the host raw scores ``Z = X W + b`` at ``theta`` of rows held in one part
+        (in memory): one pass over X for the gradient, none for the scores (a path's KKT check, whose scores come
+        from the columns it fitted)."""
+        (total, g), = self.data.map(stats.term_from_scores, self.loss, self.data.asarray(Z), True)
+        return self._finish(theta, float(total) / self.sw_sum, g / self.sw_sum)
+
     def _finish(self, theta, mean_loss, g):
         """Add the smooth penalty to a data term's value and gradient (see :meth:`_finish_grad`)."""
         return mean_loss + self.penalty.smooth_value(self.coefficients(theta)), self._finish_grad(theta, g)

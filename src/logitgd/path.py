@@ -267,10 +267,11 @@ def _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full, theta, grad, p
     total, ok = 0, True
     while True:
         cols, Xs = cuts.take(np.flatnonzero(strong), np.flatnonzero(wider))
-        sub_theta, it, conv = _fit_columns(est, Xs, y_enc, sw, penalty, n_classes, full, theta, cols)
+        sub_theta, Z, it, conv = _fit_columns(est, Xs, y_enc, sw, penalty, n_classes, full, theta, cols)
         total, ok = total + it, ok and conv
         theta = _expand(full, sub_theta, cols, d, rows)
-        loss, g = full.value_and_grad(theta)
+        # the scores come from the cut (X W + b is the same with W zero outside it): one pass over X, for Xᵀr
+        loss, g = full.value_and_grad(theta) if Z is None else full.value_and_grad_at_scores(theta, Z)
         grad = _coef_block(full, g)
         # KKT for a column held at zero: the loss's gradient (the ridge term's is 0 there) within l1
         outside = np.ones(d, dtype=bool)
@@ -283,15 +284,16 @@ def _fit_screened(est, cuts, y_enc, sw, penalty, n_classes, full, theta, grad, p
 
 
 def _fit_columns(est, Xs, y_enc, sw, penalty, n_classes, full, theta, cols):
-    """Fit ``Xs`` (X's columns ``cols``) from ``theta`` restricted to them: ``(theta of that fit, iterations,
-    converged)``."""
+    """Fit ``Xs`` (X's columns ``cols``) from ``theta`` restricted to them: ``(theta of that fit, its raw scores
+    X W + b (None for no columns), iterations, converged)``."""
     if cols.size == 0:  # every coefficient at zero: the intercept-only fit of this penalty
-        return full.intercept_only(), 0, True
+        return full.intercept_only(), None, 0, True
     W, b = full.split(theta)
     W = np.reshape(W, (-1, n_classes))[cols]
     warm = (W.T, np.reshape(np.asarray(b, dtype=np.float64), n_classes))
-    _, sub, result, *_ = est._fit_one(Xs, y_enc, sw, penalty, n_classes, warm, by_columns=True)
-    return sub, result.n_iter, result.converged
+    objective, sub, result, *_ = est._fit_one(Xs, y_enc, sw, penalty, n_classes, warm, by_columns=True)
+    same_rows = objective.n_samples == full.n_samples  # not sgd's early-stopping split
+    return sub, objective.raw_prediction(sub) if same_rows else None, result.n_iter, result.converged
 
 
 class _Cuts:

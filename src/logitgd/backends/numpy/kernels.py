@@ -382,6 +382,51 @@ else:  # pragma: no cover
     _csc_lasso_cd = _csc_lasso_cd_py
 
 
+def _csr_gram_py(indptr, indices, data, h, tiny, H):
+    """``X̃ᵀ diag(h) X̃`` of a CSR X (X̃ = [X, 1]) into the zeroed ``H`` of shape (d + 1, d + 1), row by row:
+    each row costs the square of its non-zeros, not of d. Rows with ``h_i <= tiny`` are left out (they add
+    nothing, and their products would be subnormal). Pairs within a row go to one triangle, then are mirrored,
+    so that unsorted or repeated column indices are counted right."""
+    n = indptr.shape[0] - 1
+    d = H.shape[0] - 1
+    D = np.zeros(d)
+    for i in range(n):
+        hi = h[i]
+        if hi <= tiny:
+            continue
+        start, end = indptr[i], indptr[i + 1]
+        for a in range(start, end):
+            ja = indices[a]
+            va = hi * data[a]
+            H[d, ja] += va
+            D[ja] += va * data[a]
+            for k in range(a + 1, end):
+                H[ja, indices[k]] += va * data[k]
+        H[d, d] += hi
+    for j in range(d):
+        for k in range(j + 1, d):
+            t = H[j, k] + H[k, j]
+            H[j, k] = t
+            H[k, j] = t
+        H[j, j] = 2.0 * H[j, j] + D[j]
+        H[j, d] = H[d, j]
+
+
+if AVAILABLE:
+    _csr_gram = numba.njit(cache=True, nogil=True)(_csr_gram_py)
+else:  # pragma: no cover
+    _csr_gram = _csr_gram_py
+
+
+def csr_gram(X, h, tiny):
+    """``X̃ᵀ diag(h) X̃`` of a CSR matrix X (``X̃ = [X, 1]``), float64, shape (d + 1, d + 1); rows with
+    ``h <= tiny`` left out."""
+    H = np.zeros((X.shape[1] + 1, X.shape[1] + 1))
+    _csr_gram(X.indptr, X.indices, np.asarray(X.data, dtype=np.float64), np.ascontiguousarray(h, dtype=np.float64),
+              float(tiny), H)
+    return H
+
+
 def csc_lasso_newton_direction(Xc, h, g, theta, lam, l2, fit_intercept, active, tol, max_sweeps=100):
     """The proximal Newton step of a sparse binary lasso problem, by coordinate descent over CSC columns.
 

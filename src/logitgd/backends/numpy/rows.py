@@ -170,10 +170,12 @@ class NumpyRows:
 
     def gram(self, h, rows=slice(None), block_rows=65536):
         """``X̃ᵀ diag(h) X̃`` over ``rows`` (h given for those rows), X̃ = [X, 1]: shape (d + 1, d + 1)."""
-        X = self.X[rows]
+        X = self.X if isinstance(rows, slice) and rows == slice(None) else self.X[rows]
         d = self.d
-        H = np.zeros((d + 1, d + 1))
         tiny = 1e-16 * float(h.max(initial=0.0))
+        if self.sparse and kernels.AVAILABLE:  # row by row, each row the square of its non-zeros
+            return kernels.csr_gram(scipy.sparse.csr_matrix(X), h, tiny)
+        H = np.zeros((d + 1, d + 1))
         for start in range(0, X.shape[0], block_rows):
             # h >= 0, so X̃ᵀ diag(h) X̃ = AᵀA with A = sqrt(h) X̃: a symmetric
             # rank-k update (NumPy calls BLAS syrk for A.T @ A), half the flops.
