@@ -156,7 +156,7 @@ def test_fit_csv_with_string_labels_writes_model_and_plot(capsys, data_dir, tmp_
     assert "160 train, 40 test" in out
     assert "converged      yes" in out
     assert f"model          {model}" in out
-    assert f"cost curve     {plot}" in out
+    assert f"cost plot          {plot}" in out
     for name in ("accuracy", "log-loss", "ROC AUC"):
         train, test = table_row(out, name)
         assert 0 <= train and 0 <= test
@@ -706,7 +706,7 @@ def test_predict_into_a_closed_pipe(capsys, data_dir, model_path, monkeypatch):
 
 @pytest.mark.parametrize("option", ["--model", "--plot"])
 def test_fit_does_not_overwrite_outputs_without_force(capsys, data_dir, tmp_path, option):
-    existing = tmp_path / "existing.out"
+    existing = tmp_path / ("existing.png" if option == "--plot" else "existing.out")
     existing.write_bytes(b"precious")
     other = tmp_path / ("m.json" if option == "--plot" else "c.png")
     other_option = "--model" if option == "--plot" else "--plot"
@@ -757,7 +757,7 @@ def test_output_is_a_directory(capsys, data_dir, tmp_path):
 
 
 def test_model_and_plot_must_differ(capsys, data_dir, tmp_path):
-    same = tmp_path / "out"
+    same = tmp_path / "out.png"
     code, _, err = cli(capsys, *fit_args(data_dir / "data.csv", "--model", same, "--plot", same))
     assert_one_error(code, err, "--model", "--plot", str(same))
     assert not same.exists()

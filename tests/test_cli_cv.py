@@ -88,7 +88,7 @@ def test_fit_alpha_cv_chooses_logistic_regression_cv_alpha_and_writes_the_files(
     assert f"model          {model} (a LogisticRegression at the chosen alpha" in out
     for path in (plot_cv, plot_path):
         assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 10_000
-    assert f"CV curve       {plot_cv}" in out and f"coef path      {plot_path}" in out
+    assert f"cv plot            {plot_cv}" in out and f"path plot          {plot_path}" in out
 
 
 def test_fit_alpha_cv_elastic_net_mixings_and_a_compact_table(capsys, cv_data):

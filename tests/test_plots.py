@@ -1,4 +1,4 @@
-"""The PNG plots of logitgd.plots: the cost curve, the CV curve and the coefficient path (glmnet's plots).
+"""glmnet's plots in logitgd.plot: the CV curve and the coefficient path.
 
 Each plot test checks the file (a PNG of the figure's size) and the numbers drawn: the figure is caught
 on its way to the file (``_save``) and its artists' data are compared with the model's attributes.
@@ -15,7 +15,9 @@ import pytest
 from conftest import make_logistic_data
 from matplotlib.text import Text
 
-from logitgd import LogisticRegressionCV, plots, regularization_path
+from logitgd import LogisticRegressionCV, plot, regularization_path
+from logitgd._selection import cv_selections
+from logitgd.plot import _path
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -32,14 +34,20 @@ def png_size(path):
 def figures(monkeypatch):
     """The figures the plots write, kept (their artists are checked after the file is written)."""
     caught = []
-    save = plots._save
+    finish = _path.finish
 
     def keep(fig, path):
         caught.append(fig)
-        return save(fig, path)
+        return finish(fig, path)
 
-    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(_path, "finish", keep)
     return caught
+
+
+def written(draw, *args, path, **kwargs):
+    """Draw to ``path``; the path, as a str."""
+    draw(*args, path=path, **kwargs)
+    return str(path)
 
 
 def _cv(selection="min", **kw):
@@ -61,13 +69,13 @@ def _vertical_lines(ax):
 def test_cv_curve_draws_the_loss_with_standard_errors_and_both_choices(tmp_path, figures):
     best, one_se = _cv("min"), _cv("1se")
     assert best.best_index_ != one_se.best_index_  # the two lines are apart on these data
-    out = plots.plot_cv_curve(one_se, tmp_path / "cv.png")
+    out = written(plot.cv_curve, one_se, path=tmp_path / "cv.png")
     assert out == str(tmp_path / "cv.png")
     assert png_size(out) == (750, 500)
     assert not [f for f in os.listdir(tmp_path) if f != "cv.png"]  # no temporary file left behind
 
     r = one_se.cv_results_
-    data = plots.cv_curve_data(one_se)
+    data = plot.cv_curve_data(one_se)
     assert data["label"] == "CV log-loss" and data["sign"] == -1 and data["n_folds"] == 4
     (curve,) = data["curves"]
     np.testing.assert_array_equal(curve["value"], -r["mean_score"])
@@ -101,8 +109,8 @@ def test_cv_curve_several_l1_ratios_and_a_score(tmp_path, figures):
         warnings.simplefilter("ignore")
         model = LogisticRegressionCV(alphas=6, penalty="elasticnet", l1_ratios=[0.3, 1.0], cv=3,
                                      scoring="accuracy").fit(X, y)
-    png_size(plots.plot_cv_curve(model, tmp_path / "cv.png", title="mine"))
-    data = plots.cv_curve_data(model)
+    png_size(written(plot.cv_curve, model, path=tmp_path / "cv.png", title="mine"))
+    data = plot.cv_curve_data(model)
     assert data["label"] == "CV accuracy" and data["sign"] == 1  # a score, plotted as it is
     (ax,) = [a for a in figures[-1].axes if a.get_ylabel()]
     assert ax.get_title() == "mine"
@@ -122,16 +130,16 @@ def test_cv_selections_match_the_estimator():
          "mean_score": np.array([-0.9, -0.5, -0.6, -0.55, -0.41, -0.4]),
          "std_error": np.array([0.1, 0.1, 0.1, 0.1, 0.1, 0.02])}
     # best: index 5; within 0.02 of it and at its l1_ratio: index 4 (alpha 0.1); index 1 is another l1_ratio
-    assert plots.cv_selections(r) == (5, 4)
-    assert plots.score_label("neg_brier_score") == ("Brier score", -1)
-    assert plots.score_label("roc_auc") == ("ROC AUC", 1)
+    assert cv_selections(r) == (5, 4)
+    assert plot.score_label("neg_brier_score") == ("Brier score", -1)
+    assert plot.score_label("roc_auc") == ("ROC AUC", 1)
 
 
 def test_coef_path_lines_are_the_path_and_a_legend_names_them(tmp_path, figures):
     X, y, _ = make_logistic_data(200, 5, seed=2)
     path = regularization_path(X, y, n_alphas=12)
     names = ["a", "b", "c", "d", "e"]
-    png_size(plots.plot_coef_path(path, tmp_path / "p.png", feature_names=names))
+    png_size(written(plot.coef_path, path, path=tmp_path / "p.png", feature_names=names))
     fig = figures[-1]
     (ax,) = [a for a in fig.axes if a.get_visible() and a.get_ylabel()]
     lines = [line for line in ax.get_lines() if line.get_label() in names]
@@ -143,14 +151,14 @@ def test_coef_path_lines_are_the_path_and_a_legend_names_them(tmp_path, figures)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == names
     assert not _vertical_lines(ax)  # a path has no chosen alpha
 
-    data = plots.coef_path_data(path, names, against="l1_norm")
+    data = plot.coef_path_data(path, names, against="l1_norm")
     np.testing.assert_allclose(data["x"][0], np.abs(path.coef_[:, 0, :]).sum(axis=1))
     np.testing.assert_array_equal(data["n_active"][0], path.n_active)
     assert data["chosen"] is None and data["xlabel"].startswith("L1 norm")
     with pytest.raises(ValueError, match="against"):
-        plots.coef_path_data(path, against="lambda")
+        plot.coef_path_data(path, against="lambda")
     with pytest.raises(ValueError, match="5 features"):
-        plots.coef_path_data(path, ["a"])
+        plot.coef_path_data(path, ["a"])
 
 
 def test_coef_path_of_a_cv_model_marks_its_alpha_and_names_the_largest(tmp_path, figures):
@@ -160,7 +168,7 @@ def test_coef_path_of_a_cv_model_marks_its_alpha_and_names_the_largest(tmp_path,
         model = LogisticRegressionCV(alphas=8, penalty="elasticnet", l1_ratios=[0.5, 1.0], cv=3).fit(X, y)
     r, i = divmod(model.best_index_, 8)
     for against in ("alpha", "l1_norm"):
-        png_size(plots.plot_coef_path(model, tmp_path / f"{against}.png", against=against))
+        png_size(written(plot.coef_path, model, path=tmp_path / f"{against}.png", against=against))
         (ax,) = [a for a in figures[-1].axes if a.get_visible() and a.get_ylabel()]
         (vline,) = _vertical_lines(ax)
         coef = model.coef_path_[r]
@@ -178,14 +186,14 @@ def test_coef_path_of_a_cv_model_marks_its_alpha_and_names_the_largest(tmp_path,
         warnings.simplefilter("ignore")
         model = LogisticRegressionCV(alphas=4, penalty="l1", cv=3, refit=False).fit(X, y)
     with pytest.raises(ValueError, match="refit=False"):
-        plots.plot_coef_path(model, tmp_path / "none.png")
+        written(plot.coef_path, model, path=tmp_path / "none.png")
 
 
 def test_coef_path_has_one_panel_per_class(tmp_path, figures):
     X, y, _ = make_logistic_data(300, 4, seed=1)
     y3 = np.array(["lo", "mid", "hi"])[np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])]
     path = regularization_path(X, y3, n_alphas=10, l1_ratio=0.5)
-    png_size(plots.plot_coef_path(path, tmp_path / "k.png", against="l1_norm"))
+    png_size(written(plot.coef_path, path, path=tmp_path / "k.png", against="l1_norm"))
     panels = [a for a in figures[-1].axes if a.get_visible() and a.get_ylabel()]
     assert [a.get_title() for a in panels] == [f"class {c}" for c in path.classes_]
     for k, ax in enumerate(panels):
@@ -198,7 +206,7 @@ def test_coef_path_has_one_panel_per_class(tmp_path, figures):
 
 
 def test_spread_keeps_labels_apart_and_inside():
-    pos = plots._spread([0.0, 0.01, 0.02, 5.0, 9.99], gap=1.0, low=0.0, high=10.0)
+    pos = _path._spread([0.0, 0.01, 0.02, 5.0, 9.99], gap=1.0, low=0.0, high=10.0)
     ordered = np.sort(pos)
     assert np.all(np.diff(ordered) >= 1.0 - 1e-12) and ordered[0] >= 0 and ordered[-1] <= 10
     assert pos[3] == 5.0  # a label with room stays at its line
@@ -207,6 +215,6 @@ def test_spread_keeps_labels_apart_and_inside():
 def test_plot_replaces_an_existing_file(tmp_path):
     target = tmp_path / "cv.png"
     target.write_bytes(b"old")
-    plots.plot_cv_curve(_cv(), target)
+    written(plot.cv_curve, _cv(), path=target)
     png_size(target)
     assert os.listdir(tmp_path) == ["cv.png"]

@@ -98,6 +98,37 @@ class LinearScores:
             return log_softmax(log_sigmoid(z), axis=1)
         return log_softmax(z, axis=1)
 
+    def explain(self, x, y=None):
+        """One row through the model's computation graph: the forward pass (each term ``w_j x_j``, ``z = w·x + b``,
+        ``a = σ(z)``, the prediction, and with the label ``y`` the loss) and the backward pass (``dz = a - y``,
+        ``db = dz``, ``dw_j = x_j dz``); softmax for K classes. ``x``: one row, as :meth:`predict` takes it (a 1-d
+        array, a (1, d) array or sparse matrix, a one-row DataFrame). Returns a
+        :class:`logitgd.explain.Explanation` (``print`` it for the table; ``to_frame()``)."""
+        from .exceptions import DataError
+        from .explain import explain_row
+
+        check_is_fitted(self)
+        X = self._formula_columns(x)
+        if isinstance(X, np.ndarray) and X.ndim == 1 or isinstance(X, (list, tuple)) and np.ndim(X) == 1:
+            X = np.asarray(X).reshape(1, -1)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        if X.shape[0] != 1:
+            raise DataError(f"explain takes one row; got {X.shape[0]} (pass X[i:i + 1], or X.iloc[[i]]).")
+        row = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)[0]
+        if y is not None:
+            if np.ndim(y) > 0:
+                y = np.asarray(y).reshape(-1)
+                if y.shape[0] != 1:
+                    raise DataError(f"explain takes one label; got {y.shape[0]}.")
+                y = y[0]
+            if not np.any(self.classes_ == y):
+                raise DataError(f"y={y!r} is not one of the model's classes {list(self.classes_)}.")
+            y = self.classes_[np.flatnonzero(self.classes_ == y)[0]]
+        names = getattr(self, "feature_names_in_", None)
+        names = [f"x{j}" for j in range(row.shape[0])] if names is None else [str(n) for n in names]
+        link = "sigmoid" if len(self.classes_) == 2 else ("ovr" if self._ovr() else "softmax")
+        return explain_row(row, self.coef_, self.intercept_, self.classes_, link, names, y)
+
     @_lazily_on_dask
     def predict(self, X):
         """Labels: the most probable class (two classes: ``classes_[1]`` where its probability exceeds 0.5)."""

@@ -1,11 +1,11 @@
-"""The ``logitgd`` command: fit, predict, evaluate, summary.
+"""The ``logitgd`` command: fit, predict, evaluate, summary, report, explain.
 
 Exit codes: 0 success, 1 bad input (one line on stderr naming the problem),
 2 bad command line, 130 fit interrupted by Ctrl-C (the model and plot are
 still written, with what the fit had).
 
 The commands live in submodules: :mod:`.fit` (with :mod:`.fit_cv` for ``--alpha cv``), :mod:`.score` (predict,
-evaluate), :mod:`.summary`;
+evaluate), :mod:`.summary`, :mod:`.report` (report, explain, ``fit --report``); :mod:`._plots` the ``--plot`` options;
 :mod:`._parser` holds the options, :mod:`._read` the data reading, :mod:`._report` the metrics tables.
 """
 
@@ -17,10 +17,12 @@ import sys
 from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
 from ._parser import DEFAULT_ALPHA, build_parser
 from .fit import cmd_fit
+from .report import cmd_explain, cmd_report
 from .score import cmd_evaluate, cmd_predict
 from .summary import cmd_summary
 
-__all__ = ["build_parser", "cmd_evaluate", "cmd_fit", "cmd_predict", "cmd_summary", "main"]
+__all__ = ["build_parser", "cmd_evaluate", "cmd_explain", "cmd_fit", "cmd_predict", "cmd_report", "cmd_summary",
+           "main"]
 
 
 def _message(exc):
@@ -37,7 +39,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if getattr(args, "alpha", "") is None:  # fit: the default strength, none for Firth's penalty
         args.alpha = 0.0 if args.penalty == "firth" else DEFAULT_ALPHA
-    handler = {"fit": cmd_fit, "predict": cmd_predict, "evaluate": cmd_evaluate, "summary": cmd_summary}[args.command]
+    handler = {"fit": cmd_fit, "predict": cmd_predict, "evaluate": cmd_evaluate, "summary": cmd_summary,
+               "report": cmd_report, "explain": cmd_explain}[args.command]
     try:
         return handler(args)
     except BrokenPipeError:

@@ -117,6 +117,21 @@ def _summary_options(parser, data_hint):
     parser.add_argument("--level", type=_level, default=None, help="confidence level of the intervals (default 0.95)")
 
 
+def _plot_options(parser, rows):
+    from ._plots import KIND_HELP
+
+    kinds = "; ".join(f"{k}: {v}" for k, v in KIND_HELP.items())
+    parser.add_argument("--plot", action="append", default=[], metavar="KIND=FILE",
+                        help=f"write a plot; the format from FILE's suffix (.png, .svg, .pdf); repeat for more. "
+                             f"Data plots show {rows}. Kinds: {kinds}. A FILE alone: the cost curve")
+    parser.add_argument("--plot-features", type=_column_list, default=None, metavar="A,B",
+                        help="the two features of --plot regions= (default: the first two)")
+    if parser.prog.endswith(" fit"):
+        parser.add_argument("--report", metavar="FILE.html",
+                            help="write one self-contained HTML report: the data, the fit, metrics, coefficients, "
+                                 "the plots, one example traced")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="logitgd", description="Logistic regression trained by gradient descent.")
@@ -156,7 +171,7 @@ def build_parser():
     fit.add_argument("--random-state", type=_int_in(0, 2**32 - 1), default=0,
                      help="seed of the train/test split (default 0)")
     fit.add_argument("--model", help="write the fitted model here (JSON)")
-    fit.add_argument("--plot", help="write the cost curve here (PNG)")
+    _plot_options(fit, "the test rows (the training rows with --test-size 0)")
     fit.add_argument("--force", action="store_true", help="overwrite existing output files")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.add_argument("--device", default="cpu",
@@ -196,6 +211,31 @@ def build_parser():
     ev.add_argument("data", help="CSV, Parquet or svmlight file with the model's features and labels")
     ev.add_argument("--target", help="name of the label column (required with a CSV or Parquet file; "
                                      "a formula model's default: its response)")
+    _plot_options(ev, "DATA's rows")
+    ev.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+    rep = sub.add_parser("report", help="one self-contained HTML page: the data, the fit, metrics, coefficients, "
+                                        "plots, one example traced")
+    rep.add_argument("model", help="model file written by 'logitgd fit --model'")
+    rep.add_argument("data", help="CSV, Parquet or svmlight file with the model's features and labels")
+    rep.add_argument("--target", help="name of the label column (required with a CSV or Parquet file; "
+                                      "a formula model's default: its response)")
+    rep.add_argument("-o", "--output", required=True, metavar="FILE.html", help="write the report here")
+    rep.add_argument("--plot-features", type=_column_list, default=None, metavar="A,B",
+                     help="the two features of the decision-regions plot (default: the first two)")
+    rep.add_argument("--row", type=_int_in(0), default=0, metavar="I",
+                     help="the example traced through the computation graph (default 0, the first row)")
+    rep.add_argument("--force", action="store_true", help="overwrite an existing report")
+
+    ex = sub.add_parser("explain", help="one row through the model: each term w_j x_j, z, a = sigmoid(z), the loss, "
+                                        "and the gradient (dz, db, dw_j)")
+    ex.add_argument("model", help="model file written by 'logitgd fit --model'")
+    ex.add_argument("data", help="CSV, Parquet or svmlight file with the model's features")
+    ex.add_argument("--row", type=_int_in(0), required=True, metavar="I", help="the row to explain (0 is the first)")
+    ex.add_argument("--target", help="name of the label column, for the loss and the backward pass (an svmlight "
+                                     "file's labels are used without it)")
+    ex.add_argument("--top", type=_int_in(1), default=15, metavar="N",
+                    help="terms listed, largest in size first (default 15)")
 
     summ = sub.add_parser("summary", help="the coefficient table of a saved model")
     summ.add_argument("model", help="model file written by 'logitgd fit --model'")

@@ -34,22 +34,10 @@ def _in_cli_terms(message):
 
 
 def _metrics(model, X, y):
-    """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2) and the predictions."""
-    from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+    """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2), Brier score and the predictions."""
+    from ..report import metrics
 
-    classes = model.classes_
-    proba = model.predict_proba(X)
-    pred = model.predict(X)
-    every_class = bool(np.isin(classes, y).all())  # else ROC AUC is undefined
-    if len(classes) == 2:
-        positive = y == classes[1]
-        loss = log_loss(positive, proba[:, 1], labels=[False, True])
-        auc = roc_auc_score(positive, proba[:, 1]) if every_class else float("nan")
-    else:
-        loss = log_loss(y, proba, labels=classes)
-        auc = (roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes)
-               if every_class else float("nan"))
-    return {"accuracy": accuracy_score(y, pred), "log-loss": loss, "ROC AUC": auc, "pred": pred}
+    return metrics(model, X, y)
 
 
 def _table(columns):
@@ -112,7 +100,7 @@ def cv_table(model):
     of nonzero coefficients, mean CV score (a loss as the loss) and standard error, the min and 1-SE rows
     marked and the chosen one starred; two columns side by side above 40 alphas."""
     from .._selection import cv_selections
-    from ..plots import score_label
+    from ..plot import score_label
 
     r = model.cv_results_
     name, sign = score_label(model.scoring)

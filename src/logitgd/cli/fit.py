@@ -11,7 +11,7 @@ import numpy as np
 
 from .._version import __version__
 from ..exceptions import DataError, DivergenceError
-from . import fit_cv
+from . import _plots, fit_cv
 from ._read import _describe, formula_features, read_training_data
 from ._report import _check_outputs, _in_cli_terms, _metrics, _report
 
@@ -83,9 +83,12 @@ def _cmd_fit_dask(args):
     request, text, failed = _summary_request(args), None, None
     if args.data is None or not args.target:
         raise DataError("--dask trains on a Parquet file, directory or glob: give DATA and --target.")
-    for option, path in (("--model", args.model), ("--plot", args.plot)):
-        if path and os.path.exists(path) and not args.force:
-            raise DataError(f"{option} {path} exists; use --force to overwrite it.")
+    data_plots = [kind for kind in args.plots if kind not in ("cost", "coefficients", "oddsratios")]
+    if data_plots or args.report:
+        raise DataError(f"{'--report' if args.report else '--plot ' + data_plots[0] + '='} does not go with --dask "
+                        "yet: it draws from rows in memory. Save the model (--model) and run 'logitgd evaluate MODEL "
+                        "FILE --plot KIND=FILE' or 'logitgd report' on a table that fits in memory.")
+    _check_outputs({"--model": args.model, **_plots.outputs(args.plots)}, args.force)
     try:
         X, y, names = read_parquet(args.data, args.target)
         nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
@@ -134,11 +137,7 @@ def _cmd_fit_dask(args):
 
         save(model, args.model, overwrite=args.force)
         print(f"model          {args.model}")
-    if args.plot:
-        from ..plots import plot_cost_curve
-
-        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(args.data)}")
-        print(f"cost curve     {args.plot}")
+    _plots.draw(args.plots, model, None, None, names=list(names), args=args, rows_text="")
     if failed is not None:
         raise failed
     return 130 if "interrupted" in model.stop_reason_ else 0
@@ -206,15 +205,33 @@ def _fit(model, args, X_tr, y_tr, frame_tr):
     return type(model).from_formula(args.formula, frame_tr, **params)
 
 
+def _plot_requests(args):
+    """``args.plots`` (``{kind: path}``) from ``--plot``, ``--plot-cv`` and ``--plot-path``, checked."""
+    allowed = dict.fromkeys(_plots.KIND_HELP)
+    allowed[None] = "logitgd fit"
+    plots = _plots.parse(args.plot, allowed)
+    args.plot_options = {}
+    for kind, option, path in (("cv", "--plot-cv", args.plot_cv), ("path", "--plot-path", args.plot_path)):
+        if path is not None:
+            if kind in plots:
+                raise DataError(f"{option} and --plot {kind}= both ask for the {kind} plot; give one.")
+            plots[kind] = path
+            args.plot_options[kind] = option
+    args.plots = plots
+    if args.report and os.path.splitext(args.report)[1].lower() not in (".html", ".htm"):
+        raise DataError(f"--report {args.report}: the report is an HTML file; give a name ending in .html.")
+
+
 def cmd_fit(args):
+    _plot_requests(args)
     cv = fit_cv.request(args)  # None without --alpha cv
     if args.dask:  # the data stay on the workers
         return _cmd_fit_dask(args)
     import pandas as pd
 
     request = None if cv is not None else _summary_request(args)
-    _check_outputs({"--model": args.model, "--plot": args.plot, "--plot-cv": args.plot_cv,
-                    "--plot-path": args.plot_path}, args.force)
+    _check_outputs({"--model": args.model, **_plots.outputs(args.plots, args.plot_options), "--report": args.report},
+                   args.force)
     data = read_training_data(args)
     X, y, names, encoding, source, target = data.X, data.y, data.names, data.encoding, data.source, data.target
     n_classes = len(pd.unique(y))
@@ -280,18 +297,22 @@ def cmd_fit(args):
         text, failed = _summary_text(model, request, _rows(data.groups, train))
         if text is not None:
             print(f"\ncoefficients (over the {len(y_tr)} training rows)\n{text}")
-    if args.model or args.plot:
+    if args.model or args.plots or args.report:
         print()
     if args.model:
         from ..persistence import save
 
         save(model, args.model, overwrite=args.force, input_encoding=encoding)
         print(f"model          {args.model}")
-    if args.plot:
-        from ..plots import plot_cost_curve
+    X_show, y_show = (X_tr, y_tr) if X_te is None else (X_te, y_te)
+    names = _plots.feature_names(data.names, data.encoding, X_tr.shape[1])
+    _plots.draw(args.plots, model, X_show, y_show, names=names, args=args,
+                rows_text=f"the {len(y_show)} {'training' if X_te is None else 'test'} rows")
+    if args.report:
+        from .report import write
 
-        plot_cost_curve(model.loss_history_, args.plot, title=f"logitgd on {os.path.basename(source)}")
-        print(f"cost curve     {args.plot}")
+        write(args, model, data, (X_tr, y_tr), (X_te, y_te), names=names, elapsed=elapsed,
+              warnings_text=[_in_cli_terms(str(w.message)) for w in caught])
     if failed is not None:  # after the model and plot are written
         raise failed
     return 130 if "interrupted" in model.stop_reason_ else 0

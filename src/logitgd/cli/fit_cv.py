@@ -11,6 +11,8 @@ import warnings
 from dataclasses import dataclass
 
 from ..exceptions import ConvergenceWarning, DataError
+from . import _plots
+from ._plots import feature_names
 from ._report import _in_cli_terms, _metrics, _report, cv_table
 
 DEFAULT_FOLDS, DEFAULT_N_ALPHAS = 5, 20
@@ -28,9 +30,11 @@ class Request:
 
 
 def _cv_options(args):
+    plots = getattr(args, "plots", {})
     return [name for name, value in (("--cv", args.cv), ("--selection", args.selection),
                                      ("--n-alphas", args.n_alphas), ("--plot-cv", args.plot_cv),
-                                     ("--plot-path", args.plot_path)) if value is not None]
+                                     ("--plot-path", args.plot_path), ("--plot cv=", plots.get("cv")),
+                                     ("--plot path=", plots.get("path"))) if value is not None]
 
 
 def request(args):
@@ -60,8 +64,9 @@ def request(args):
                 "advance); fit at one --alpha for a summary"),
                (bool(args.dask), "--dask: cross-validation runs in memory for now"),
                (bool(args.formula), "--formula for now: give the columns with --target (and --categorical)"),
-               (bool(args.plot), "--plot: there is no single cost curve; --plot-cv and --plot-path draw the CV "
-                                 "curve and the coefficient path"),
+               ("cost" in getattr(args, "plots", {}),
+                "--plot cost=: there is no single cost curve; --plot-cv FILE and --plot-path FILE (or --plot cv=FILE "
+                "and path=FILE) draw the CV curve and the coefficient path"),
                (args.learning_rate != "auto", "a fixed --learning-rate: the path's fits choose their own steps"),
                (args.multi_class == "ovr", "--multi-class ovr: the path fits the multinomial model")]
     for bad, why in refused:
@@ -92,14 +97,6 @@ def _folds(cv_model):
     return [key for key in cv_model.cv_results_ if key.startswith("split")]
 
 
-def _feature_names(data, X):
-    if data.names is not None:
-        return list(data.names)
-    encoding = data.encoding or {}
-    names = encoding.get("feature_names")
-    return list(names) if names is not None and len(names) == X.shape[1] else None
-
-
 def _penalty_text(l1_ratio):
     return {1.0: "L1", 0.0: "L2"}.get(l1_ratio, f"elastic net, l1_ratio {l1_ratio:g}")
 
@@ -109,7 +106,7 @@ def run(args, req, data, train, test, intro):
     the exit code."""
     from .._selection import cv_selections
     from ..cv import LogisticRegressionCV
-    from ..plots import score_label
+    from ..plot import score_label
 
     (X_tr, y_tr), (X_te, y_te) = train, test
     params = {"solver": args.solver or "auto", "tol": args.tol, "max_iter": args.max_iter,
@@ -160,23 +157,20 @@ def run(args, req, data, train, test, intro):
     if X_te is not None:
         columns["test"] = _metrics(best, X_te, y_te)
     print(_report(columns, best.classes_, y_tr if X_te is None else y_te, "train" if X_te is None else "test"))
-    if args.model or args.plot_cv or args.plot_path:
+    if args.model or args.plots or args.report:
         print()
     if args.model:
         from ..persistence import save
 
         save(best, args.model, overwrite=args.force, input_encoding=data.encoding)
         print(f"model          {args.model} (a LogisticRegression at the chosen alpha; the CV results are not saved)")
-    source = os.path.basename(data.source)
-    if args.plot_cv:
-        from ..plots import plot_cv_curve
+    X_show, y_show = (X_tr, y_tr) if X_te is None else (X_te, y_te)
+    rows_text = f"the {len(y_show)} {'training' if X_te is None else 'test'} rows"
+    names = feature_names(data.names, data.encoding, X_tr.shape[1])
+    _plots.draw(args.plots, best, X_show, y_show, names=names, args=args, rows_text=rows_text, cv_model=model,
+                source=os.path.basename(data.source))
+    if args.report:
+        from .report import write
 
-        plot_cv_curve(model, args.plot_cv, title=f"{req.folds}-fold cross-validation on {source}")
-        print(f"CV curve       {args.plot_cv}")
-    if args.plot_path:
-        from ..plots import plot_coef_path
-
-        plot_coef_path(model, args.plot_path, feature_names=_feature_names(data, X_tr),
-                       title=f"Coefficient path on {source} ({_penalty_text(model.l1_ratio_)})")
-        print(f"coef path      {args.plot_path}")
+        write(args, best, data, (X_tr, y_tr), (X_te, y_te), names=names, elapsed=elapsed, cv_model=model)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..exceptions import DataError
+from . import _plots
 from ._read import _as_model_labels, _read_for_model, formula_response
 from ._report import _check_outputs, _metrics, _report
 
@@ -33,6 +34,10 @@ def cmd_evaluate(args):
     from ..io import is_svmlight
     from ..persistence import load
 
+    allowed = {kind: True for kind in _plots.KIND_HELP if kind not in ("cv", "path")}
+    allowed[None] = "logitgd evaluate (a saved model, without its cross-validation)"
+    plots = _plots.parse(args.plot, allowed)
+    _check_outputs(_plots.outputs(plots), args.force)
     model, encoding = load(args.model, return_encoding=True)
     target, spec = args.target, getattr(model, "_formula_spec", None)
     if not target and spec is not None:  # a formula model's labels: its response
@@ -43,5 +48,11 @@ def cmd_evaluate(args):
     y = _as_model_labels(y, model.classes_, args.data, target)
     print(f"{args.model} on {args.data} ({len(y)} rows)")
     print(_report({"data": _metrics(model, X, y)}, model.classes_, y, "data"))
+    if plots:
+        from .report import _names
+
+        print()
+        _plots.draw(plots, model, X, y, names=_names(model, encoding, X.shape[1]), args=args,
+                    rows_text=f"the {len(y)} rows of {args.data}")
     return 0
 

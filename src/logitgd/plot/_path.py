@@ -1,59 +1,17 @@
-"""Plots with matplotlib (imported here only, with the file-only Agg backend)."""
+"""glmnet's plots of a regularization path and of its cross-validation (``plot.glmnet``, ``plot.cv.glmnet``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._files import write_atomically
-from ._selection import cv_selections  # noqa: F401  (the plots' choices are the estimator's)
-
-
-def plot_cost_curve(loss_history, path, title="Cost over iterations"):
-    """Save the cost J per iteration as a PNG.
-
-    Parameters
-    ----------
-    loss_history : array-like of shape (n_iter + 1,)
-    path : str or path-like
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cost = np.asarray(loss_history, dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    ax.plot(np.arange(len(cost)), cost, lw=1.5)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("cost J (mean log-loss + penalty)")
-    ax.set_title(title)
-    if len(cost) > 1 and cost.min() > 0 and cost.max() / cost.min() > 20:
-        ax.set_yscale("log")
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
-
+from .._selection import cv_selections
+from ._base import finish, new_figure
 
 # -- regularization paths and cross-validation (glmnet's plot.cv.glmnet and plot.glmnet) ------------------
 
 #: features above which a coefficient plot labels only the largest ones at the path's end, not a legend
 _LEGEND_MAX = 20
 _N_LABELLED = 10
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path):
-    """Write ``fig`` as a PNG next to ``path`` and rename it there: a failed write never leaves half a file."""
-    return write_atomically(path, lambda fh: fig.savefig(fh, format="png"), suffix=".png", binary=True)
 
 
 def _penalty_text(l1_ratio):
@@ -132,18 +90,19 @@ def _count_axis(ax, x, counts, label, n_ticks=12):
     return top
 
 
-def plot_cv_curve(cv_model, path, title=None):
-    """Save glmnet's ``plot.cv.glmnet`` of a fitted LogisticRegressionCV as a PNG: the mean CV score against
+def cv_curve(cv_model, *, path=None, title=None):
+    """glmnet's ``plot.cv.glmnet`` of a fitted LogisticRegressionCV: the mean CV score against
     log(alpha), with error bars of one standard error, dotted lines at the best alpha and at the 1-SE alpha,
     and the number of nonzero coefficients along the top. A loss (the default, minus the log-loss, or any
     ``neg_`` scorer) is plotted as the loss, lower is better. Several l1_ratios: one curve each.
 
-    Returns the path written."""
-    plt = _pyplot()
+    Returns the figure; writes it to ``path`` (.png, .svg, .pdf) if given."""
+    from matplotlib import colormaps
+
     data = cv_curve_data(cv_model)
     several = len(data["curves"]) > 1
-    fig, ax = plt.subplots(figsize=(7.5, 5), dpi=100, layout="constrained")
-    colors = plt.get_cmap("tab10").colors
+    fig, ax = new_figure(7.5, 5)
+    colors = colormaps["tab10"].colors
     for k, curve in enumerate(data["curves"]):
         color = colors[k % 10] if several else "tab:red"
         ax.errorbar(curve["log_alpha"], curve["value"], yerr=curve["error"], fmt="o", ms=4, color=color,
@@ -171,10 +130,7 @@ def plot_cv_curve(cv_model, path, title=None):
                  else "elastic net, l1_ratios " + ", ".join(f"{r:g}" for r in ratios))
         title = f"{data['n_folds']}-fold cross-validation ({kinds})"
     ax.set_title(title, fontsize=11)
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return finish(fig, path)
 
 
 def coef_path_data(path_or_cv, feature_names=None, against="alpha"):
@@ -271,24 +227,24 @@ def _end_labels(ax, x_end, values, names, colors, at_left, fontsize=7):
                     arrowprops={"arrowstyle": "-", "lw": 0.6, "color": color, "shrinkA": 0, "shrinkB": 0})
 
 
-def plot_coef_path(path_or_cv, path, feature_names=None, against="alpha", title=None):
-    """Save glmnet's ``plot.glmnet`` as a PNG: each feature's coefficient against log(alpha) (``against="alpha"``)
+def coef_path(path_or_cv, *, feature_names=None, against="alpha", path=None, title=None):
+    """glmnet's ``plot.glmnet``: each feature's coefficient against log(alpha) (``against="alpha"``)
     or against the L1 norm of the coefficient vector (``"l1_norm"``), the number of nonzero coefficients
     along the top, one panel per class for K classes. Up to 20 features a legend names them; above, the 10
     largest at the path's end are named beside it. Given a fitted LogisticRegressionCV (its best l1_ratio's
     whole-data path), a dotted line marks the chosen alpha.
 
-    Returns the path written."""
-    plt = _pyplot()
+    Returns the figure; writes it to ``path`` (.png, .svg, .pdf) if given."""
+    from matplotlib import colormaps
+
     data = coef_path_data(path_or_cv, feature_names, against)
     n_panels, _, d = data["coef"].shape
     ncols = min(n_panels, 2)
     nrows = -(-n_panels // ncols)
     legend = d <= _LEGEND_MAX
     width = 6.5 * ncols + (1.8 if legend and n_panels == nrows * ncols else 0.8)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 4.6 * nrows), dpi=100, squeeze=False,
-                             layout="constrained")
-    cmap = plt.get_cmap("tab10" if d <= 10 else "tab20")
+    fig, axes = new_figure(width, 4.6 * nrows, None, nrows=nrows, ncols=ncols, squeeze=False)
+    cmap = colormaps["tab10" if d <= 10 else "tab20"]
     for k in range(n_panels):
         ax = axes.flat[k]
         x = data["x"][k]
@@ -328,7 +284,4 @@ def plot_coef_path(path_or_cv, path, feature_names=None, against="alpha", title=
         if n_panels == 1:
             title += f": {data['panels'][0]}"
     fig.suptitle(title, fontsize=11)
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return finish(fig, path)
