@@ -1530,3 +1530,13 @@ def test_fit_penalty_firth_on_separated_data(capsys, tmp_path):
     code = main(["fit", str(path), "--target", "HG", "--penalty", "firth", "--alpha", "0.1", "--test-size", "0",
                  "--model", str(tmp_path / "m2.json"), "--quiet"])
     assert code == 1 and "takes no alpha" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["fit", "--help"], ["report", "--help"]])
+def test_version_and_help_start_without_the_numeric_stack(argv):
+    """``logitgd --version`` and ``--help`` import neither NumPy nor scikit-learn (they took seconds)."""
+    code = ("import sys\nfrom logitgd.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('numpy', 'scipy', 'sklearn', 'pandas', 'matplotlib') if m in sys.modules]\n"
+            "print('heavy:', heavy)" % argv)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("heavy: []"), out[-300:]

@@ -11,15 +11,25 @@ evaluate), :mod:`.summary`, :mod:`.report` (report, explain, ``fit --report``); 
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
-from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
 from ._parser import DEFAULT_ALPHA, build_parser
-from .fit import cmd_fit
-from .report import cmd_explain, cmd_report
-from .score import cmd_evaluate, cmd_predict
-from .summary import cmd_summary
+
+#: the module and function of each command, imported once it is chosen (``--help`` and ``--version`` import
+#: none of them, nor NumPy or scikit-learn)
+_COMMANDS = {"fit": ("fit", "cmd_fit"), "predict": ("score", "cmd_predict"), "evaluate": ("score", "cmd_evaluate"),
+             "summary": ("summary", "cmd_summary"), "report": ("report", "cmd_report"),
+             "explain": ("report", "cmd_explain")}
+
+
+def __getattr__(name):  # the cmd_* functions, for callers that import them from here
+    for module, function in _COMMANDS.values():
+        if function == name:
+            return getattr(importlib.import_module(f".{module}", __name__), name)
+    raise AttributeError(f"module 'logitgd.cli' has no attribute {name!r}")
+
 
 __all__ = ["build_parser", "cmd_evaluate", "cmd_explain", "cmd_fit", "cmd_predict", "cmd_report", "cmd_summary",
            "main"]
@@ -39,8 +49,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if getattr(args, "alpha", "") is None:  # fit: the default strength, none for Firth's penalty
         args.alpha = 0.0 if args.penalty == "firth" else DEFAULT_ALPHA
-    handler = {"fit": cmd_fit, "predict": cmd_predict, "evaluate": cmd_evaluate, "summary": cmd_summary,
-               "report": cmd_report, "explain": cmd_explain}[args.command]
+    from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
+
+    module, function = _COMMANDS[args.command]
+    handler = getattr(importlib.import_module(f".{module}", __name__), function)
     try:
         return handler(args)
     except BrokenPipeError:

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
+import math
 
 from .._version import __version__
 
 DEFAULT_ALPHA = 1e-4
 BUILTIN = "breast-cancer"
 COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
+
+#: the plot kinds, as the command line names them, and a line of help for each
+KIND_HELP = {
+    "cost": "the cost per iteration",
+    "roc": "ROC curve and AUC",
+    "pr": "precision-recall curve",
+    "calibration": "reliability curve, Brier score, histogram of probabilities",
+    "confusion": "confusion matrix",
+    "coefficients": "coefficients with intervals (odds ratios: oddsratios=FILE)",
+    "oddsratios": "odds ratios with intervals",
+    "regions": "decision regions over two features (--plot-features A,B)",
+    "cv": "the CV curve (with --alpha cv)",
+    "path": "the coefficient path (with --alpha cv)",
+}
 
 
 def _learning_rate(text):
@@ -20,7 +33,7 @@ def _learning_rate(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got {text!r}") from None
-    if not (value > 0 and np.isfinite(value)):
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got {text!r}")
     return value
 
@@ -40,7 +53,7 @@ def _non_negative(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
-    if not (value >= 0 and np.isfinite(value)):
+    if not (value >= 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
     return value
 
@@ -62,7 +75,7 @@ def _ratios(text):
         values = [float(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if not all(v >= 0 and np.isfinite(v) for v in values):
+    if not all(v >= 0 and math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return values
 
@@ -118,8 +131,6 @@ def _summary_options(parser, data_hint):
 
 
 def _plot_options(parser, rows):
-    from ._plots import KIND_HELP
-
     kinds = "; ".join(f"{k}: {v}" for k, v in KIND_HELP.items())
     parser.add_argument("--plot", action="append", default=[], metavar="KIND=FILE",
                         help=f"write a plot; the format from FILE's suffix (.png, .svg, .pdf); repeat for more. "

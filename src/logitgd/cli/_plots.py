@@ -5,20 +5,8 @@ from __future__ import annotations
 import os
 
 from ..exceptions import DataError
+from ._parser import KIND_HELP
 
-#: the plot kinds, as the command line names them, and a line of help for each
-KIND_HELP = {
-    "cost": "the cost per iteration",
-    "roc": "ROC curve and AUC",
-    "pr": "precision-recall curve",
-    "calibration": "reliability curve, Brier score, histogram of probabilities",
-    "confusion": "confusion matrix",
-    "coefficients": "coefficients with intervals (odds ratios: oddsratios=FILE)",
-    "oddsratios": "odds ratios with intervals",
-    "regions": "decision regions over two features (--plot-features A,B)",
-    "cv": "the CV curve (with --alpha cv)",
-    "path": "the coefficient path (with --alpha cv)",
-}
 FORMATS = (".png", ".svg", ".pdf")
 #: the plots drawn from labelled rows (the others from the fitted model alone)
 DATA_KINDS = ("roc", "pr", "calibration", "confusion", "regions")

@@ -70,6 +70,35 @@ def _class_report(classes, y, pred, part):
     return "\n".join(lines)
 
 
+#: the coefficient table lists every feature up to this many, else the largest in size and a count of the rest
+COEF_ROWS = 30
+
+
+def coefficient_text(model, names):
+    """The fitted coefficients by feature name, as text: the intercept first; two classes: coefficient and odds
+    ratio (``exp``: the factor on the odds per unit of the feature); K classes: one column per class. Above 30
+    features, the 30 largest in size (and how many are zero)."""
+    coef, b = np.asarray(model.coef_, dtype=np.float64), np.asarray(model.intercept_, dtype=np.float64)
+    names = [str(n) for n in names]
+    size = np.abs(coef).max(axis=0)
+    order = np.arange(len(names)) if len(names) <= COEF_ROWS else np.argsort(-size, kind="stable")[:COEF_ROWS]
+    width = max([len("(Intercept)")] + [len(names[j]) for j in order]) + 2
+    if coef.shape[0] == 1:
+        lines = [f"{'feature':<{width}}{'coefficient':>14}{'odds ratio':>14}",
+                 f"{'(Intercept)':<{width}}{b[0]:>14.6g}{np.exp(min(b[0], 700.0)):>14.6g}"]
+        lines += [f"{names[j]:<{width}}{coef[0, j]:>14.6g}{np.exp(min(coef[0, j], 700.0)):>14.6g}" for j in order]
+    else:
+        heads = [str(c) for c in model.classes_]
+        cell = max(12, max(map(len, heads)) + 2)
+        lines = [f"{'feature':<{width}}" + "".join(f"{h:>{cell}}" for h in heads),
+                 f"{'(Intercept)':<{width}}" + "".join(f"{v:>{cell}.6g}" for v in b)]
+        lines += [f"{names[j]:<{width}}" + "".join(f"{v:>{cell}.6g}" for v in coef[:, j]) for j in order]
+    if len(order) < len(names):
+        zeros = int(np.sum(size == 0))
+        lines.append(f"(the {len(order)} largest of {len(names)} features; {zeros} coefficients are zero)")
+    return "\n".join(lines)
+
+
 def _report(columns, classes, y, part):
     """The metrics table, then per-class metrics and the confusion matrix of ``part``."""
     text = _table(columns)

@@ -13,7 +13,7 @@ from .._version import __version__
 from ..exceptions import DataError, DivergenceError
 from . import _plots, fit_cv
 from ._read import _describe, formula_features, read_training_data
-from ._report import _check_outputs, _in_cli_terms, _metrics, _report
+from ._report import _check_outputs, _in_cli_terms, _metrics, _report, coefficient_text
 
 
 def _multi_class(model):
@@ -293,10 +293,13 @@ def cmd_fit(args):
     print(f"rows           {len(y_tr)} train" + (f", {len(y_te)} test" if y_te is not None else ""))
     print(_report(columns, model.classes_, y_tr if X_te is None else y_te, "train" if X_te is None else "test"))
     failed = None
+    names = _plots.feature_names(data.names, data.encoding, X_tr.shape[1])
     if request is not None:  # over the rows the model was fitted on, which it holds
         text, failed = _summary_text(model, request, _rows(data.groups, train))
         if text is not None:
             print(f"\ncoefficients (over the {len(y_tr)} training rows)\n{text}")
+    else:
+        print(f"\ncoefficients\n{coefficient_text(model, names)}")
     if args.model or args.plots or args.report:
         print()
     if args.model:
@@ -305,7 +308,6 @@ def cmd_fit(args):
         save(model, args.model, overwrite=args.force, input_encoding=encoding)
         print(f"model          {args.model}")
     X_show, y_show = (X_tr, y_tr) if X_te is None else (X_te, y_te)
-    names = _plots.feature_names(data.names, data.encoding, X_tr.shape[1])
     _plots.draw(args.plots, model, X_show, y_show, names=names, args=args,
                 rows_text=f"the {len(y_show)} {'training' if X_te is None else 'test'} rows")
     if args.report:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..exceptions import ConvergenceWarning, DataError
 from . import _plots
 from ._plots import feature_names
-from ._report import _in_cli_terms, _metrics, _report, cv_table
+from ._report import _in_cli_terms, _metrics, _report, coefficient_text, cv_table
 
 DEFAULT_FOLDS, DEFAULT_N_ALPHAS = 5, 20
 
@@ -157,6 +157,8 @@ def run(args, req, data, train, test, intro):
     if X_te is not None:
         columns["test"] = _metrics(best, X_te, y_te)
     print(_report(columns, best.classes_, y_tr if X_te is None else y_te, "train" if X_te is None else "test"))
+    names = feature_names(data.names, data.encoding, X_tr.shape[1])
+    print(f"\ncoefficients (at the chosen alpha)\n{coefficient_text(best, names)}")
     if args.model or args.plots or args.report:
         print()
     if args.model:
@@ -166,7 +168,6 @@ def run(args, req, data, train, test, intro):
         print(f"model          {args.model} (a LogisticRegression at the chosen alpha; the CV results are not saved)")
     X_show, y_show = (X_tr, y_tr) if X_te is None else (X_te, y_te)
     rows_text = f"the {len(y_show)} {'training' if X_te is None else 'test'} rows"
-    names = feature_names(data.names, data.encoding, X_tr.shape[1])
     _plots.draw(args.plots, best, X_show, y_show, names=names, args=args, rows_text=rows_text, cv_model=model,
                 source=os.path.basename(data.source))
     if args.report:

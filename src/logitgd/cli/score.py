@@ -7,7 +7,7 @@ import sys
 from ..exceptions import DataError
 from . import _plots
 from ._read import _as_model_labels, _read_for_model, formula_response
-from ._report import _check_outputs, _metrics, _report
+from ._report import _check_outputs, _metrics, _report, coefficient_text
 
 
 def cmd_predict(args):
@@ -48,11 +48,10 @@ def cmd_evaluate(args):
     y = _as_model_labels(y, model.classes_, args.data, target)
     print(f"{args.model} on {args.data} ({len(y)} rows)")
     print(_report({"data": _metrics(model, X, y)}, model.classes_, y, "data"))
+    names = _plots.feature_names(getattr(model, "feature_names_in_", None), encoding, X.shape[1])
+    print(f"\ncoefficients\n{coefficient_text(model, names)}")
     if plots:
-        from .report import _names
-
         print()
-        _plots.draw(plots, model, X, y, names=_names(model, encoding, X.shape[1]), args=args,
-                    rows_text=f"the {len(y)} rows of {args.data}")
+        _plots.draw(plots, model, X, y, names=names, args=args, rows_text=f"the {len(y)} rows of {args.data}")
     return 0
 
