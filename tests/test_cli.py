@@ -1540,3 +1540,27 @@ def test_version_and_help_start_without_the_numeric_stack(argv):
             "print('heavy:', heavy)" % argv)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("heavy: []"), out[-300:]
+
+
+def _installed():
+    exe = shutil.which("logitgd") or os.path.join(os.path.dirname(sys.executable), "logitgd")
+    assert os.path.exists(exe), "the 'logitgd' console script is not installed"
+    return exe
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr", "both"])
+def test_a_closed_pipe_never_costs_the_fit(data_dir, tmp_path, closed):
+    """``logitgd fit ... --model m.json | head -1`` (the reader leaves after one line): the model and the plot are
+    written all the same, and the exit status is the fit's."""
+    model, plot = tmp_path / "m.json", tmp_path / "cost.png"
+    command = (f"'{_installed()}' fit '{data_dir / 'data.csv'}' --target label --model '{model}' --plot '{plot}'"
+               " --plot roc=" + f"'{tmp_path / 'roc.svg'}'")
+    if closed in ("stderr", "both"):
+        command += " 2>&-"  # standard error closed outright
+    if closed in ("stdout", "both"):
+        command += " | head -c 20 >/dev/null; exit ${PIPESTATUS[0]}"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert logitgd.load(model).classes_.tolist() == ["no", "yes"]
+    assert plot.read_bytes()[:8] == PNG_MAGIC and (tmp_path / "roc.svg").stat().st_size > 1000
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

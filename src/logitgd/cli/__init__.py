@@ -35,6 +35,45 @@ __all__ = ["build_parser", "cmd_evaluate", "cmd_explain", "cmd_fit", "cmd_predic
            "main"]
 
 
+class _Lenient:
+    """A text stream that keeps going when its reader has gone (``logitgd fit ... | head -1``): the first
+    BrokenPipeError points the descriptor at /dev/null (so that Python's flush at exit is quiet too) and every
+    later write is dropped, so the command finishes its work (the model file, the plots) and exits as it
+    would have."""
+
+    def __init__(self, stream):
+        self._stream, self.gone = stream, False
+        if stream is None:  # the descriptor was closed before Python started (``2>&-``)
+            self._stream, self.gone = open(os.devnull, "w", encoding="utf-8"), True
+
+    def _closed_pipe(self):
+        self.gone = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text):
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._closed_pipe()
+        return len(text)
+
+    def flush(self):
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._closed_pipe()
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ...: the stream's
+        return getattr(self._stream, name)
+
+
 def _message(exc):
     """One line for the error message of ``exc``."""
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
@@ -53,6 +92,12 @@ def main(argv=None):
 
     module, function = _COMMANDS[args.command]
     handler = getattr(importlib.import_module(f".{module}", __name__), function)
+    # a report on stdout (and messages on stderr) may lose their reader; the files a command writes are its
+    # work. predict to standard output is the exception: there the rows are the work, and it stops.
+    streams = sys.stdout, sys.stderr
+    if not (args.command == "predict" and not args.output):
+        sys.stdout = _Lenient(sys.stdout)
+    sys.stderr = _Lenient(sys.stderr)
     try:
         return handler(args)
     except BrokenPipeError:
@@ -70,6 +115,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("logitgd: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout, sys.stderr = streams
 
 
 if __name__ == "__main__":  # pragma: no cover
