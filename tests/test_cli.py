@@ -69,7 +69,12 @@ def write_csv(tmp_path, df, name="bad.csv"):
 # -- helpers ----------------------------------------------------------------
 
 def cli(capsys, *argv):
-    """Run ``logitgd argv`` in-process: (exit code, stdout, stderr)."""
+    """Run ``logitgd argv`` in-process: (exit code, stdout, stderr).
+
+    ``predict`` writes all 17 digits here: these tests compare what it writes with the model's own numbers at
+    full precision (its default of 6 significant digits is tested in test_cli_tables.py)."""
+    if argv and argv[0] == "predict" and "--digits" not in argv:
+        argv = (*argv, "--digits", "17")
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
@@ -202,7 +207,7 @@ def test_fit_options_reach_the_model(capsys, data_dir, tmp_path):
     # Three iterations are not enough: a convergence warning, on one line.
     warnings = [line for line in err.splitlines() if line.strip()]
     assert len(warnings) == 1 and warnings[0].startswith("logitgd: warning:")
-    assert "max_iter=3" in warnings[0]
+    assert "--max-iter 3" in warnings[0] and "max_iter" not in warnings[0]
     loaded = logitgd.load(model)
     assert loaded.alpha == 0.01 and loaded.max_iter == 3 and loaded.n_iter_ == 3
     assert not loaded.converged_
@@ -744,7 +749,7 @@ def test_output_in_a_missing_directory(capsys, data_dir, model_path, tmp_path):
     code, out, err = cli(capsys, *fit_args(data_dir / "data.csv", "--model", target))
     assert_one_error(code, err, "--model", str(tmp_path / "no" / "such"), "does not exist")
     assert out == ""  # checked before reading or fitting anything
-    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", target)
+    code, out, err = cli(capsys, "predict", model_path, data_dir / "data.csv", "--output", target.with_suffix(".csv"))
     assert_one_error(code, err, "--output", "does not exist")
 
 

@@ -83,3 +83,22 @@ def test_bad_learning_rate_value():
     X, y, _ = make_logistic_data(n=20, d=2)
     with pytest.raises(ValueError, match="learning_rate"):
         gradient_descent(LogisticObjective(X, y), np.zeros(3), learning_rate=-1.0)
+
+
+def test_a_fixed_step_that_is_too_large_is_a_divergence_not_a_warning():
+    """A step of at most 1/L never raises the cost: one that oscillates to max_iter, or ends above its start,
+    raises DivergenceError; a small step that runs out of iterations only warns."""
+    import warnings
+
+    from logitgd import DivergenceError, LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)) * np.array([1, 5, 20])
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    with pytest.raises(DivergenceError, match="did not converge: the cost still rose"):
+        LogisticRegression(solver="gd", learning_rate=0.05, max_iter=500).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = LogisticRegression(solver="gd", learning_rate=0.01, max_iter=500).fit(X, y)
+    assert not model.converged_ and any("max_iter" in str(w.message) for w in caught)
+    assert np.all(np.diff(model.loss_history_) <= 0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp, softmax
 
 from ._numerics import log1pexp, sigmoid
 
@@ -109,9 +110,7 @@ def explain_row(x, coef, intercept, classes, link, feature_names, y=None):
     z = terms.sum(axis=1) + intercept
     classes = np.asarray(classes)
     if link == "softmax":
-        shifted = z - z.max()
-        e = np.exp(shifted)
-        a = e / e.sum()
+        a = softmax(z)
         proba = a
         prediction = classes[int(np.argmax(z))]
     else:
@@ -131,7 +130,7 @@ def explain_row(x, coef, intercept, classes, link, feature_names, y=None):
     else:
         target = (np.arange(len(classes)) == k).astype(np.float64)
     if link == "softmax":
-        loss = float(z.max() + np.log(np.exp(z - z.max()).sum()) - z[k])  # logsumexp(z) - z_y, max-shifted
+        loss = float(logsumexp(z) - z[k])
     else:  # each binary model's -[t log σ(z) + (1 - t) log(1 - σ(z))] = log(1 + e^{-z}) or log(1 + e^{z})
         loss = float(np.sum(np.where(target == 1, log1pexp(-z), log1pexp(z))))
     dz = a - target

@@ -29,7 +29,7 @@ DataFrame, the numeric columns of a CSV file), else one of::
 
     {"kind": "svmlight", "zero_based": true}
     {"kind": "table", "numeric": [column, ...],
-     "categorical": [{"column": name, "categories": [str, ...]}, ...],
+     "categorical": [{"column": name, "categories": [str, ...], "reference": str (optional)}, ...],
      "feature_names": [column, ..., "name=category", ...]}
 
 (see :func:`logitgd.io.encode_table`).
@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 
 import numpy as np
@@ -174,7 +175,7 @@ def save(model, path, *, overwrite=False, input_encoding=None):
                      suffix=".json")
 
 
-def load(path, *, return_encoding=False):
+def load(path, *, return_encoding=False, as_pipeline=False):
     """Read a model written by :func:`save` (any format version up to :data:`FORMAT_VERSION`).
 
     Parameters
@@ -182,10 +183,16 @@ def load(path, *, return_encoding=False):
     path : str or path-like
     return_encoding : bool, default=False
         Also return the file's ``input_encoding`` (a dict, or None).
+    as_pipeline : bool, default=False
+        Return a scikit-learn ``Pipeline`` that takes the raw table the command line read (a DataFrame of the
+        CSV or Parquet file's columns, by name): its first step (``"table"``, :class:`logitgd.io.TableEncoder`)
+        replays the file's encoding (imputation, standardization, one-hot columns and reference levels), its
+        last (``"model"``) is the model. A model fitted without a table encoding gets the model alone as its
+        one step.
 
     Returns
     -------
-    model : LogisticRegression
+    model : LogisticRegression (or Pipeline with ``as_pipeline``)
     input_encoding : dict or None
         Only with ``return_encoding=True``.
 
@@ -288,6 +295,13 @@ def load(path, *, return_encoding=False):
     model.stop_reason_ = payload["stop_reason"]
     model.loss_history_ = loss_history
     _restore_inference(model, payload, path)
+    if as_pipeline:
+        from sklearn.pipeline import Pipeline
+
+        from .io import TableEncoder
+
+        steps = [("table", TableEncoder(encoding))] if encoding and encoding.get("kind") == "table" else []
+        model = Pipeline(steps + [("model", model)])
     return (model, encoding) if return_encoding else model
 
 
@@ -339,6 +353,32 @@ def _is_str_list(value):
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def _numbers(value, n, positive=False):
+    return (isinstance(value, list) and len(value) == n
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    and (v > 0 or not positive) for v in value))
+
+
+def _check_preprocess(prep, n_numeric):
+    """Raise ValueError unless ``prep`` is what ``io.fit_preprocess`` writes for ``n_numeric`` columns."""
+    from .io import IMPUTE_STRATEGIES
+
+    if not isinstance(prep, dict) or set(prep) != {"impute", "statistics", "standardize", "mean", "scale"}:
+        raise ValueError("preprocess has the entries impute, statistics, standardize, mean, scale")
+    if prep["impute"] is None:
+        if prep["statistics"] is not None:
+            raise ValueError("preprocess has statistics but no impute strategy")
+    elif prep["impute"] not in IMPUTE_STRATEGIES or not _numbers(prep["statistics"], n_numeric):
+        raise ValueError(f"preprocess.impute is not one of {IMPUTE_STRATEGIES} with {n_numeric} finite statistics")
+    if not isinstance(prep["standardize"], bool):
+        raise ValueError("preprocess.standardize is not true or false")
+    if prep["standardize"]:
+        if not (_numbers(prep["mean"], n_numeric) and _numbers(prep["scale"], n_numeric, positive=True)):
+            raise ValueError(f"preprocess.mean and scale are not {n_numeric} finite numbers (scales positive)")
+    elif prep["mean"] is not None or prep["scale"] is not None:
+        raise ValueError("preprocess has a mean and scale but standardize is false")
+
+
 def _check_input_encoding(encoding, n_features):
     """Raise TypeError/ValueError unless ``encoding`` is a valid input_encoding for ``n_features`` columns."""
     if not isinstance(encoding, dict):
@@ -350,16 +390,22 @@ def _check_input_encoding(encoding, n_features):
         return
     if kind != "table":
         raise ValueError(f"unknown kind {kind!r} (expected 'table' or 'svmlight')")
-    if set(encoding) != {"kind", "numeric", "categorical", "feature_names"}:
-        raise ValueError("a table encoding has the entries kind, numeric, categorical, feature_names")
+    if set(encoding) - {"preprocess"} != {"kind", "numeric", "categorical", "feature_names"}:
+        raise ValueError("a table encoding has the entries kind, numeric, categorical, feature_names (and "
+                         "preprocess)")
     numeric, blocks = encoding["numeric"], encoding["categorical"]
     if not _is_str_list(numeric):
         raise ValueError("numeric is not a list of column names")
+    if "preprocess" in encoding:
+        _check_preprocess(encoding["preprocess"], len(numeric))
     if not (isinstance(blocks, list) and all(
-            isinstance(b, dict) and set(b) == {"column", "categories"} and isinstance(b["column"], str)
-            and _is_str_list(b["categories"]) and b["categories"]
-            and len(set(b["categories"])) == len(b["categories"]) for b in blocks)):
-        raise ValueError('categorical is not a list of {"column": name, "categories": [distinct text, ...]}')
+            isinstance(b, dict) and set(b) in ({"column", "categories"}, {"column", "categories", "reference"})
+            and isinstance(b["column"], str) and _is_str_list(b["categories"]) and b["categories"]
+            and len(set(b["categories"])) == len(b["categories"])
+            and (isinstance(b.get("reference", ""), str) and b.get("reference") not in b["categories"])
+            for b in blocks)):
+        raise ValueError('categorical is not a list of {"column": name, "categories": [distinct text, ...]} (with '
+                         'an optional "reference": a level that is not among the categories)')
     columns = numeric + [b["column"] for b in blocks]
     if len(set(columns)) != len(columns):
         raise ValueError("a column is named twice")

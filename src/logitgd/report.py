@@ -23,16 +23,27 @@ _DATA_PLOTS = (("roc", "ROC curve"), ("pr", "Precision-recall curve"), ("calibra
                ("confusion", "Confusion matrix"), ("regions", "Decision regions"))
 
 
-def metrics(model, X, y):
+def predict(model, X, threshold=None, proba=None):
+    """``model.predict(X)``, or for two classes with a ``threshold``: the second class where its probability is at
+    least ``threshold``."""
+    if threshold is None:
+        return model.predict(X)
+    if len(model.classes_) != 2:
+        raise ValueError(f"a decision threshold is for two classes; the model has {len(model.classes_)}.")
+    p = model.predict_proba(X)[:, 1] if proba is None else proba[:, 1]
+    return np.asarray(model.classes_)[(p >= threshold).astype(int)]
+
+
+def metrics(model, X, y, threshold=None):
     """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2), Brier score and the predictions of a
-    fitted classifier on labelled rows: a dict (``"pred"``: the predicted labels)."""
+    fitted classifier on labelled rows: a dict (``"pred"``: the predicted labels, at ``threshold`` if given)."""
     from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
     from .plot import brier_score
 
     classes = model.classes_
     proba = model.predict_proba(X)
-    pred = model.predict(X)
+    pred = predict(model, X, threshold, proba)
     y = np.asarray(y)
     every_class = bool(np.isin(classes, y).all())  # else ROC AUC is undefined
     if len(classes) == 2:

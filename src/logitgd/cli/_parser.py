@@ -48,6 +48,16 @@ def _fraction(text):
     return value
 
 
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability strictly between 0 and 1, got {text!r}")
+    return value
+
+
 def _non_negative(text):
     try:
         value = float(text)
@@ -130,6 +140,29 @@ def _summary_options(parser, data_hint):
     parser.add_argument("--level", type=_level, default=None, help="confidence level of the intervals (default 0.95)")
 
 
+def _class_weight(text):
+    if text == "balanced":
+        return text
+    weights = {}
+    for part in text.split(","):
+        label, sep, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = float("nan")
+        if not sep or not label.strip() or not (weight > 0 and math.isfinite(weight)):
+            raise argparse.ArgumentTypeError(f"expected 'balanced' or LABEL=WEIGHT pairs with positive weights "
+                                             f"separated by commas, got {text!r}")
+        weights[label.strip()] = weight
+    return weights
+
+
+def _threshold_option(parser):
+    parser.add_argument("--threshold", type=_probability, default=None, metavar="T",
+                        help="two classes: predict the second class (in sorted order) where its probability is at "
+                             "least T (default: above 0.5)")
+
+
 def _plot_options(parser, rows):
     kinds = "; ".join(f"{k}: {v}" for k, v in KIND_HELP.items())
     parser.add_argument("--plot", action="append", default=[], metavar="KIND=FILE",
@@ -154,8 +187,21 @@ def build_parser():
                      help=f"CSV, Parquet or svmlight file; omitted: the built-in {BUILTIN} data")
     fit.add_argument("--target", help="name of the label column (required with a CSV or Parquet DATA; "
                                       "an svmlight file holds its labels)")
+    fit.add_argument("--features", type=_column_list, default=None, metavar="COL1,COL2",
+                     help="the feature columns of a CSV or Parquet DATA (default: every column but the target)")
+    fit.add_argument("--drop", type=_column_list, default=None, metavar="COL1,COL2",
+                     help="columns to leave out (an ID, a name, a column that leaks the label)")
+    fit.add_argument("--allow-id", type=_column_list, default=None, metavar="COL",
+                     help="use a column that looks like a row identifier (1..n, unique names) as a feature anyway")
     fit.add_argument("--categorical", type=_column_list, default=[], metavar="COL1,COL2",
                      help="columns to one-hot encode (CSV/Parquet); the features become a sparse matrix")
+    fit.add_argument("--impute", choices=["none", "mean", "median", "most_frequent"], default="none",
+                     help="fill missing numbers (empty cells, NA) of the feature columns with the training rows' "
+                          "mean, median or most frequent value, scikit-learn's SimpleImputer (default none: a missing "
+                          "value is an error naming its row); the model file keeps the values, predict fills alike")
+    fit.add_argument("--standardize", action="store_true",
+                     help="centre and scale the numeric features by the training rows' mean and standard deviation "
+                          "(StandardScaler), kept in the model file; the coefficients are then per standard deviation")
     fit.add_argument("--multi-class", choices=["auto", "multinomial", "ovr"], default=None,
                      help="with more than two classes: one softmax model or one-vs-rest "
                           "(default: the estimator's, 'auto')")
@@ -180,7 +226,14 @@ def build_parser():
     fit.add_argument("--tol", type=_non_negative, default=None,
                      help="gradient tolerance (default: the solver's, 1e-8; 1e-4 for sgd)")
     fit.add_argument("--random-state", type=_int_in(0, 2**32 - 1), default=0,
-                     help="seed of the train/test split (default 0)")
+                     help="seed of the train/test split and of sgd's shuffles (default 0): the same command, the "
+                          "same model")
+    fit.add_argument("--class-weight", type=_class_weight, default=None, metavar="balanced|CLASS=W,...",
+                     help="weight the classes: 'balanced' (inversely to their frequencies) or weights per label, "
+                          "e.g. yes=5,no=1 (default: every row weighs 1)")
+    fit.add_argument("--batch-size", type=_int_in(1), default=None, metavar="N",
+                     help="rows per step of --solver sgd (default 32)")
+    _threshold_option(fit)
     fit.add_argument("--model", help="write the fitted model here (JSON)")
     _plot_options(fit, "the test rows (the training rows with --test-size 0)")
     fit.add_argument("--force", action="store_true", help="overwrite existing output files")
@@ -214,7 +267,13 @@ def build_parser():
     pred = sub.add_parser("predict", help="probabilities and labels for new data")
     pred.add_argument("model", help="model file written by 'logitgd fit --model'")
     pred.add_argument("data", help="CSV, Parquet or svmlight file with the model's features")
-    pred.add_argument("--output", help="write predictions here (CSV); default: standard output")
+    pred.add_argument("--output", help="write predictions here: CSV (.csv, .csv.gz) or Parquet (.parquet), by the "
+                                       "suffix; default: CSV on standard output")
+    _threshold_option(pred)
+    pred.add_argument("--keep", type=_column_list, default=None, metavar="COL1,COL2",
+                      help="columns of DATA copied into the predictions first (an ID, a name)")
+    pred.add_argument("--digits", type=_int_in(1, 17), default=6, metavar="N",
+                      help="significant digits of the probabilities in CSV (default 6; Parquet keeps them all)")
     pred.add_argument("--force", action="store_true", help="overwrite an existing output file")
 
     ev = sub.add_parser("evaluate", help="metrics of a saved model on labelled data")
@@ -222,6 +281,7 @@ def build_parser():
     ev.add_argument("data", help="CSV, Parquet or svmlight file with the model's features and labels")
     ev.add_argument("--target", help="name of the label column (required with a CSV or Parquet file; "
                                      "a formula model's default: its response)")
+    _threshold_option(ev)
     _plot_options(ev, "DATA's rows")
     ev.add_argument("--force", action="store_true", help="overwrite existing output files")
 

@@ -3,6 +3,7 @@ for a saved model, read as its training data was."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,80 @@ def formula_features(model, df, source):
         raise DataError(f"{source}: {exc}") from None
 
 
+#: column names that say "row identifier" (compared lower-case)
+_ID_NAMES = {"rownames", "row.names", "row_names", "unnamed: 0", "index", "id", "rowid", "row_id", "passengerid"}
+
+
+def _looks_like_id(series, name):
+    """Why ``series`` looks like a row identifier (a reason for the message), or None: whole numbers counting
+    the rows (0, 1, ... or 1, 2, ... in order), or an identifier's name with a distinct value per row, or text
+    with a distinct value in every row (names, codes)."""
+    n = len(series)
+    if n <= 20:  # a toy table's columns say little
+        return None
+    values = series.to_numpy()
+    if pd_numeric(series):
+        v = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.all(np.isfinite(v)) and np.all(v == np.round(v)):
+            for start in (0, 1):
+                if np.array_equal(v, np.arange(start, start + n)):
+                    return f"it counts the rows ({start}, {start + 1}, ..., {start + n - 1})"
+    distinct = series.nunique(dropna=False) == n
+    if distinct and str(name).strip().lower() in _ID_NAMES:
+        return "its name says so and every row has its own value"
+    if distinct and not pd_numeric(series) and _mostly_text(series):
+        return f"it is text with a different value in each of the {n} rows ({values[0]!r}, {values[1]!r}, ...)"
+    return None
+
+
+def _mostly_text(series):
+    """Whether most values of a column are not numbers written as text (those get the numeric reader's error)."""
+    import pandas as pd
+
+    return float(pd.to_numeric(series, errors="coerce").notna().mean()) < 0.5
+
+
+def pd_numeric(series):
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def select_columns(df, args, source, target, keep=()):
+    """The table's columns that the fit uses: ``--features`` (and the target and ``keep``), less ``--drop``;
+    a feature that looks like a row identifier is refused unless ``--allow-id`` names it."""
+    features, drop = getattr(args, "features", None), getattr(args, "drop", None) or []
+    columns = [str(c) for c in df.columns]
+    df = df.rename(columns=str)
+    for option, names in (("--features", features or []), ("--drop", drop)):
+        unknown = [c for c in names if c not in columns]
+        if unknown:
+            raise DataError(f"{option}: {source} has no column {unknown[0]!r}; its columns are: "
+                            f"{', '.join(columns[:20])}" + (" ..." if len(columns) > 20 else "") + ".")
+    if target in drop or (features and target in features):
+        raise DataError(f"{'--drop' if target in drop else '--features'} names the target column {target!r}; "
+                        "the target is the label, never a feature.")
+    wanted = [c for c in (features or columns) if c not in drop]
+    kept = [c for c in columns if c in wanted or c == target or c in keep]
+    df = df[kept]
+    allowed = set(getattr(args, "allow_id", None) or [])
+    for column in df.columns:
+        if column == target or column in keep or column in allowed:
+            continue
+        why = _looks_like_id(df[column], column)
+        if why is not None:
+            raise DataError(f"{source}: column {column!r} looks like a row identifier ({why}): as a feature it "
+                            f"would fit the rows' order or names, not the data. Leave it out with --drop "
+                            f"{shlex.quote(column)} (or choose the features with --features), or keep it with "
+                            f"--allow-id {shlex.quote(column)}.")
+    return df
+
+
+def _preprocessing(args):
+    """Whether the fit imputes or standardizes (then the numeric columns go through a table encoding)."""
+    return getattr(args, "impute", "none") != "none" or getattr(args, "standardize", False)
+
+
 def read_training_data(args):
     """The :class:`Training` data of ``fit``'s DATA (or the built-in data) and options."""
     from ..io import check_target, encode_table, is_svmlight, read_svmlight, read_table, split_xy
@@ -98,19 +173,32 @@ def read_training_data(args):
                         "the cluster column holds group labels and is not a feature.")
     if formula and args.categorical:
         raise DataError("--categorical does not go with --formula: write C(column) in the formula instead.")
+    if formula and _preprocessing(args):
+        raise DataError("--impute and --standardize do not go with --formula yet: write the table's columns with "
+                        "--target (and --categorical).")
+    if formula and (getattr(args, "features", None) or getattr(args, "drop", None)):
+        raise DataError(f"{'--features' if getattr(args, 'features', None) else '--drop'} does not go with --formula: "
+                        "the formula names the columns it uses.")
     if args.data is None:
         if args.categorical or formula:
             what = "--categorical" if args.categorical else "--formula"
             raise DataError(f"{what} needs a DATA file (CSV or Parquet); the built-in data are all numeric.")
         df, target, source = _load_builtin()
         target = args.target or target
+        df = select_columns(df, args, source, target, keep=[cluster] if cluster else ())
         groups = None
         if cluster:
             df, groups = _cluster_labels(df, cluster, source)
+        if _preprocessing(args):
+            X, y, encoding = encode_table(df, target, [], source, allow_missing=args.impute != "none")
+            return Training(X, y, None, encoding, source, target, groups)
         X, y, names = split_xy(df, target, source)
         return Training(X, y, names, None, source, target, groups)
     if is_svmlight(args.data):
         for option, given in (("--target", args.target), ("--categorical", args.categorical),
+                              ("--features", getattr(args, "features", None)), ("--drop", getattr(args, "drop", None)),
+                              ("--impute", getattr(args, "impute", "none") != "none"),
+                              ("--standardize", getattr(args, "standardize", False)),
                               ("--formula", formula), ("--cluster", cluster)):
             if given:
                 raise DataError(f"{option} applies to CSV and Parquet tables, not to the svmlight file {args.data}: "
@@ -121,6 +209,8 @@ def read_training_data(args):
     if not args.target and not formula:
         raise DataError("--target is required with a CSV or Parquet DATA file: name the label column.")
     df = read_table(args.data)
+    if not formula:
+        df = select_columns(df, args, args.data, args.target, keep=[cluster] if cluster else ())
     groups = None
     if cluster:
         labels = df[cluster].to_numpy() if cluster in df.columns else None
@@ -131,8 +221,10 @@ def read_training_data(args):
         found = _formula_design(args, df, args.data)
         found.groups = groups
         return found
-    if args.categorical:
-        X, y, encoding = encode_table(df, args.target, args.categorical, args.data)
+    if args.categorical or _preprocessing(args):  # a table encoding, which the model file keeps
+        unpenalized = args.penalty in ("none", "firth") or args.alpha == 0
+        X, y, encoding = encode_table(df, args.target, args.categorical, args.data, drop_reference=unpenalized,
+                                      allow_missing=getattr(args, "impute", "none") != "none")
         return Training(X, y, None, encoding, args.data, args.target, groups)
     X, y, names = split_xy(df, args.target, args.data)
     return Training(X, y, names, None, args.data, args.target, groups)
@@ -147,8 +239,19 @@ def _describe(X, encoding):
         base = 0 if encoding["zero_based"] else 1
         return f"{text}, {X.nnz} nonzero values, {base}-based feature indices"
     blocks = encoding["categorical"]
-    return (f"{text}: {len(encoding['numeric'])} numeric and {len(blocks)} categorical "
-            f"columns, one-hot encoded into {sum(len(b['categories']) for b in blocks)}")
+    prep = encoding.get("preprocess") or {}
+    parts = []
+    if blocks:
+        part = (f"{len(encoding['numeric'])} numeric and {len(blocks)} categorical columns, one-hot encoded into "
+                f"{sum(len(b['categories']) for b in blocks)}")
+        references = [f"{b['column']}={b['reference']}" for b in blocks if "reference" in b]
+        parts.append(part + (f" (reference levels, as R's: {', '.join(references)})" if references
+                             else " (every level kept: the penalty tells them apart)"))
+    if prep.get("impute"):
+        parts.append(f"missing numbers filled with the training rows' {prep['impute'].replace('_', ' ')}")
+    if prep.get("standardize"):
+        parts.append("numbers standardized by the training rows' mean and standard deviation")
+    return text + (": " + "; ".join(parts) if parts else "")
 
 
 def _features(df, model, source):

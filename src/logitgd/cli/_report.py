@@ -4,6 +4,7 @@ and the check of output files before any work."""
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 
@@ -30,14 +31,39 @@ def _check_outputs(options, force):
 
 def _in_cli_terms(message):
     """A library message with its remedies spelled as this command's options."""
-    return message.replace("penalty='firth'", "--penalty firth").replace("alpha > 0", "--alpha > 0")
+    message = re.sub(r"\b(solver|penalty|multi_class|device|learning_rate|selection)='([^']*)'",
+                     lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}", message)
+    message = message.replace("standardize the features", "--standardize")
+    for python, cli in (("penalty='firth'", "--penalty firth"), ("alpha > 0", "--alpha > 0"),
+                        ("learning_rate='auto'", "--learning-rate auto (the default)"),
+                        ("a smaller learning rate", "a smaller --learning-rate"), ("max_iter=", "--max-iter "),
+                        ("max_iter", "--max-iter"),
+                        ("device='cpu'", "--device cpu"), ("l1_ratio", "--l1-ratio"),
+                        ("learning_rate=", "--learning-rate ")):
+        message = message.replace(python, cli)
+    return message
 
 
-def _metrics(model, X, y):
-    """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2), Brier score and the predictions."""
+def _metrics(model, X, y, threshold=None):
+    """Accuracy, log-loss, ROC AUC (one-vs-rest, macro-averaged for K > 2), Brier score and the predictions (at
+    ``--threshold`` if given)."""
     from ..report import metrics
 
-    return metrics(model, X, y)
+    if threshold is not None and len(model.classes_) != 2:
+        raise DataError(f"--threshold is for two classes; the model has {len(model.classes_)}.")
+    return metrics(model, X, y, threshold)
+
+
+def class_weights(given, y):
+    """``--class-weight`` for the estimator: 'balanced', or the LABEL=W pairs keyed by the labels of ``y``."""
+    if given is None or given == "balanced":
+        return given
+    labels = {str(v): v for v in np.unique(np.asarray(y))}
+    unknown = [k for k in given if k not in labels]
+    if unknown:
+        raise DataError(f"--class-weight names the label {unknown[0]!r}, which the target does not hold; its labels "
+                        f"are {', '.join(labels)}.")
+    return {labels[k]: w for k, w in given.items()}
 
 
 def _table(columns):

@@ -13,7 +13,7 @@ from .._version import __version__
 from ..exceptions import DataError, DivergenceError
 from . import _plots, fit_cv
 from ._read import _describe, formula_features, read_training_data
-from ._report import _check_outputs, _in_cli_terms, _metrics, _report, coefficient_text
+from ._report import _check_outputs, _in_cli_terms, _metrics, _report, class_weights, coefficient_text
 
 
 def _multi_class(model):
@@ -43,6 +43,12 @@ def _model(args, callback, **extra):
 
     if args.multi_class is not None:
         extra["multi_class"] = args.multi_class
+    if args.class_weight is not None:
+        extra["class_weight"] = args.class_weight
+    if args.batch_size is not None:
+        extra["batch_size"] = args.batch_size
+    if args.solver == "sgd":  # the seed of the split seeds sgd's shuffles: the same command, the same model
+        extra.setdefault("random_state", args.random_state)
     return LogisticRegression(solver=args.solver or ("gd" if args.learning_rate != "auto" else "auto"),
                               alpha=args.alpha, penalty=None if args.penalty == "none" else args.penalty,
                               l1_ratio=args.l1_ratio, learning_rate=args.learning_rate, max_iter=args.max_iter,
@@ -75,6 +81,10 @@ def _cmd_fit_dask(args):
     from ..backends.dask.cluster import _machine_memory, _persists, start_client
     from ..backends.dask.reader import read_parquet
 
+    for option in ("features", "drop", "allow_id", "standardize", "impute"):
+        if getattr(args, option, None) not in (None, False, "none", []):
+            raise DataError(f"--{option.replace('_', '-')} does not go with --dask yet: write the Parquet data with "
+                            "the feature columns and the target only.")
     if args.formula or args.cluster:
         raise DataError(f"{'--formula' if args.formula else '--cluster'} does not go with --dask: "
                         + ("a formula is fitted on a table in memory." if args.formula else
@@ -205,6 +215,18 @@ def _fit(model, args, X_tr, y_tr, frame_tr):
     return type(model).from_formula(args.formula, frame_tr, **params)
 
 
+def _preprocess(args, encoding, X_tr, X_te, source):
+    """Fit ``--impute`` and ``--standardize`` on the training rows' numeric columns, keep them in ``encoding``
+    (the model file replays them on new data) and apply them to both parts: ``(X_tr, X_te)``."""
+    from ..io import fit_preprocess, numeric_block, preprocess_matrix
+
+    m = len(encoding["numeric"])
+    prep = fit_preprocess(numeric_block(X_tr, m), None if args.impute == "none" else args.impute,
+                          args.standardize, encoding["numeric"], f"{source} (training rows)")
+    encoding["preprocess"] = prep
+    return preprocess_matrix(X_tr, m, prep), None if X_te is None else preprocess_matrix(X_te, m, prep)
+
+
 def _plot_requests(args):
     """``args.plots`` (``{kind: path}``) from ``--plot``, ``--plot-cv`` and ``--plot-path``, checked."""
     allowed = dict.fromkeys(_plots.KIND_HELP)
@@ -245,22 +267,27 @@ def cmd_fit(args):
             if X_te is not None:
                 X_te = pd.DataFrame(X_te, columns=names)
 
+    if encoding is not None and encoding.get("kind") == "table" and (args.impute != "none" or args.standardize):
+        X_tr, X_te = _preprocess(args, encoding, X_tr, X_te, source)
     intro = (f"logitgd {__version__}: fitting {source} ({_describe(X, encoding)}), "
              + ("labels from the file" if target is None else f"target {target!r}")
              + (f", {n_classes} classes" if n_classes > 2 else "")
              + (f", formula {args.formula!r}" if data.frame is not None else ""))
     if cv is not None:
         return fit_cv.run(args, cv, data, (X_tr, y_tr), (X_te, y_te), intro)
+    if args.threshold is not None and n_classes != 2:
+        raise DataError(f"--threshold is for two classes; {source} has {n_classes}.")
+    args.class_weight = class_weights(args.class_weight, y)
+    print(intro, flush=True)  # before the bar draws on the terminal: it must own its line
     bar, progress = _progress_bar(args, refresh=False)
     model = _model(args, progress, **({} if args.device == "cpu" else {"device": args.device}))
-    print(intro)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             model = _fit(model, args, None if data.frame is not None else X_tr, y_tr, frame_tr)
         except DivergenceError as exc:
-            raise DivergenceError(f"{exc} On the command line: --learning-rate auto (the default).") from None
+            raise DivergenceError(_in_cli_terms(str(exc))) from None
         except (ValueError, ImportError) as exc:  # options the estimator refuses (e.g. elasticnet without
             raise DataError(f"cannot fit: {exc}") from None  # --l1-ratio; --device cuda without PyTorch)
         finally:
@@ -273,9 +300,9 @@ def cmd_fit(args):
         X_tr = formula_features(model, frame_tr, source)
         X_te = None if test is None else formula_features(model, _rows(data.frame, test), f"{source} (test rows)")
 
-    columns = {"train": _metrics(model, X_tr, y_tr)}
+    columns = {"train": _metrics(model, X_tr, y_tr, args.threshold)}
     if X_te is not None:
-        columns["test"] = _metrics(model, X_te, y_te)
+        columns["test"] = _metrics(model, X_te, y_te, args.threshold)
     kind = {"l2": "L2", "l1": "L1", "elasticnet": f"elastic net, l1_ratio {args.l1_ratio:g}"
             if args.l1_ratio is not None else "elastic net"}.get(args.penalty)
     summary = f"{args.alpha:g} ({kind})" if args.alpha > 0 and kind else f"{args.alpha:g} (maximum likelihood)"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..exceptions import ConvergenceWarning, DataError
 from . import _plots
 from ._plots import feature_names
-from ._report import _in_cli_terms, _metrics, _report, coefficient_text, cv_table
+from ._report import _in_cli_terms, _metrics, _report, class_weights, coefficient_text, cv_table
 
 DEFAULT_FOLDS, DEFAULT_N_ALPHAS = 5, 20
 
@@ -68,6 +68,7 @@ def request(args):
                 "--plot cost=: there is no single cost curve; --plot-cv FILE and --plot-path FILE (or --plot cv=FILE "
                 "and path=FILE) draw the CV curve and the coefficient path"),
                (args.learning_rate != "auto", "a fixed --learning-rate: the path's fits choose their own steps"),
+               (args.batch_size is not None, "--batch-size: the path's fits are not stochastic"),
                (args.multi_class == "ovr", "--multi-class ovr: the path fits the multinomial model")]
     for bad, why in refused:
         if bad:
@@ -109,7 +110,10 @@ def run(args, req, data, train, test, intro):
     from ..plot import score_label
 
     (X_tr, y_tr), (X_te, y_te) = train, test
+    if args.threshold is not None and len(set(y_tr.tolist() if hasattr(y_tr, "tolist") else y_tr)) != 2:
+        raise DataError("--threshold is for two classes.")
     params = {"solver": args.solver or "auto", "tol": args.tol, "max_iter": args.max_iter,
+              "class_weight": class_weights(args.class_weight, y_tr),
               **({} if args.device == "cpu" else {"device": args.device})}
     model = LogisticRegressionCV(alphas=req.n_alphas, l1_ratios=req.l1_ratios, penalty=req.penalty, cv=req.folds,
                                  selection=req.selection, **params)
@@ -153,9 +157,9 @@ def run(args, req, data, train, test, intro):
     print(f"time           {elapsed:.3f} s")
     print(f"converged      {'yes' if converged else 'no: some fits of the paths stopped early (see the warnings)'}")
     print(f"rows           {len(y_tr)} train" + (f", {len(y_te)} test" if y_te is not None else ""))
-    columns = {"train": _metrics(best, X_tr, y_tr)}
+    columns = {"train": _metrics(best, X_tr, y_tr, args.threshold)}
     if X_te is not None:
-        columns["test"] = _metrics(best, X_te, y_te)
+        columns["test"] = _metrics(best, X_te, y_te, args.threshold)
     print(_report(columns, best.classes_, y_tr if X_te is None else y_te, "train" if X_te is None else "test"))
     names = feature_names(data.names, data.encoding, X_tr.shape[1])
     print(f"\ncoefficients (at the chosen alpha)\n{coefficient_text(best, names)}")

@@ -19,15 +19,21 @@ files in :mod:`logitgd.io.svmlight`; this package re-exports their functions.
 
 from .svmlight import read_svmlight
 from .tables import (
+                     IMPUTE_STRATEGIES,
+                     TableEncoder,
                      apply_encoding,
                      check_target,
                      encode_table,
+                     fit_preprocess,
                      is_svmlight,
                      model_features,
+                     numeric_block,
                      numeric_features,
+                     preprocess_matrix,
                      read_table,
                      split_xy,
 )
 
-__all__ = ["apply_encoding", "check_target", "encode_table", "is_svmlight", "model_features", "numeric_features",
-           "read_svmlight", "read_table", "split_xy"]
+__all__ = ["IMPUTE_STRATEGIES", "TableEncoder", "apply_encoding", "check_target", "encode_table", "fit_preprocess",
+           "is_svmlight", "model_features", "numeric_block", "numeric_features", "preprocess_matrix", "read_svmlight",
+           "read_table", "split_xy"]

@@ -11,6 +11,7 @@ import os
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..exceptions import DataError
 
@@ -96,7 +97,7 @@ def _more(n):
     return f" (and {n} more)" if n else ""
 
 
-def numeric_features(df, columns, source, hint="encode categories first"):
+def numeric_features(df, columns, source, hint="encode categories first", allow_missing=False):
     """``df[columns]`` as a float64 ndarray, after checking each column.
 
     ``hint`` ends the message for a column of text: what to do about it.
@@ -131,11 +132,11 @@ def numeric_features(df, columns, source, hint="encode categories first"):
                 )
             s = converted
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        if np.isnan(values).any():
+        if np.isnan(values).any() and not allow_missing:
             row, more = _first_bad(np.isnan(values))
             raise DataError(
                 f"{source}: column {col!r} has a missing value at row {row}{_more(more)}; "
-                "fill or drop missing values first."
+                "fill or drop missing values first (the command line: --impute median)."
             )
         if np.isinf(values).any():
             row, more = _first_bad(np.isinf(values))
@@ -269,7 +270,7 @@ def _one_hot(categories):
     return OneHotEncoder(categories=categories, sparse_output=True, handle_unknown="ignore", dtype=np.float64)
 
 
-def encode_table(df, target, categorical, source):
+def encode_table(df, target, categorical, source, drop_reference=False, allow_missing=False):
     """Split a table into a sparse feature matrix, with ``categorical`` columns one-hot encoded, and labels.
 
     The numeric columns (all but the target and ``categorical``, in file
@@ -286,6 +287,10 @@ def encode_table(df, target, categorical, source):
             {"kind": "table", "numeric": [column, ...],
              "categorical": [{"column": name, "categories": [str, ...]}, ...],
              "feature_names": [column, ..., "name=category", ...]}
+
+        With ``drop_reference`` (for an unpenalized fit, whose one-hot blocks would otherwise be collinear with
+        the intercept), each column's first level in sorted order is the baseline, as R's treatment contrasts:
+        it is not encoded (``"reference": level`` in its block) and the others' coefficients are against it.
 
     Raises
     ------
@@ -308,13 +313,21 @@ def encode_table(df, target, categorical, source):
     numeric = [str(c) for c in df.columns if c != target and c not in seen]
     _check_rows(len(df), source)
     check_target(df[target], target, source)
-    X_num = numeric_features(df, numeric, source,
-                             hint="name text columns with --categorical to one-hot encode them")
+    X_num = numeric_features(df, numeric, source, hint="name text columns with --categorical to one-hot encode them",
+                             allow_missing=allow_missing)
     values = _categorical_values(df, categorical, source)
-    encoder = _one_hot("auto").fit(values)
-    X = sp.hstack([sp.csr_matrix(X_num), encoder.transform(values)], format="csr", dtype=np.float64)
-    blocks = [{"column": col, "categories": [str(v) for v in cats]}
-              for col, cats in zip(categorical, encoder.categories_)]
+    levels = [sorted(set(values[:, j].tolist())) for j in range(len(categorical))]
+    blocks = []
+    for col, cats in zip(categorical, levels):
+        block = {"column": col, "categories": cats}
+        if drop_reference and len(cats) > 1:  # R's treatment contrasts: the first level is the baseline
+            block = {"column": col, "categories": cats[1:], "reference": cats[0]}
+        blocks.append(block)
+    if blocks:
+        encoder = _one_hot([np.array(b["categories"], dtype=object) for b in blocks]).fit(values[:1])
+        X = sp.hstack([sp.csr_matrix(X_num), encoder.transform(values)], format="csr", dtype=np.float64)
+    else:  # numbers only (a table encoding that carries preprocessing): dense, as read
+        X = X_num
     encoding = {
         "kind": "table",
         "numeric": numeric,
@@ -351,18 +364,107 @@ def apply_encoding(df, encoding, source):
     missing = [c for c in wanted if c not in present]
     if missing:
         raise _missing_columns_error(source, missing, len(wanted), kind="columns")
-    X_num = numeric_features(df, numeric, source)
+    prep = encoding.get("preprocess") or {}
+    X_num = numeric_features(df, numeric, source, allow_missing=bool(prep.get("impute")))
+    if prep:
+        X_num = apply_preprocess(X_num, prep)
     values = _categorical_values(df, categorical, source)
     categories = [np.array(b["categories"], dtype=object) for b in encoding["categorical"]]
     unseen = []
-    for j, (col, cats) in enumerate(zip(categorical, categories)):
-        new = ~np.isin(values[:, j], cats)
+    for j, (col, cats, block) in enumerate(zip(categorical, categories, encoding["categorical"])):
+        known = cats if "reference" not in block else np.append(cats, block["reference"])  # the baseline: zeros
+        new = ~np.isin(values[:, j], known)
         if new.any():
             row, more = _first_bad(new)
             unseen.append((col, more + 1, row, values[row - 1, j]))
-    if categorical:
-        X_cat = _one_hot(categories).fit(values[:1]).transform(values)
-    else:
-        X_cat = sp.csr_matrix((len(df), 0))
+    if not categorical:
+        return X_num, unseen
+    X_cat = _one_hot(categories).fit(values[:1]).transform(values)
     X = sp.hstack([sp.csr_matrix(X_num), X_cat], format="csr", dtype=np.float64)
     return X, unseen
+
+
+# -- preprocessing of the numeric columns: imputation and standardization ------------------------------
+
+IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
+
+
+def fit_preprocess(X_num, impute=None, standardize=False, names=None, source="the training rows"):
+    """Fit scikit-learn's ``SimpleImputer`` (``impute``: one of IMPUTE_STRATEGIES, or None) and ``StandardScaler``
+    on the numeric columns ``X_num`` (training rows only) and return what :func:`apply_preprocess` needs, JSON-able:
+    ``{"impute": strategy or None, "statistics": [...] or None, "standardize": bool, "mean": [...] or None,
+    "scale": [...] or None}``. A column with no value at all, or that is constant, is an error naming it."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
+    X_num = np.asarray(X_num, dtype=np.float64)
+    names = names or [f"column {j}" for j in range(X_num.shape[1])]
+    prep = {"impute": impute, "statistics": None, "standardize": bool(standardize), "mean": None, "scale": None}
+    if impute:
+        empty = np.flatnonzero(np.all(np.isnan(X_num), axis=0))
+        if empty.size:
+            raise DataError(f"{source}: column {names[empty[0]]!r} has no value to impute from; drop it.")
+        imputer = SimpleImputer(strategy=impute, keep_empty_features=True).fit(X_num)
+        prep["statistics"] = [float(v) for v in imputer.statistics_]
+        X_num = imputer.transform(X_num)
+    elif np.isnan(X_num).any():  # pragma: no cover - the reader refuses missing values without impute
+        raise DataError(f"{source}: missing values and no imputation.")
+    if standardize:
+        scaler = StandardScaler().fit(X_num)
+        prep["mean"] = [float(v) for v in scaler.mean_]
+        prep["scale"] = [float(v) for v in scaler.scale_]  # a constant column: scale 1 (scikit-learn's choice)
+    return prep
+
+
+def apply_preprocess(X_num, prep):
+    """The numeric columns imputed and standardized as :func:`fit_preprocess` found on the training rows: what
+    ``SimpleImputer.transform`` and ``StandardScaler.transform`` of those fits compute."""
+    X_num = np.array(X_num, dtype=np.float64)
+    if prep.get("impute"):
+        rows, cols = np.nonzero(np.isnan(X_num))
+        X_num[rows, cols] = np.asarray(prep["statistics"], dtype=np.float64)[cols]
+    if prep.get("standardize"):
+        X_num = (X_num - np.asarray(prep["mean"], dtype=np.float64)) / np.asarray(prep["scale"], dtype=np.float64)
+    return X_num
+
+
+def preprocess_matrix(X, n_numeric, prep):
+    """:func:`apply_preprocess` on the first ``n_numeric`` columns of X (dense, or CSR with one-hot columns
+    after them), the rest as they are."""
+    if not sp.issparse(X):
+        return apply_preprocess(X, prep)
+    numeric = apply_preprocess(X[:, :n_numeric].toarray(), prep)
+    return sp.hstack([sp.csr_matrix(numeric), X[:, n_numeric:]], format="csr", dtype=np.float64)
+
+
+def numeric_block(X, n_numeric):
+    """The first ``n_numeric`` columns of X as a dense float64 array."""
+    return X[:, :n_numeric].toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)[:, :n_numeric]
+
+
+class TableEncoder(TransformerMixin, BaseEstimator):
+    """A raw table (a DataFrame, as read from the CSV or Parquet file) to the model's features, as the command line
+    encoded them: the numeric columns imputed and standardized, the categorical ones one-hot encoded. A
+    scikit-learn transformer (``fit`` does nothing: it was fitted by ``logitgd fit``), the first step of
+    ``logitgd.load(path, as_pipeline=True)``."""
+
+    def __init__(self, encoding):
+        self.encoding = encoding
+
+    def fit(self, X=None, y=None):
+        return self
+
+    def transform(self, X):
+        import warnings
+
+        X, unseen = apply_encoding(pd.DataFrame(X), self.encoding, "the table")
+        for column, count, row, value in unseen:
+            warnings.warn(f"categorical column {column!r} has {count} row{'s' if count > 1 else ''} with a category "
+                          f"not seen in training (first: row {row}, {value!r}); encoded as all zeros.", stacklevel=2)
+        return X
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(self.encoding["feature_names"], dtype=object)
+
+    def __sklearn_is_fitted__(self):  # fitted by ``logitgd fit``: the encoding is its state
+        return True

@@ -130,7 +130,7 @@ def _fixed(objective, state, *, lr, max_iter, tol, callback):
     F0 = F
     history = state["history"]
     history.append(F)
-    rises = 0
+    rises, last_rise = 0, 0
     for it in range(1, max_iter + 1):
         x_new = comp.prox(x - lr * g, lr)
         gnorm = _max_abs(x - x_new) / lr
@@ -147,6 +147,8 @@ def _fixed(objective, state, *, lr, max_iter, tol, callback):
                 "or learning_rate='auto', which chooses the step by line search."
             )
         decrease = F - F_new
+        if decrease < 0:
+            last_rise = it
         x, F, g = x_new, F_new, g_new
         state.update(x=x, n_iter=it)
         history.append(F)
@@ -154,6 +156,17 @@ def _fixed(objective, state, *, lr, max_iter, tol, callback):
             return "stopped", "stopped by callback"
         if 0 <= decrease <= tol * max(abs(F), _EPS):
             return "converged", f"relative decrease of the cost {decrease / max(abs(F), _EPS):.3g} <= tol={tol:g}"
+    # A step no larger than 1/L never raises the cost: a cost that ends above where it began, or still rises in
+    # the last tenth of the iterations, says the step is too large, whatever the iterate looks like.
+    if F > F0 or last_rise > 0.9 * max_iter:
+        what = (f"the cost ended at {F:.6g}, above the {F0:.6g} it started from (its peak: {max(history):.6g})"
+                if F > F0 else f"the cost still rose and fell in the last iterations (at iteration {last_rise} "
+                f"of {max_iter}), without converging")
+        raise DivergenceError(
+            f"gradient descent with learning_rate={lr:g} did not converge: {what}. The step is too large for these "
+            "data: use learning_rate='auto', which chooses the step by line search, or a smaller learning rate "
+            "(standardizing the features lets a fixed step work on every column)."
+        )
     return "max_iter", f"reached max_iter={max_iter}"
 
 
