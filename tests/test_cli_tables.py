@@ -1,6 +1,7 @@
-"""The command line on real tables (tests/data: carData's TitanicSurvival, MASS's birthwt, exported from R with
-``write.csv``, row names in the first, unnamed, column): choosing columns, row identifiers, the options the
-estimator has, predictions' formats, and a fixed learning rate that is too large."""
+"""The command line on real tables (tests/data: carData's TitanicSurvival and MASS's birthwt, from Debian's
+r-cran-cardata and r-cran-mass, exported by ``Rscript -e 'write.csv(carData::TitanicSurvival, "titanic.csv");
+write.csv(MASS::birthwt, "birthwt.csv")'``, row names in the first, unnamed, column): choosing columns, row
+identifiers, the options the estimator has, predictions' formats, and a fixed learning rate that is too large."""
 
 from __future__ import annotations
 
@@ -224,3 +225,32 @@ def test_the_progress_bar_leaves_no_fragment_on_the_screen(solver):
     shown = screen(raw)
     assert not [line for line in shown if "fitting:" in line or "it/s" in line], shown[:5]  # ... and is gone
     assert shown[0].startswith("logitgd ") and shown[1].startswith(("alpha", "logitgd: warning"))
+
+
+def test_what_a_new_user_types_wrong_gets_the_fix(capsys, tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        main(["fit", BIRTHWT, "--target", "low", "--learning_rate", "0.1"])
+    assert stop.value.code == 2
+    assert "--learning_rate: did you mean --learning-rate?" in capsys.readouterr().err
+    model = tmp_path / "m.json"
+    assert cli(capsys, "fit", BIRTHWT, "--target", "low", "--drop", "Unnamed: 0,bwt", "--quiet", "--model",
+               model)[0] == 0
+    code, _, err = cli(capsys, "predict", BIRTHWT, model)
+    one_error(code, err, "model file first", f"logitgd predict {model} {BIRTHWT}")
+    code, _, err = cli(capsys, "fit", BIRTHWT, "--target", "low", "--dask", "local:1", "--categorical", "race")
+    one_error(code, err, "--categorical does not go with --dask")
+
+
+def test_semicolon_csv_and_parquet_category_columns_are_read_as_meant(capsys, tmp_path):
+    raw = pd.read_csv(BIRTHWT).drop(columns=["Unnamed: 0", "bwt"])
+    semi = tmp_path / "birthwt.csv"
+    raw.assign(lwt=raw["lwt"] + 0.5).to_csv(semi, sep=";", decimal=",", index=False)  # "130,5": a decimal comma
+    code, out, err = cli(capsys, "fit", semi, "--target", "low", "--quiet", "--alpha", "0", "--test-size", "0")
+    assert code == 0, err
+    assert "189 rows, 8 features" in out
+    typed = tmp_path / "birthwt.parquet"
+    raw.assign(race=pd.Categorical(raw["race"].map({1: "white", 2: "black", 3: "other"}))).to_parquet(typed)
+    code, out, err = cli(capsys, "fit", typed, "--target", "low", "--quiet", "--alpha", "0", "--test-size", "0")
+    assert code == 0, err
+    assert "1 categorical columns" in out and "reference levels, as R's: race=black" in out
+    assert "race=white" in out.split("coefficients")[1]

@@ -74,6 +74,21 @@ class _Lenient:
         return getattr(self._stream, name)
 
 
+_DATA_SUFFIXES = (".csv", ".csv.gz", ".txt", ".parquet", ".pq", ".svm", ".libsvm", ".svmlight", ".svm.gz",
+                  ".libsvm.gz", ".svmlight.gz", ".svm.bz2")
+
+
+def _swapped(args):
+    """The message for ``logitgd predict DATA MODEL`` (the two files in the wrong order), else None."""
+    model, data = getattr(args, "model", None), getattr(args, "data", None)
+    if args.command not in ("predict", "evaluate", "report", "explain") or not model or not data:
+        return None
+    if model.lower().endswith(_DATA_SUFFIXES) and data.lower().endswith(".json"):
+        return (f"{args.command} takes the model file first, then the data: logitgd {args.command} {data} {model} "
+                f"(got the data file {model} where the model goes).")
+    return None
+
+
 def _message(exc):
     """One line for the error message of ``exc``."""
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
@@ -90,6 +105,10 @@ def main(argv=None):
         args.alpha = 0.0 if args.penalty == "firth" else DEFAULT_ALPHA
     from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
 
+    swapped = _swapped(args)
+    if swapped:
+        print(f"logitgd: error: {swapped}", file=sys.stderr)
+        return 1
     module, function = _COMMANDS[args.command]
     handler = getattr(importlib.import_module(f".{module}", __name__), function)
     # a report on stdout (and messages on stderr) may lose their reader; the files a command writes are its

@@ -176,8 +176,32 @@ def _plot_options(parser, rows):
                                  "the plots, one example traced")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors suggest the option meant (``--learning_rate`` → ``--learning-rate``)."""
+
+    def error(self, message):
+        unknown = [word for word in message.split() if word.startswith("--")]
+        if "unrecognized arguments" in message and unknown:
+            import difflib
+
+            options = set(self._option_string_actions)
+            for action in self._actions:  # the commands' options too: the top parser reports their leftovers
+                if isinstance(action, argparse._SubParsersAction):
+                    for sub in action.choices.values():
+                        options |= set(sub._option_string_actions)
+            hints = []
+            for word in unknown:
+                name = word.split("=", 1)[0]
+                close = difflib.get_close_matches(name.replace("_", "-"), sorted(options), n=1, cutoff=0.6)
+                if close:
+                    hints.append(f"{name}: did you mean {close[0]}?")
+            if hints:
+                message += " (" + "; ".join(hints) + ")"
+        super().error(message)
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="logitgd", description="Logistic regression trained by gradient descent.")
     parser.add_argument("--version", action="version", version=f"logitgd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

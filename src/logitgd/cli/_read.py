@@ -221,6 +221,12 @@ def read_training_data(args):
         found = _formula_design(args, df, args.data)
         found.groups = groups
         return found
+    import pandas as pd
+
+    typed = [str(c) for c in df.columns if str(c) not in (args.target, cluster) and str(c) not in args.categorical
+             and isinstance(df[c].dtype, pd.CategoricalDtype)]
+    if typed:  # a Parquet (pandas) category column: categorical by its type, as the intro line then says
+        args.categorical = list(args.categorical) + typed
     if args.categorical or _preprocessing(args):  # a table encoding, which the model file keeps
         unpenalized = args.penalty in ("none", "firth") or args.alpha == 0
         X, y, encoding = encode_table(df, args.target, args.categorical, args.data, drop_reference=unpenalized,

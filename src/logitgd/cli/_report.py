@@ -31,17 +31,16 @@ def _check_outputs(options, force):
 
 def _in_cli_terms(message):
     """A library message with its remedies spelled as this command's options."""
-    message = re.sub(r"\b(solver|penalty|multi_class|device|learning_rate|selection)='([^']*)'",
-                     lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}", message)
-    message = message.replace("standardize the features", "--standardize")
-    for python, cli in (("penalty='firth'", "--penalty firth"), ("alpha > 0", "--alpha > 0"),
-                        ("learning_rate='auto'", "--learning-rate auto (the default)"),
-                        ("a smaller learning rate", "a smaller --learning-rate"), ("max_iter=", "--max-iter "),
-                        ("max_iter", "--max-iter"),
-                        ("device='cpu'", "--device cpu"), ("l1_ratio", "--l1-ratio"),
+    for python, cli in (("learning_rate='auto'", "--learning-rate auto (the default)"),
+                        ("a smaller learning rate", "a smaller --learning-rate"),
+                        ("standardizing the features", "--standardize"),
+                        ("standardize the features", "--standardize"), ("alpha > 0", "--alpha > 0"),
+                        ("max_iter=", "--max-iter "), ("max_iter", "--max-iter"), ("l1_ratio", "--l1-ratio"),
                         ("learning_rate=", "--learning-rate ")):
         message = message.replace(python, cli)
-    return message
+    # the remaining name='value' parameters: --name value
+    return re.sub(r"\b(solver|penalty|multi_class|device|learning_rate|selection)='([^']*)'",
+                  lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}", message)
 
 
 def _metrics(model, X, y, threshold=None):

@@ -81,10 +81,11 @@ def _cmd_fit_dask(args):
     from ..backends.dask.cluster import _machine_memory, _persists, start_client
     from ..backends.dask.reader import read_parquet
 
-    for option in ("features", "drop", "allow_id", "standardize", "impute"):
+    for option in ("features", "drop", "allow_id", "standardize", "impute", "categorical"):
         if getattr(args, option, None) not in (None, False, "none", []):
-            raise DataError(f"--{option.replace('_', '-')} does not go with --dask yet: write the Parquet data with "
-                            "the feature columns and the target only.")
+            raise DataError(f"--{option.replace('_', '-')} does not go with --dask yet: --dask reads numeric Parquet "
+                            "columns as they are; write the data with the (encoded) feature columns and the target "
+                            "only, or fit in memory without --dask.")
     if args.formula or args.cluster:
         raise DataError(f"{'--formula' if args.formula else '--cluster'} does not go with --dask: "
                         + ("a formula is fitted on a table in memory." if args.formula else

@@ -62,6 +62,10 @@ def read_table(path):
             raise DataError(f"{path} looks like a Parquet file, not CSV; name it .parquet.")
         try:
             df = pd.read_csv(path)
+            if len(df.columns) == 1 and ";" in str(df.columns[0]):
+                # a CSV of the semicolon convention (Excel in many locales): ';' between fields, ',' the decimal
+                # mark (a '.' still reads: such text is converted as numbers are)
+                df = pd.read_csv(path, sep=";", decimal=",")
         except pd.errors.EmptyDataError:
             raise DataError(f"data file {path} is empty (no header and no rows).") from None
         except UnicodeDecodeError:
