@@ -425,12 +425,14 @@ def test_non_numeric_feature_names_column_and_row(capsys, tmp_path, fmt, model_p
     assert_one_error(*cli(capsys, "evaluate", model_path, path, "--target", "label")[::2], *expected)
 
 
-def test_categorical_and_date_columns_are_not_numbers(capsys, tmp_path):
+def test_category_columns_are_encoded_and_dates_are_not_numbers(capsys, tmp_path):
     df = make_frame()
     df["colour"] = pd.Categorical(np.where(np.arange(200) % 2, "red", "blue"))
     path = tmp_path / "cat.parquet"
     df.to_parquet(path)
-    assert_one_error(*cli(capsys, *fit_args(path))[::2], "column 'colour'", "not numeric", "row 1", "'blue'")
+    code, out, err = cli(capsys, *fit_args(path))  # a category column is categorical by its type (issue 17)
+    assert code == 0, err
+    assert "1 categorical columns, one-hot encoded into 2" in out and "colour=red" in out
 
     df = make_frame()
     df["when"] = pd.Timestamp("2024-05-01")

@@ -216,3 +216,11 @@ def test_separation_kind_by_linear_programming():
     # zero-weight samples do not count
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     assert separation_kind(X, np.array([0, 1, 0, 1]), sample_weight=np.array([1, 0, 0, 1])) == "complete"
+
+
+def test_verbose_shows_something_for_a_short_fit(capsys):
+    """verbose=1 prints every 100 iterations: a Newton fit of a few iterations shows its first one too."""
+    X, y, _ = make_logistic_data(200, 3, seed=0)
+    model = LogisticRegression(alpha=1e-3, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert model.n_iter_ < 100 and out.startswith("iter      1  cost ")

@@ -96,7 +96,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         None starts from zeros; otherwise from small random coefficients
         (normal, standard deviation 0.01) drawn from this seed.
     verbose : int, default=0
-        Print the cost every ``max(1, 100 // verbose)`` iterations.
+        Print the cost at the first iteration and every ``max(1, 100 // verbose)`` iterations.
     warm_start : bool, default=False
         Start from the previous fit's coefficients.
     callback : callable or None, default=None
@@ -440,7 +440,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         every = max(1, 100 // self.verbose) if self.verbose else 0
 
         def callback(state):
-            if every and state.iteration % every == 0:
+            if every and (state.iteration % every == 0 or state.iteration == 1):  # a short fit shows too
                 print(f"iter {state.iteration:6d}  cost {state.fun:.10g}  |grad| {state.grad_norm:.3g}")
             if self.callback is not None and self.callback(state):
                 return True
