@@ -602,3 +602,19 @@ def test_three_class_file_edited_to_consistent_shapes_loads(saved, frame):
     _rewrite(saved, three, rehash=True)
     loaded = logitgd.load(saved)
     assert loaded.predict_proba(frame[0]).shape == (len(frame[0]), 3)
+
+
+def test_a_huge_integer_a_fifo_and_an_oversized_file_are_model_file_errors(tmp_path, monkeypatch):
+    from logitgd import ModelFileError, load, persistence
+
+    digits = tmp_path / "digits.json"
+    digits.write_text('{"format": "logitgd-model", "format_version": 1' + "0" * 5000 + "}")
+    with pytest.raises(ModelFileError, match="not a valid model file"):
+        load(digits)
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # no writer: opening it would block for ever
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        load(fifo)
+    monkeypatch.setattr(persistence, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(ModelFileError, match="above the"):
+        load(digits)

@@ -58,6 +58,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -75,6 +76,10 @@ _REQUIRED = ("format_version", "library_version", "estimator", "params", "classe
 _PARAMS = ("solver", "learning_rate", "alpha", "penalty", "l1_ratio", "fit_intercept", "max_iter", "tol",
            "class_weight", "verbose", "warm_start", "batch_size", "eta0", "power_t", "average",
            "early_stopping", "validation_fraction", "n_iter_no_change", "multi_class", "firth_intercept")
+
+
+#: a model file larger than this is not read (the largest models, 1e6 float64 coefficients, write ~25 MiB)
+MAX_FILE_BYTES = 1 << 30
 
 
 def _checksum(payload):
@@ -211,9 +216,14 @@ def load(path, *, return_encoding=False, as_pipeline=False):
         raise FileNotFoundError(f"model file {path} does not exist.")
     if os.path.isdir(path):
         raise ModelFileError(f"{path} is a directory, not a model file.")
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block, or never end
+        raise ModelFileError(f"{path} is not a regular file (a pipe or a device); give the model file itself.")
+    if os.path.getsize(path) > MAX_FILE_BYTES:
+        raise ModelFileError(f"{path} is {os.path.getsize(path) / 2**20:.0f} MiB, above the {MAX_FILE_BYTES >> 20} MiB "
+                             "a logitgd model file can be; it is not one.")
     try:
         with open(path, encoding="utf-8") as fh:
-            payload = json.load(fh)
+            payload = json.loads(fh.read(MAX_FILE_BYTES + 1))
     except UnicodeDecodeError:
         raise ModelFileError(f"{path} is not a logitgd model: it is not a text (JSON) file.") from None
     except json.JSONDecodeError as exc:
@@ -223,6 +233,8 @@ def load(path, *, return_encoding=False, as_pipeline=False):
         ) from None
     except RecursionError:
         raise ModelFileError(f"{path} is not a logitgd model file (its JSON is nested too deeply).") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits (Python's int string limit)
+        raise ModelFileError(f"{path} is not a valid model file: {' '.join(str(exc).split())[:200]}.") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a logitgd model file (no \"format\": \"{FORMAT}\" entry).")
     # The version comes first: a newer format may lack entries this one requires.
