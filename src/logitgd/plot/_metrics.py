@@ -11,10 +11,26 @@ from ._base import class_colors, finish, labels_and_proba, new_figure
 
 
 def _one_vs_rest(y, proba, classes):
-    """``[(name, is that class, its probability)]``: the positive class for two classes, every class for K."""
+    """``[(label, is that class, its probability)]``: the positive class for two classes, every class for K."""
     if len(classes) == 2:
-        return [(str(classes[1]), y == classes[1], proba[:, 1])]
+        return [(f"positive class {classes[1]}", y == classes[1], proba[:, 1])]
     return [(str(c), y == c, proba[:, k]) for k, c in enumerate(classes)]
+
+
+def _curves(display, model, X, y, ax, drawable, chance_level):
+    """``(figure, axes, number of curves, the displays drawn)``: one ``display.from_predictions`` per class against
+    the rest (the positive class for two), in the class colours, skipping the classes ``drawable(is that class)``
+    refuses; ``chance_level(n_curves, drawn so far)`` says which draws the chance line."""
+    y, proba, classes = labels_and_proba(model, X, y)
+    fig, ax = new_figure(5.6, 5.0, ax)
+    curves = _one_vs_rest(y, proba, classes)
+    ax.set_prop_cycle(color=class_colors(len(curves)))  # the class colours, whatever keywords the displays take
+    drawn = []
+    for label, positive, p in curves:
+        if drawable(positive):
+            drawn.append(display.from_predictions(positive, p, ax=ax, name=label,
+                                                  plot_chance_level=chance_level(len(curves), drawn)))
+    return fig, ax, len(curves), drawn
 
 
 def roc(model, X, y, *, ax=None, path=None, title=None):
@@ -22,26 +38,17 @@ def roc(model, X, y, *, ax=None, path=None, title=None):
     the macro-averaged AUC in the title). Returns the figure; writes it to ``path`` (.png, .svg, .pdf) if given."""
     from sklearn.metrics import RocCurveDisplay
 
-    y, proba, classes = labels_and_proba(model, X, y)
-    fig, ax = new_figure(5.6, 5.0, ax)
-    curves = _one_vs_rest(y, proba, classes)
-    colors = class_colors(len(curves))
-    aucs = []
-    ax.set_prop_cycle(color=colors)  # the class colours, whatever keywords this scikit-learn's displays take
-    for k, (name, positive, p) in enumerate(curves):
-        if positive.all() or not positive.any():
-            continue  # one class only among these rows: no curve
-        display = RocCurveDisplay.from_predictions(positive, p, ax=ax,
-                                                   name=name if len(curves) > 1 else f"positive class {name}",
-                                                   plot_chance_level=not aucs)
-        aucs.append(display.roc_auc)
-    if not aucs:
+    # a class that is all or none of these rows has no curve; the first curve drawn draws the chance line
+    fig, ax, n, drawn = _curves(RocCurveDisplay, model, X, y, ax, lambda positive: positive.any() and
+                                not positive.all(), lambda n, drawn: not drawn)
+    if not drawn:
         raise ValueError("no ROC curve: these rows hold one class only.")
+    aucs = [d.roc_auc for d in drawn]
     ax.set_xlabel("false positive rate (1 - specificity)")
     ax.set_ylabel("true positive rate (sensitivity, recall)")
     ax.grid(True, alpha=0.3)
     if title is None:
-        title = (f"ROC curve: AUC {aucs[0]:.3f}" if len(curves) == 1 else
+        title = (f"ROC curve: AUC {aucs[0]:.3f}" if n == 1 else
                  f"ROC curves, one class vs the rest: macro AUC {np.mean(aucs):.3f}")
     ax.set_title(title, fontsize=11)
     return finish(fig, path)
@@ -52,27 +59,18 @@ def pr(model, X, y, *, ax=None, path=None, title=None):
     (K classes: one curve per class against the rest). Returns the figure; writes it to ``path`` if given."""
     from sklearn.metrics import PrecisionRecallDisplay
 
-    y, proba, classes = labels_and_proba(model, X, y)
-    fig, ax = new_figure(5.6, 5.0, ax)
-    curves = _one_vs_rest(y, proba, classes)
-    colors = class_colors(len(curves))
-    aps = []
-    ax.set_prop_cycle(color=colors)
-    for name, positive, p in curves:
-        if not positive.any():
-            continue
-        display = PrecisionRecallDisplay.from_predictions(
-            positive, p, ax=ax, name=name if len(curves) > 1 else f"positive class {name}",
-            plot_chance_level=len(curves) == 1)
-        aps.append(display.average_precision)
-    if not aps:
+    # a class absent from these rows has no curve; the chance line (the positives' share) for two classes only
+    fig, ax, n, drawn = _curves(PrecisionRecallDisplay, model, X, y, ax, lambda positive: positive.any(),
+                                lambda n, drawn: n == 1)
+    if not drawn:
         raise ValueError("no precision-recall curve: these rows hold no positive label.")
+    aps = [d.average_precision for d in drawn]
     ax.set_xlabel("recall (true positive rate)")
     ax.set_ylabel("precision (positive predictive value)")
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.3)
     if title is None:
-        title = (f"Precision-recall: AP {aps[0]:.3f}" if len(curves) == 1 else
+        title = (f"Precision-recall: AP {aps[0]:.3f}" if n == 1 else
                  f"Precision-recall, one class vs the rest: mean AP {np.mean(aps):.3f}")
     ax.set_title(title, fontsize=11)
     return finish(fig, path)
@@ -96,11 +94,11 @@ def calibration(model, X, y, *, n_bins=10, strategy="uniform", path=None, title=
     fig, (top, bottom) = new_figure(5.6, 6.4, None, nrows=2, height_ratios=[3, 1.2], sharex=True)
     curves = _one_vs_rest(y, proba, classes)
     colors = class_colors(len(curves))
-    for k, (name, positive, p) in enumerate(curves):
+    for k, (label, positive, p) in enumerate(curves):
         CalibrationDisplay.from_predictions(positive, p, n_bins=n_bins, strategy=strategy, ax=top, color=colors[k],
-                                            name=name if len(curves) > 1 else f"positive class {name}")
+                                            name=label)
         bottom.hist(p, bins=np.linspace(0, 1, 2 * n_bins + 1), color=colors[k], alpha=0.6 if len(curves) > 1 else 1,
-                    histtype="stepfilled" if len(curves) == 1 else "step", lw=1.5, label=name)
+                    histtype="stepfilled" if len(curves) == 1 else "step", lw=1.5, label=label)
     top.legend(loc="upper left", fontsize=9)
     top.set_xlabel("")
     top.set_ylabel("observed frequency of the class")
