@@ -14,6 +14,11 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight
 
 
+def feature_labels(names, d):
+    """The ``d`` features' names as text: ``names`` (e.g. ``feature_names_in_``), or ``x0, x1, ...`` without."""
+    return [f"x{j}" for j in range(d)] if names is None else [str(n) for n in names]
+
+
 def classes_from(found, classes=None):
     """``classes_`` from the distinct labels ``found`` (sorted), or from ``classes`` as given (``partial_fit``).
 

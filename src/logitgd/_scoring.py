@@ -9,6 +9,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import backends
+from ._labels import feature_labels
 from ._numerics import log_sigmoid, sigmoid
 
 
@@ -124,8 +125,7 @@ class LinearScores:
             if not np.any(self.classes_ == y):
                 raise DataError(f"y={y!r} is not one of the model's classes {list(self.classes_)}.")
             y = self.classes_[np.flatnonzero(self.classes_ == y)[0]]
-        names = getattr(self, "feature_names_in_", None)
-        names = [f"x{j}" for j in range(row.shape[0])] if names is None else [str(n) for n in names]
+        names = feature_labels(getattr(self, "feature_names_in_", None), row.shape[0])
         link = "sigmoid" if len(self.classes_) == 2 else ("ovr" if self._ovr() else "softmax")
         return explain_row(row, self.coef_, self.intercept_, self.classes_, link, names, y)
 

@@ -23,6 +23,7 @@ import scipy.linalg
 import scipy.stats
 
 from . import rows as stats
+from ._labels import feature_labels
 from .exceptions import InferenceError
 from .objective import LinearObjective, _sum
 from .penalty import make_penalty
@@ -259,8 +260,7 @@ def summarize(ing, model, *, cov_type="nonrobust", groups=None, level=0.95):
     if (cov_type == "cluster") != (groups is not None):
         raise InferenceError("cov_type='cluster' needs groups= (one group label per row), and groups= needs "
                              "cov_type='cluster'.")
-    names = (list(model.feature_names_in_) if hasattr(model, "feature_names_in_")
-             else [f"x{j}" for j in range(ing.d)])
+    names = feature_labels(getattr(model, "feature_names_in_", None), ing.d)
     order, labels = layout(ing, names, model.classes_.tolist())
     params = reference_theta(ing)[order]
     k = order.shape[0]

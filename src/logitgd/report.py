@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from ._files import write_atomically
+from ._labels import feature_labels
 from ._version import __version__
 
 #: the data plots of the report, in order, and their captions
@@ -84,26 +85,17 @@ def _balance(y, classes):
 def coefficient_rows(model, names):
     """``(header, rows)`` of the coefficient table: R's columns (estimate, std. error, z, p, the interval, the
     odds ratio) where the fit has inference, else the estimates (and odds ratios) alone, with the reason."""
-    from .exceptions import InferenceError
+    from .plot import summary_terms
 
-    try:
-        summary = model.summary()
-        reason = None if summary.separation is None else f"{summary.separation} separation"
-    except InferenceError as exc:
-        summary, reason = None, str(exc)
-    if summary is not None and reason is None:
-        rename = dict(zip([f"x{j}" for j in range(len(names))], names)) if getattr(
-            model, "feature_names_in_", None) is None else {}
+    summary, found = summary_terms(model, feature_names=names)  # the terms' labels, or why there is no table
+    if summary is not None:
         ci = np.asarray(summary.conf_int())
         header = ["term", "estimate", "std. error", "z", "p", f"{summary.level:.0%} lower", "upper", "odds ratio"]
-        rows = []
-        for i, label in enumerate(summary.labels):
-            text = (f"{label[0]}: {rename.get(str(label[1]), label[1])}" if isinstance(label, tuple)
-                    else rename.get(str(label), str(label)))
-            rows.append([text] + [_fmt(float(v)) for v in (summary.params[i], summary.bse[i], summary.zvalues[i],
-                                                           summary.pvalues[i], ci[i, 0], ci[i, 1],
-                                                           np.exp(summary.params[i]))])
+        rows = [[text] + [_fmt(float(v)) for v in (summary.params[i], summary.bse[i], summary.zvalues[i],
+                                                   summary.pvalues[i], ci[i, 0], ci[i, 1], np.exp(summary.params[i]))]
+                for i, text in enumerate(found)]
         return header, rows, None
+    reason = found
     coef, b = np.asarray(model.coef_), np.asarray(model.intercept_)
     classes = list(model.classes_)
     if coef.shape[0] == 1:
@@ -157,8 +149,8 @@ def render(model, *, train=None, test=None, title="logitgd report", data=None, f
 
     from .explain import Explanation
 
-    names = list(feature_names) if feature_names is not None else [
-        str(n) for n in getattr(model, "feature_names_in_", [f"x{j}" for j in range(model.n_features_in_)])]
+    names = feature_labels(feature_names if feature_names is not None else getattr(model, "feature_names_in_", None),
+                           int(model.n_features_in_))
     classes = list(model.classes_)
     parts = [(label, X, y) for label, pair in (("train", train), ("test", test)) if pair is not None
              for X, y in [pair] if X is not None]

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from ._base import FORMATS, file_format, save
 from ._metrics import brier_score, calibration, confusion, pr, roc
-from ._model import coefficient_table, coefficients, cost, decision_regions
+from ._model import coefficient_table, coefficients, cost, decision_regions, summary_terms
 from ._path import coef_path, coef_path_data, cv_curve, cv_curve_data, score_label
 
 __all__ = ["FORMATS", "brier_score", "calibration", "coef_path", "coef_path_data", "coefficient_table",
            "coefficients", "confusion", "cost", "cv_curve", "cv_curve_data", "decision_regions", "file_format", "pr",
-           "roc", "save", "score_label"]
+           "roc", "save", "score_label", "summary_terms"]

@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 import scipy.sparse
 
+from .._labels import feature_labels
 from ..exceptions import InferenceError
 from ._base import class_colors, finish, new_figure
 
@@ -42,38 +43,42 @@ def cost(model, *, ax=None, path=None, title=None):
 
 
 def _feature_names(model, given=None):
-    if given is not None:
-        return [str(n) for n in given]
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        return [str(n) for n in names]
-    return [f"x{j}" for j in range(int(model.n_features_in_))]
+    """``given``, else the model's own feature names (x0, x1, ... without)."""
+    return feature_labels(given if given is not None else getattr(model, "feature_names_in_", None),
+                          int(model.n_features_in_))
+
+
+def summary_terms(model, level=0.95, feature_names=None):
+    """``(summary, labels)``: ``model.summary(level=level)`` and its terms' labels with the features named
+    ``feature_names`` (``"class: term"`` for K classes); or ``(None, why there is none)`` (an L1 fit, no data kept,
+    separation, ...)."""
+    try:
+        summary = model.summary(level=level)
+    except InferenceError as exc:
+        return None, str(exc)
+    if summary.separation is not None:
+        return None, f"{summary.separation} separation"
+    rename = dict(zip(_feature_names(model), _feature_names(model, feature_names)))
+    return summary, [f"{label[0]}: {rename.get(str(label[1]), label[1])}" if isinstance(label, tuple)
+                     else rename.get(str(label), str(label)) for label in summary.labels]
 
 
 def coefficient_table(model, level=0.95, feature_names=None):
     """``(labels, estimates, lower, upper, note)`` of the coefficients (the intercepts left out): Wald intervals at
     ``level`` from ``model.summary()`` where the fit has them, else the estimates alone (``lower``, ``upper`` None)
     and ``note`` says why. ``feature_names`` replace the model's own (e.g. an svmlight file's column numbers)."""
-    names = _feature_names(model, feature_names)
-    rename = dict(zip(_feature_names(model), names))
-    try:
-        summary = model.summary(level=level)
-    except InferenceError as exc:
-        summary, note = None, f"no intervals: {str(exc).split(':')[0]}"
-    else:
-        note = None if summary.separation is None else f"no intervals: {summary.separation} separation"
-    if summary is not None and note is None:
+    summary, found = summary_terms(model, level, feature_names)  # the terms' labels, or why there is no table
+    if summary is not None:
         ci = np.asarray(summary.conf_int(), dtype=np.float64)
         keep = [i for i, label in enumerate(summary.labels)
                 if (label[1] if isinstance(label, tuple) else label) != "(Intercept)"]
-        labels = [f"{label[0]}: {rename.get(str(label[1]), label[1])}" if isinstance(label, tuple)
-                  else rename.get(str(label), str(label)) for label in (summary.labels[i] for i in keep)]
-        return labels, np.asarray(summary.params)[keep], ci[keep, 0], ci[keep, 1], None
+        return [found[i] for i in keep], np.asarray(summary.params)[keep], ci[keep, 0], ci[keep, 1], None
+    note = f"no intervals: {found.split(':')[0]}"
+    names = _feature_names(model, feature_names)
     coef = np.asarray(model.coef_, dtype=np.float64)
     if coef.shape[0] == 1:
         return names, coef[0], None, None, note
-    labels = [f"{c}: {n}" for c in model.classes_ for n in names]
-    return labels, coef.ravel(), None, None, note
+    return [f"{c}: {n}" for c in model.classes_ for n in names], coef.ravel(), None, None, note
 
 
 def coefficients(model, *, odds_ratios=False, top=30, level=0.95, feature_names=None, ax=None, path=None,

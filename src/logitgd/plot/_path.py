@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._labels import feature_labels
 from .._selection import cv_selections
 from ._base import finish, new_figure
 
@@ -162,7 +163,7 @@ def coef_path_data(path_or_cv, feature_names=None, against="alpha"):
     n_panels, _, d = coef.shape
     if feature_names is None:
         feature_names = getattr(path_or_cv, "feature_names_in_", None)
-    names = [f"x{j}" for j in range(d)] if feature_names is None else [str(n) for n in feature_names]
+    names = feature_labels(feature_names, d)
     if len(names) != d:
         raise ValueError(f"feature_names has {len(names)} names for {d} features.")
     classes = list(path_or_cv.classes_)
