@@ -7,7 +7,6 @@ import os
 from ..exceptions import DataError
 from ._parser import KIND_HELP
 
-FORMATS = (".png", ".svg", ".pdf")
 #: the plots drawn from labelled rows (the others from the fitted model alone)
 DATA_KINDS = ("roc", "pr", "calibration", "confusion", "regions")
 
@@ -15,6 +14,8 @@ DATA_KINDS = ("roc", "pr", "calibration", "confusion", "regions")
 def parse(values, allowed):
     """``{kind: path}`` from ``--plot`` values (``KIND=FILE``; a bare ``FILE`` is the cost curve), each kind in
     ``allowed`` and each file's suffix a known format; DataError naming the value otherwise."""
+    from ..plot import FORMATS
+
     plots = {}
     for value in values or ():
         kind, sep, path = value.partition("=")
@@ -35,6 +36,12 @@ def parse(values, allowed):
             raise DataError(f"--plot names the {kind} plot twice ({plots[kind]} and {path}).")
         plots[kind] = path
     return plots
+
+
+def check_report_name(option, path):
+    """Refuse a report file name that does not end in .html (or .htm), before any work."""
+    if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
+        raise DataError(f"{option} {path}: the report is an HTML file; give a name ending in .html.")
 
 
 def feature_names(names, encoding, d):

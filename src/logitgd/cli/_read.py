@@ -158,9 +158,13 @@ def select_columns(df, args, source, target, keep=()):
     return df
 
 
+def _imputes(args):
+    return getattr(args, "impute", "none") != "none"
+
+
 def _preprocessing(args):
     """Whether the fit imputes or standardizes (then the numeric columns go through a table encoding)."""
-    return getattr(args, "impute", "none") != "none" or getattr(args, "standardize", False)
+    return _imputes(args) or getattr(args, "standardize", False)
 
 
 def read_training_data(args):
@@ -190,14 +194,14 @@ def read_training_data(args):
         if cluster:
             df, groups = _cluster_labels(df, cluster, source)
         if _preprocessing(args):
-            X, y, encoding = encode_table(df, target, [], source, allow_missing=args.impute != "none")
+            X, y, encoding = encode_table(df, target, [], source, allow_missing=_imputes(args))
             return Training(X, y, None, encoding, source, target, groups)
         X, y, names = split_xy(df, target, source)
         return Training(X, y, names, None, source, target, groups)
     if is_svmlight(args.data):
         for option, given in (("--target", args.target), ("--categorical", args.categorical),
                               ("--features", getattr(args, "features", None)), ("--drop", getattr(args, "drop", None)),
-                              ("--impute", getattr(args, "impute", "none") != "none"),
+                              ("--impute", _imputes(args)),
                               ("--standardize", getattr(args, "standardize", False)),
                               ("--formula", formula), ("--cluster", cluster)):
             if given:
@@ -230,7 +234,7 @@ def read_training_data(args):
     if args.categorical or _preprocessing(args):  # a table encoding, which the model file keeps
         unpenalized = args.penalty in ("none", "firth") or args.alpha == 0
         X, y, encoding = encode_table(df, args.target, args.categorical, args.data, drop_reference=unpenalized,
-                                      allow_missing=getattr(args, "impute", "none") != "none")
+                                      allow_missing=_imputes(args))
         return Training(X, y, None, encoding, args.data, args.target, groups)
     X, y, names = split_xy(df, args.target, args.data)
     return Training(X, y, names, None, args.data, args.target, groups)
@@ -327,6 +331,27 @@ def read_for_model(model, encoding, path, target, cluster=None):
     else:
         X = _features(df, model, path)
     return X, y, groups
+
+
+def read_labelled(args, model, encoding):
+    """``(X, y)`` of ``args.data`` with its labels (``--target``; a formula model's default: its response; an
+    svmlight file's own), read as the model's training data was, the labels as the model's classes."""
+    from ..io import is_svmlight
+
+    target, spec = args.target, getattr(model, "_formula_spec", None)
+    if not target and spec is not None:  # a formula model's labels: its response
+        target = formula_response(spec["formula"])
+    if not target and not is_svmlight(args.data):
+        raise DataError("--target is required with a CSV or Parquet file: name the label column.")
+    X, y = _read_for_model(model, encoding, args.data, target)
+    return X, _as_model_labels(y, model.classes_, args.data, target)
+
+
+def take_rows(a, index):
+    """The rows ``index`` of an array, a sparse matrix or a DataFrame (all of them: ``index`` None)."""
+    if a is None or index is None:
+        return a
+    return a.iloc[index] if hasattr(a, "iloc") else a[index]
 
 
 def _as_model_labels(y, classes, source, target):

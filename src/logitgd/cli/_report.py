@@ -48,9 +48,13 @@ def _metrics(model, X, y, threshold=None):
     ``--threshold`` if given)."""
     from ..report import metrics
 
-    if threshold is not None and len(model.classes_) != 2:
-        raise DataError(f"--threshold is for two classes; the model has {len(model.classes_)}.")
     return metrics(model, X, y, threshold)
+
+
+def check_threshold(threshold, n_classes, what):
+    """Refuse ``--threshold`` for ``what`` (the data, the model) of other than two classes, before any work."""
+    if threshold is not None and n_classes != 2:
+        raise DataError(f"--threshold is for two classes; {what} has {n_classes}.")
 
 
 def class_weights(given, y):

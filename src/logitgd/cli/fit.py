@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
@@ -12,8 +11,8 @@ import numpy as np
 from .._version import __version__
 from ..exceptions import DataError, DivergenceError
 from . import _plots, fit_cv
-from ._read import _describe, formula_features, read_training_data
-from ._report import _check_outputs, _in_cli_terms, _metrics, _report, class_weights, coefficient_text
+from ._read import _describe, _preprocessing, formula_features, read_training_data, take_rows
+from ._report import _check_outputs, _in_cli_terms, _metrics, _report, check_threshold, class_weights, coefficient_text
 
 
 def _multi_class(model):
@@ -94,7 +93,7 @@ def _cmd_fit_dask(args):
     request, text, failed = _summary_request(args), None, None
     if args.data is None or not args.target:
         raise DataError("--dask trains on a Parquet file, directory or glob: give DATA and --target.")
-    data_plots = [kind for kind in args.plots if kind not in ("cost", "coefficients", "oddsratios")]
+    data_plots = [kind for kind in args.plots if kind in _plots.DATA_KINDS]  # cv and path: --alpha cv refused it
     if data_plots or args.report:
         raise DataError(f"{'--report' if args.report else '--plot ' + data_plots[0] + '='} does not go with --dask "
                         "yet: it draws from rows in memory. Save the model (--model) and run 'logitgd evaluate MODEL "
@@ -183,13 +182,6 @@ def _summary_text(model, request, groups=None):
         return None, DataError(f"no summary: {exc}")
 
 
-def _rows(a, index):
-    """The rows ``index`` of an array, a sparse matrix or a DataFrame (all of them: ``index`` None)."""
-    if a is None or index is None:
-        return a
-    return a.iloc[index] if hasattr(a, "iloc") else a[index]
-
-
 def _split(args, y, source):
     """``(train rows, test rows)`` of the stratified split, or ``(None, None)`` with --test-size 0."""
     import pandas as pd
@@ -241,8 +233,8 @@ def _plot_requests(args):
             plots[kind] = path
             args.plot_options[kind] = option
     args.plots = plots
-    if args.report and os.path.splitext(args.report)[1].lower() not in (".html", ".htm"):
-        raise DataError(f"--report {args.report}: the report is an HTML file; give a name ending in .html.")
+    if args.report:
+        _plots.check_report_name("--report", args.report)
 
 
 def cmd_fit(args):
@@ -259,26 +251,25 @@ def cmd_fit(args):
     X, y, names, encoding, source, target = data.X, data.y, data.names, data.encoding, data.source, data.target
     n_classes = len(pd.unique(y))
     train, test = _split(args, y, source)
-    y_tr, y_te = _rows(y, train), (None if test is None else _rows(y, test))
-    frame_tr = _rows(data.frame, train)
+    y_tr, y_te = take_rows(y, train), (None if test is None else take_rows(y, test))
+    frame_tr = take_rows(data.frame, train)
     if data.frame is None:
-        X_tr, X_te = _rows(X, train), (None if test is None else _rows(X, test))
+        X_tr, X_te = take_rows(X, train), (None if test is None else take_rows(X, test))
         if names is not None:
             X_tr = pd.DataFrame(X_tr, columns=names)
             if X_te is not None:
                 X_te = pd.DataFrame(X_te, columns=names)
 
-    if encoding is not None and encoding.get("kind") == "table" and (args.impute != "none" or args.standardize):
+    if encoding is not None and encoding.get("kind") == "table" and _preprocessing(args):
         X_tr, X_te = _preprocess(args, encoding, X_tr, X_te, source)
     intro = (f"logitgd {__version__}: fitting {source} ({_describe(X, encoding)}), "
              + ("labels from the file" if target is None else f"target {target!r}")
              + (f", {n_classes} classes" if n_classes > 2 else "")
              + (f", formula {args.formula!r}" if data.frame is not None else ""))
+    check_threshold(args.threshold, n_classes, source)
+    args.class_weight = class_weights(args.class_weight, y)  # keyed by the labels, for the estimator
     if cv is not None:
         return fit_cv.run(args, cv, data, (X_tr, y_tr), (X_te, y_te), intro)
-    if args.threshold is not None and n_classes != 2:
-        raise DataError(f"--threshold is for two classes; {source} has {n_classes}.")
-    args.class_weight = class_weights(args.class_weight, y)
     print(intro, flush=True)  # before the bar draws on the terminal: it must own its line
     bar, progress = _progress_bar(args, refresh=False)
     model = _model(args, progress, **({} if args.device == "cpu" else {"device": args.device}))
@@ -299,7 +290,7 @@ def cmd_fit(args):
         print(f"logitgd: warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     if data.frame is not None:  # the formula's columns, built as the model builds them for new data
         X_tr = formula_features(model, frame_tr, source)
-        X_te = None if test is None else formula_features(model, _rows(data.frame, test), f"{source} (test rows)")
+        X_te = None if test is None else formula_features(model, take_rows(data.frame, test), f"{source} (test rows)")
 
     columns = {"train": _metrics(model, X_tr, y_tr, args.threshold)}
     if X_te is not None:
@@ -323,7 +314,7 @@ def cmd_fit(args):
     failed = None
     names = _plots.feature_names(data.names, data.encoding, X_tr.shape[1])
     if request is not None:  # over the rows the model was fitted on, which it holds
-        text, failed = _summary_text(model, request, _rows(data.groups, train))
+        text, failed = _summary_text(model, request, take_rows(data.groups, train))
         if text is not None:
             print(f"\ncoefficients (over the {len(y_tr)} training rows)\n{text}")
     else:

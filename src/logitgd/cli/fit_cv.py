@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..exceptions import ConvergenceWarning, DataError
 from . import _plots
 from ._plots import feature_names
-from ._report import _in_cli_terms, _metrics, _report, class_weights, coefficient_text, cv_table
+from ._report import _in_cli_terms, _metrics, _report, coefficient_text, cv_table
 
 DEFAULT_FOLDS, DEFAULT_N_ALPHAS = 5, 20
 
@@ -110,10 +110,8 @@ def run(args, req, data, train, test, intro):
     from ..plot import score_label
 
     (X_tr, y_tr), (X_te, y_te) = train, test
-    if args.threshold is not None and len(set(y_tr.tolist() if hasattr(y_tr, "tolist") else y_tr)) != 2:
-        raise DataError("--threshold is for two classes.")
     params = {"solver": args.solver or "auto", "tol": args.tol, "max_iter": args.max_iter,
-              "class_weight": class_weights(args.class_weight, y_tr),
+              "class_weight": args.class_weight,
               **({} if args.device == "cpu" else {"device": args.device})}
     model = LogisticRegressionCV(alphas=req.n_alphas, l1_ratios=req.l1_ratios, penalty=req.penalty, cv=req.folds,
                                  selection=req.selection, **params)

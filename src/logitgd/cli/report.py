@@ -8,15 +8,8 @@ import numpy as np
 
 from ..exceptions import DataError
 from . import _plots
-from ._read import _as_model_labels, _describe, _read_for_model, formula_response
+from ._read import _as_model_labels, _describe, _read_for_model, read_labelled, take_rows
 from ._report import _check_outputs
-
-
-def _rows(X, i):
-    """Row ``i`` of X as X's own kind (a one-row DataFrame, a (1, d) array or CSR matrix)."""
-    if hasattr(X, "iloc"):
-        return X.iloc[[i]]
-    return X[i:i + 1] if hasattr(X, "tocsr") else np.asarray(X)[i:i + 1]
 
 
 def _check_row(row, n, source):
@@ -26,7 +19,7 @@ def _check_row(row, n, source):
 
 def _traced(model, X, y, row, names):
     """Row ``row`` of X through the model, its features named ``names``."""
-    e = model.explain(_rows(X, row), None if y is None else np.asarray(y)[row])
+    e = model.explain(take_rows(X, [row]), None if y is None else np.asarray(y)[row])
     e.feature_names = list(names)
     return e
 
@@ -77,18 +70,6 @@ def write(args, model, data, train, test, *, names, elapsed, warnings_text=(), c
     print(f"{'report':<15}{args.report}")
 
 
-def _labelled(args, model, encoding):
-    from ..io import is_svmlight
-
-    target, spec = args.target, getattr(model, "_formula_spec", None)
-    if not target and spec is not None:
-        target = formula_response(spec["formula"])
-    if not target and not is_svmlight(args.data):
-        raise DataError("--target is required with a CSV or Parquet file: name the label column.")
-    X, y = _read_for_model(model, encoding, args.data, target)
-    return X, _as_model_labels(y, model.classes_, args.data, target)
-
-
 def _names(model, encoding, d):
     return _plots.feature_names(getattr(model, "feature_names_in_", None), encoding, d)
 
@@ -97,11 +78,10 @@ def cmd_report(args):
     from ..persistence import load
     from ..report import write as write_report
 
-    if os.path.splitext(args.output)[1].lower() not in (".html", ".htm"):
-        raise DataError(f"-o {args.output}: the report is an HTML file; give a name ending in .html.")
+    _plots.check_report_name("-o", args.output)
     _check_outputs({"--output": args.output}, args.force)
     model, encoding = load(args.model, return_encoding=True)
-    X, y = _labelled(args, model, encoding)
+    X, y = read_labelled(args, model, encoding)
     _check_row(args.row, X.shape[0], args.data)
     names = _names(model, encoding, X.shape[1])
     write_report(args.output, model, test=(X, y), title=f"logitgd: {os.path.basename(args.model)} on "

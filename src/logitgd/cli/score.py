@@ -6,8 +6,8 @@ import sys
 
 from ..exceptions import DataError
 from . import _plots
-from ._read import _as_model_labels, _read_for_model, formula_response
-from ._report import _check_outputs, _metrics, _report, coefficient_text
+from ._read import _read_for_model, read_labelled
+from ._report import _check_outputs, _metrics, _report, check_threshold, coefficient_text
 
 #: the formats predictions are written in, by the output file's suffix
 PREDICTION_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet"}
@@ -43,8 +43,7 @@ def cmd_predict(args):
             if column not in table.columns:
                 raise DataError(f"--keep: {args.data} has no column {column!r}.")
             kept[column] = table[column].to_numpy()
-    if args.threshold is not None and len(model.classes_) != 2:
-        raise DataError(f"--threshold is for two classes; the model has {len(model.classes_)}.")
+    check_threshold(args.threshold, len(model.classes_), "the model")
     proba = model.predict_proba(X)
     out = pd.DataFrame(kept)
     for k, c in enumerate(model.classes_):
@@ -66,7 +65,6 @@ def cmd_predict(args):
 
 
 def cmd_evaluate(args):
-    from ..io import is_svmlight
     from ..persistence import load
 
     allowed = {kind: True for kind in _plots.KIND_HELP if kind not in ("cv", "path")}
@@ -74,13 +72,8 @@ def cmd_evaluate(args):
     plots = _plots.parse(args.plot, allowed)
     _check_outputs(_plots.outputs(plots), args.force)
     model, encoding = load(args.model, return_encoding=True)
-    target, spec = args.target, getattr(model, "_formula_spec", None)
-    if not target and spec is not None:  # a formula model's labels: its response
-        target = formula_response(spec["formula"])
-    if not target and not is_svmlight(args.data):
-        raise DataError("--target is required with a CSV or Parquet file: name the label column.")
-    X, y = _read_for_model(model, encoding, args.data, target)
-    y = _as_model_labels(y, model.classes_, args.data, target)
+    X, y = read_labelled(args, model, encoding)
+    check_threshold(args.threshold, len(model.classes_), "the model")
     print(f"{args.model} on {args.data} ({len(y)} rows)")
     print(_report({"data": _metrics(model, X, y, args.threshold)}, model.classes_, y, "data"))
     names = _plots.feature_names(getattr(model, "feature_names_in_", None), encoding, X.shape[1])
