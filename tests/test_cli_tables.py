@@ -163,6 +163,11 @@ def test_titanic_end_to_end_raw_tables_in_the_same_probabilities_out(capsys, tit
     code, out, err = cli(capsys, "predict", model, d / "test.csv", "--keep", "Unnamed: 0", "--digits", "17",
                          "--output", preds)
     assert code == 0, err
+    report = tmp_path / "titanic.html"
+    code, _, err = cli(capsys, "report", model, d / "test.csv", "--target", "survived", "-o", report)
+    assert code == 0, err
+    text = report.read_text()
+    assert "numbers filled with the training rows&#39; median (--impute)" in text and "sex (2 levels)" in text
     code, out, err = cli(capsys, "evaluate", model, d / "test.csv", "--target", "survived")
     assert code == 0, err
     assert "accuracy" in out

@@ -43,9 +43,12 @@ def _data_text(source, X, y, encoding, classes, split=None):
     text = {"source": source, "shape": _describe(X, encoding), "classes": ", ".join(map(str, classes))}
     if split:
         text["split"] = split
-    text["missing values"] = "none: the readers refuse empty cells and NaN, naming the row and column"
-    if encoding and encoding.get("kind") == "table":
-        text["categorical"] = ", ".join(f"{b['column']} ({len(b['categories'])} levels)"
+    imputed = ((encoding or {}).get("preprocess") or {}).get("impute")
+    text["missing values"] = (f"numbers filled with the training rows' {imputed.replace('_', ' ')} (--impute)"
+                              if imputed else "none: the readers refuse empty cells and NaN, naming the row and "
+                              "column")
+    if encoding and encoding.get("kind") == "table" and encoding["categorical"]:
+        text["categorical"] = ", ".join(f"{b['column']} ({len(b['categories']) + ('reference' in b)} levels)"
                                         for b in encoding["categorical"]) + ", one-hot encoded"
     return text
 
