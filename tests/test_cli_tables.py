@@ -1,18 +1,19 @@
 """The command line on real tables (tests/data: carData's TitanicSurvival and MASS's birthwt, from Debian's
 r-cran-cardata and r-cran-mass, exported by ``Rscript -e 'write.csv(carData::TitanicSurvival, "titanic.csv");
 write.csv(MASS::birthwt, "birthwt.csv")'``, row names in the first, unnamed, column): choosing columns, row
-identifiers, the options the estimator has, predictions' formats, and a fixed learning rate that is too large."""
+identifiers, the options the estimator has, predictions' formats, and a fixed learning rate that is too large; each
+through the installed ``logitgd`` command."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import logitgd
-from logitgd.cli import main
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 TITANIC = os.path.join(DATA, "titanic.csv")
@@ -20,9 +21,12 @@ BIRTHWT = os.path.join(DATA, "birthwt.csv")
 
 
 def cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+    """``(exit status, stdout, stderr)`` of the installed ``logitgd`` command, as a user runs it."""
+    from test_cli import _installed
+
+    done = subprocess.run([_installed(), *map(str, argv)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "120"})
+    return done.returncode, done.stdout, done.stderr
 
 
 def one_error(code, err, *needles):
@@ -233,10 +237,8 @@ def test_the_progress_bar_leaves_no_fragment_on_the_screen(solver):
 
 
 def test_what_a_new_user_types_wrong_gets_the_fix(capsys, tmp_path):
-    with pytest.raises(SystemExit) as stop:
-        main(["fit", BIRTHWT, "--target", "low", "--learning_rate", "0.1"])
-    assert stop.value.code == 2
-    assert "--learning_rate: did you mean --learning-rate?" in capsys.readouterr().err
+    code, _, err = cli(capsys, "fit", BIRTHWT, "--target", "low", "--learning_rate", "0.1")
+    assert code == 2 and "--learning_rate: did you mean --learning-rate?" in err
     model = tmp_path / "m.json"
     assert cli(capsys, "fit", BIRTHWT, "--target", "low", "--drop", "Unnamed: 0,bwt", "--quiet", "--model",
                model)[0] == 0
@@ -259,3 +261,20 @@ def test_semicolon_csv_and_parquet_category_columns_are_read_as_meant(capsys, tm
     assert code == 0, err
     assert "1 categorical columns" in out and "reference levels, as R's: race=black" in out
     assert "race=white" in out.split("coefficients")[1]
+
+
+def test_the_command_line_and_python_share_one_default_alpha(capsys, tmp_path):
+    """No --alpha on the command line, no alpha in Python: the same penalty, the same model (README says why)."""
+    from logitgd._defaults import DEFAULT_ALPHA
+
+    model = tmp_path / "m.json"
+    code, out, err = cli(capsys, "fit", BIRTHWT, "--target", "low", "--drop", "Unnamed: 0,bwt", "--test-size", "0",
+                         "--quiet", "--model", model)
+    assert code == 0, err
+    assert f"alpha          {DEFAULT_ALPHA:g}" in out
+    raw = pd.read_csv(BIRTHWT)
+    X, y = raw.drop(columns=["Unnamed: 0", "bwt", "low"]), raw["low"]
+    api = logitgd.LogisticRegression().fit(X, y)
+    assert api.get_params()["alpha"] is None and logitgd.load(model).alpha == DEFAULT_ALPHA
+    np.testing.assert_allclose(logitgd.load(model).coef_, api.coef_, rtol=1e-6)
+    assert not np.allclose(logitgd.LogisticRegression(alpha=0).fit(X, y).coef_, api.coef_, rtol=1e-6)

@@ -29,7 +29,7 @@ def _rel(a, b):
 # -- against statsmodels -----------------------------------------------------------------------
 def test_binary_matches_statsmodels_logit():
     X, y = _spector()
-    s = LogisticRegression().fit(X, y).summary()
+    s = LogisticRegression(alpha=0).fit(X, y).summary()
     ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
     assert s.labels == ["(Intercept)", "GPA", "TUCE", "PSI"]
     assert _rel(s.params, ref.params) < 1e-6
@@ -49,7 +49,7 @@ def test_binary_matches_statsmodels_logit():
 
 def test_sandwich_and_cluster_match_statsmodels():
     X, y = _spector()
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     exog = sm.add_constant(X)
     # statsmodels' Logit has no HC1 of its own: cov_type="HC1" falls back to HC0 (cov_white_simple without
     # correction), so HC0 is compared with it and HC1 with its HC0 times n / (n - k)
@@ -71,7 +71,7 @@ def test_multinomial_reference_class_matches_mnlogit():
     d = sm.datasets.anes96.load_pandas().data
     X = d[["logpopul", "selfLR", "age", "educ", "income"]]
     y = np.digitize(d["PID"], [2, 4])  # three classes
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     exog = sm.add_constant(X)
     ref = sm.MNLogit(y, exog).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
     s = model.summary()
@@ -91,7 +91,7 @@ def test_multinomial_reference_class_matches_mnlogit():
 def test_profile_intervals_invert_the_likelihood_ratio_test():
     """At each bound, the constrained refit's deviance is chi2(1, level) above the minimum."""
     X, y = _spector()
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     s = model.summary()
     ci = s.conf_int(method="profile")
     wald = s.conf_int()
@@ -113,12 +113,18 @@ def test_complete_separation_prints_no_standard_errors():
     y = (X[:, 1] > 0).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = LogisticRegression().fit(X, y)
+        model = LogisticRegression(alpha=0).fit(X, y)
     s = model.summary()
     assert s.separation == "complete" and "x1" in s.separating
     assert np.all(np.isnan(s.bse)) and np.all(np.isnan(s.conf_int(method="profile")))
     text = str(s)
     assert "completely separated by 'x1'" in text and "Std. Error" not in text
+    # a ridge penalty's estimate exists on the same data (the default alpha): its table is shown, with
+    # no word of separation, from the training data kept and from the data given again alike
+    ridge = LogisticRegression().fit(X, y)
+    for s in (ridge.summary(), ridge.summary(X, y)):
+        assert s.separation is None and np.all(np.isfinite(s.bse)) and s.alpha == 1e-4
+        assert "separated" not in str(s) and "Std. Error" in str(s)
 
 
 def test_quasi_complete_separation_named():
@@ -128,7 +134,7 @@ def test_quasi_complete_separation_named():
     y = np.where(X[:, 0] == 1, 1, (rng.random(80) < 0.4).astype(int))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = LogisticRegression().fit(X, y)
+        model = LogisticRegression(alpha=0).fit(X, y)
     s = model.summary()
     assert s.separation == "quasi-complete" and s.separating == ["x0"]
     assert "quasi-completely separated by 'x0'" in str(s) and np.all(np.isnan(s.bse))
@@ -137,12 +143,12 @@ def test_quasi_complete_separation_named():
 def test_collinear_columns_are_named():
     X, y = _spector()
     X = X.assign(GPA2=2 * X["GPA"] - X["PSI"])
-    model = LogisticRegression(solver="lbfgs", max_iter=50).fit(X, y)
+    model = LogisticRegression(alpha=0, solver="lbfgs", max_iter=50).fit(X, y)
     with pytest.raises(InferenceError, match=r"the columns 'GPA', 'PSI', 'GPA2' are collinear"):
         model.summary()
     X = X.drop(columns="GPA2").assign(zero=0.0)
     with pytest.raises(InferenceError, match="'zero' carry no information"):
-        LogisticRegression().fit(X, y).summary()
+        LogisticRegression(alpha=0).fit(X, y).summary()
 
 
 def test_l1_and_ovr_refused_l2_conditional_on_alpha():
@@ -172,7 +178,7 @@ def test_l1_and_ovr_refused_l2_conditional_on_alpha():
 
 def test_bad_arguments():
     X, y = _spector()
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     with pytest.raises(InferenceError, match="cov_type must be one of"):
         model.summary(cov_type="HC3")
     with pytest.raises(InferenceError, match="needs groups="):
@@ -191,7 +197,7 @@ def test_too_many_parameters(monkeypatch):
     from logitgd import inference
 
     X, y, _ = make_logistic_data(100, 5)
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     monkeypatch.setattr(inference, "MAX_PARAMS", 5)
     with pytest.raises(InferenceError, match="6 parameters.*MAX_PARAMS=5"):
         model.summary()
@@ -207,7 +213,7 @@ def test_sparse_and_torch_equal_in_memory():
     X, y, _ = make_logistic_data(400, 4)
     X[X < -1] = 0.0
     groups = np.arange(400) % 13
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     inputs = [scipy.sparse.csr_matrix(X)]
     torch = None
     try:
@@ -229,8 +235,8 @@ def test_dask_equals_in_memory(client):
     da = pytest.importorskip("dask.array")
     X, y, _ = make_logistic_data(600, 4, seed=3)
     groups = np.arange(600) % 29
-    model = LogisticRegression().fit(X, y)
-    on_dask = LogisticRegression().fit(da.from_array(X, chunks=(200, 4)), da.from_array(y, chunks=200))
+    model = LogisticRegression(alpha=0).fit(X, y)
+    on_dask = LogisticRegression(alpha=0).fit(da.from_array(X, chunks=(200, 4)), da.from_array(y, chunks=200))
     np.testing.assert_allclose(on_dask.coef_, model.coef_, rtol=1e-8)
     for cov_type in ("nonrobust", "HC1", "cluster"):
         g = groups if cov_type == "cluster" else None
@@ -242,7 +248,7 @@ def test_dask_equals_in_memory(client):
 # -- keeping it ------------------------------------------------------------------------------------
 def test_model_file_keeps_the_summary(tmp_path):
     X, y = _spector()
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     path = tmp_path / "m.json"
     logitgd.save(model, path)
     loaded = logitgd.load(path)
@@ -259,7 +265,7 @@ def test_model_file_keeps_the_summary(tmp_path):
 
 def test_pickle_drops_the_data_and_partial_fit_needs_them():
     X, y = _spector()
-    model = LogisticRegression().fit(X, y)
+    model = LogisticRegression(alpha=0).fit(X, y)
     again = pickle.loads(pickle.dumps(model))
     assert not hasattr(again, "_fit_data")
     with pytest.raises(InferenceError, match=r"call model.summary\(X, y\)"):
@@ -274,7 +280,7 @@ def test_formula_names_and_prediction():
     pytest.importorskip("formulaic")
     d = sm.datasets.spector.load_pandas().data
     d = d.assign(level=np.where(d["TUCE"] > 22, "high", np.where(d["TUCE"] > 19, "mid", "low")))
-    model = LogisticRegression.from_formula("GRADE ~ GPA + C(level) + GPA:PSI", d)
+    model = LogisticRegression.from_formula("GRADE ~ GPA + C(level) + GPA:PSI", d, alpha=0)
     s = model.summary()
     assert s.labels == ["(Intercept)", "GPA", "C(level)[T.low]", "C(level)[T.mid]", "GPA:PSI"]
     exog = np.column_stack([np.ones(32), d["GPA"], d["level"] == "low", d["level"] == "mid",
@@ -288,7 +294,7 @@ def test_a_bound_not_found_is_said_not_silent(monkeypatch):
     from logitgd import inference
 
     X, y = _spector()
-    s = LogisticRegression().fit(X, y).summary()
+    s = LogisticRegression(alpha=0).fit(X, y).summary()
     monkeypatch.setattr(inference, "_bound", lambda *args: np.nan)
     with pytest.warns(RuntimeWarning, match=r"bounds of parameters \[0, 1, 2, 3\].*not found"):
         assert np.all(np.isnan(s.conf_int(method="profile")))

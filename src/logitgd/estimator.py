@@ -67,10 +67,10 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         ``"constant"``, ``"invscaling"`` or ``"adaptive"`` (these need
         ``eta0``). Not used by ``"lbfgs"``/``"newton"`` (anything but
         ``"auto"`` is an error there).
-    alpha : float >= 0, default=0.0
-        Penalty strength. ``alpha=0`` is the maximum-likelihood fit. With
-        ``penalty="l2"`` this matches scikit-learn's
-        ``C = 1 / (n_samples * alpha)`` (``sum(sample_weight)`` with weights).
+    alpha : float >= 0 or None, default=None
+        Penalty strength; ``0`` is the maximum-likelihood fit (R's ``glm``). ``None``: ``1e-4`` (as on the
+        command line; finite on separated data) with an L2/L1/elastic-net penalty, none with ``"firth"`` or
+        ``None``. L2 matches scikit-learn's ``C = 1 / (n_samples * alpha)`` (``sum(sample_weight)``).
     penalty : {"l2", "l1", "elasticnet", "firth", None}, default="l2"
         ``None`` ignores ``alpha``. ``"firth"``: Firth's bias-reduced likelihood
         ``log L + ½ log det I`` (no ``alpha``; finite under separation; solver ``"firth"``).
@@ -164,7 +164,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         Only when X was a DataFrame with string column names.
     """
 
-    def __init__(self, solver="auto", learning_rate="auto", alpha=0.0, penalty="l2", l1_ratio=None,
+    def __init__(self, solver="auto", learning_rate="auto", alpha=None, penalty="l2", l1_ratio=None,
                  fit_intercept=True, max_iter=None, tol=None, class_weight=None, random_state=None,
                  verbose=0, warm_start=False, callback=None, batch_size=32, eta0=None, power_t=0.5,
                  average=False, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
@@ -204,8 +204,9 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         """Validate parameters; return the penalty object."""
         if self.solver != "auto" and self.solver not in SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not available; expected 'auto' or one of {sorted(SOLVERS)}.")
-        if not (isinstance(self.alpha, numbers.Real) and np.isfinite(self.alpha) and self.alpha >= 0):
-            raise ValueError(f"alpha must be a non-negative number, got {self.alpha!r}.")
+        a = self.alpha  # a number (not a bool) >= 0, or None
+        if a is not None and (isinstance(a, bool) or not (isinstance(a, numbers.Real) and np.isfinite(a) and a >= 0)):
+            raise ValueError(f"alpha must be a non-negative number or None (the default), got {self.alpha!r}.")
         if self.l1_ratio is not None and not (isinstance(self.l1_ratio, numbers.Real) and 0 <= self.l1_ratio <= 1):
             raise ValueError(f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.")
         if self.l1_ratio is not None and self.penalty != "elasticnet":
@@ -555,11 +556,11 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             profile-likelihood intervals.
         """
         check_is_fitted(self)
-        inference.check_model(self)
+        penalty = inference.check_model(self)
         if X is not None:
             K = len(self.classes_)
             X, y_enc, sw = self._validate_xy(X, y, sample_weight, reset=False)
-            found = inference.ingredients(self._objective(X, y_enc, sw, None, 1 if K == 2 else K),
+            found = inference.ingredients(self._objective(X, y_enc, sw, penalty, 1 if K == 2 else K),
                                           inference.theta_of(self), self.stop_reason_, self.converged_,
                                           self.penalty == "firth")
         else:

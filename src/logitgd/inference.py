@@ -104,7 +104,7 @@ def check_model(model):
                              "intervals are those of the Firth fit; summarize LogisticRegression(penalty='firth').")
     if penalty.alpha > 0 and penalty.l1_ratio > 0:
         raise InferenceError(
-            f"no Wald table for an L1 / elastic-net fit (penalty={model.penalty!r}, alpha={model.alpha:g}): its "
+            f"no Wald table for an L1 / elastic-net fit (penalty={model.penalty!r}, alpha={penalty.alpha:g}): its "
             "standard errors would ignore that the data chose the predictors (post-selection inference is not "
             "valid). Instead: refit the selected predictors with alpha=0 on data not used to select them (sample "
             "splitting), or use penalty='l2', or bootstrap the whole procedure.")
@@ -117,7 +117,8 @@ def check_model(model):
 def ingredients(objective, theta, stop_reason="", converged=True, firth=False):
     """:class:`Ingredients` of ``objective`` (the training data) at ``theta``: four passes over the rows.
 
-    ``firth``: a fit of Firth's penalized likelihood, whose estimate exists under separation (not checked).
+    ``firth``: a fit of Firth's penalized likelihood. Its estimate exists under separation, as a
+    ridge-penalized one does (``objective.penalty.alpha > 0``): neither is checked for it.
     """
     n_params = objective.n_params
     if n_params > MAX_PARAMS:
@@ -130,7 +131,8 @@ def ingredients(objective, theta, stop_reason="", converged=True, firth=False):
     llf = -float(objective._data_term(theta, want_grad=False)[0])
     llnull = -float(objective._data_term(objective.intercept_only(), want_grad=False)[0])
     nobs = int(sum(data.map(stats.positive_weights)))
-    kind, separating = (None, []) if firth else _separation(objective, theta, stop_reason, converged)
+    exists = firth or objective.penalty.alpha > 0
+    kind, separating = (None, []) if exists else _separation(objective, theta, stop_reason, converged)
     return Ingredients(theta=np.asarray(theta, dtype=np.float64), n_classes=objective.n_classes, d=data.d,
                        fit_intercept=fit_intercept, information=np.asarray(information), meat=np.asarray(meat),
                        llf=llf, llnull=llnull, nobs=nobs, sw_sum=float(objective.sw_sum), separation=kind,

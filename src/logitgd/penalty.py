@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._defaults import default_alpha
 from ._numerics import namespace
 
 
@@ -90,7 +91,8 @@ PENALTIES = (None, "l2", "l1", "elasticnet", "firth")
 
 
 def make_penalty(penalty, alpha, l1_ratio=None):
-    """Penalty object from the estimator's ``penalty``, ``alpha`` and ``l1_ratio``."""
+    """Penalty object from the estimator's ``penalty``, ``alpha`` (None: the default) and ``l1_ratio``."""
+    alpha = default_alpha(penalty, alpha)
     if penalty == "firth":  # Jeffreys-prior penalty on the likelihood itself: the solver "firth" applies it
         if alpha != 0:
             raise ValueError(f"penalty='firth' takes no alpha (got alpha={alpha!r}): it penalizes by ½ log det I(β).")

@@ -15,7 +15,8 @@ import importlib
 import os
 import sys
 
-from ._parser import DEFAULT_ALPHA, build_parser
+from .._defaults import default_alpha
+from ._parser import build_parser
 
 #: the module and function of each command, imported once it is chosen (``--help`` and ``--version`` import
 #: none of them, nor NumPy or scikit-learn)
@@ -101,8 +102,8 @@ def _message(exc):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "alpha", "") is None:  # fit: the default strength, none for Firth's penalty
-        args.alpha = 0.0 if args.penalty == "firth" else DEFAULT_ALPHA
+    if getattr(args, "alpha", "") is None:  # fit: the estimator's default strength, none for Firth's penalty
+        args.alpha = default_alpha(args.penalty, None)
     from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
 
     swapped = _swapped(args)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 
+from .._defaults import DEFAULT_ALPHA
 from .._version import __version__
 
-DEFAULT_ALPHA = 1e-4
 BUILTIN = "breast-cancer"
 COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
 
@@ -232,9 +232,9 @@ def build_parser():
     fit.add_argument("--test-size", type=_fraction, default=0.2,
                      help="fraction held out for testing, stratified (default 0.2; 0 for none)")
     fit.add_argument("--alpha", type=_alpha, default=None,
-                     help=f"penalty strength (default {DEFAULT_ALPHA:g}, none with --penalty firth; 0 for the "
-                          "pure MLE), or 'cv': chosen by cross-validation along a regularization path (glmnet's "
-                          "cv.glmnet) on the training rows")
+                     help=f"penalty strength (default {DEFAULT_ALPHA:g}, as in Python; none with --penalty firth; "
+                          "0 for the pure MLE, R's glm), or 'cv': chosen by cross-validation along a regularization "
+                          "path (glmnet's cv.glmnet) on the training rows")
     fit.add_argument("--learning-rate", type=_learning_rate, default="auto",
                      help="fixed step, or 'auto' for line search (default)")
     fit.add_argument("--solver", choices=["auto", "gd", "sgd", "lbfgs", "newton", "firth"], default=None,

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from .._defaults import default_alpha
 from ..exceptions import DataError
 from . import _plots
 from ._read import _as_model_labels, _describe, _read_for_model, read_labelled, take_rows
@@ -26,7 +27,7 @@ def _traced(model, X, y, row, names):
 
 def _fit_text(model, elapsed=None):
     penalty = getattr(model, "penalty", "l2")
-    alpha = float(getattr(model, "alpha", 0.0) or 0.0)
+    alpha = 0.0 if penalty is None else float(default_alpha(penalty, getattr(model, "alpha", None)))
     text = {"solver": str(getattr(model, "solver_", "?")),
             "penalty": "Firth's penalized likelihood" if penalty == "firth" else
             (f"{penalty}, alpha {alpha:g}" + (f", l1_ratio {model.l1_ratio:g}" if penalty == "elasticnet" else "")
