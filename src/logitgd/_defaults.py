@@ -6,8 +6,9 @@ DEFAULT_ALPHA = 1e-4
 A small ridge, ``C = 1 / (n alpha)`` = 10,000 / n in scikit-learn's terms: on data that are
 separated (the built-in breast-cancer data, penguins, many wide tables) the maximum-likelihood
 estimate does not exist and an unpenalized fit ends in a warning and runaway coefficients; with
-``1e-4`` the fit is finite, and on well-posed data the coefficients differ from the MLE by about
-``alpha`` relative to the curvature (well under a standard error). ``alpha=0`` asks for the
+``1e-4`` the fit is finite. On well-posed data the coefficients shrink by a fixed fraction of about
+``alpha`` over the per-row curvature; standard errors fall as ``1/sqrt(n)``, so the shift is 1% of a
+standard error at 32 rows, 3% at 1,000 and 10% at 10,000 (measured; README). ``alpha=0`` asks for the
 maximum-likelihood fit that R's ``glm`` and statsmodels report; ``penalty="firth"`` and
 ``penalty=None`` take no alpha."""
 
