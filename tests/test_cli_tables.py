@@ -206,6 +206,12 @@ def test_impute_and_standardize_are_checked(capsys, titanic_split, tmp_path):
     code, out, err = cli(capsys, "fit", *base[1:], "--impute", "most_frequent")
     assert code == 0, err
     assert "most frequent" in out
+    # where the preprocessing cannot run, the option is refused by name, never ignored
+    for option in (["--impute", "median"], ["--standardize"]):
+        code, _, err = cli(capsys, "fit", d / "train.csv", "--formula", "survived ~ age + C(sex)", *option)
+        one_error(code, err, "--impute and --standardize do not go with --formula")
+        code, _, err = cli(capsys, "fit", d / "train.csv", "--target", "survived", "--dask", "local:1", *option)
+        one_error(code, err, f"{option[0]} does not go with --dask")
     # a model file whose preprocessing was edited is refused by name
     model = tmp_path / "m.json"
     assert cli(capsys, *base, "--impute", "median", "--model", model)[0] == 0
