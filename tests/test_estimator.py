@@ -201,13 +201,15 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 
 def test_separation_kind_by_linear_programming():
-    from logitgd.separation import separation_kind
+    from logitgd.separation import lp_finding, separation_kind
 
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     assert separation_kind(X, np.array([0, 0, 1, 1])) == "complete"
     # x = 1 holds both classes: only quasi-complete (the two tied samples lie on the plane)
     X = np.array([[0.0], [1.0], [1.0], [2.0]])
     assert separation_kind(X, np.array([0, 0, 1, 1])) == "quasi-complete"
+    found = lp_finding(X, np.array([0, 0, 1, 1]))
+    assert (found.on_plane, found.n_rows, found.columns) == (2, 4, [0])
     assert separation_kind(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 0, 1])) is None
     Xb, yb = load_breast_cancer(return_X_y=True)
     assert separation_kind(Xb, yb) == "complete"

@@ -86,3 +86,40 @@ def with_class_weight(sw, class_weight, classes_, y, X):
     else:  # "balanced" over the classes present in y, as scikit-learn's
         cw = compute_sample_weight(class_weight, y)
     return check_sample_weight(cw if sw is None else sw * cw, X)
+
+
+#: the largest sum of squares of X (per dtype) below which no column can overflow a fit's float arithmetic
+_SQUARES_LIMIT = {np.dtype(np.float64): 1e300, np.dtype(np.float32): 1e32}
+
+
+def check_values(X, names=None):
+    """Refuse data a fit cannot compute with, naming the cell or the column: NaN, infinity, or magnitudes whose
+    squares overflow (a column scaled by 1e160). One pass: the sum of squares, finite and moderate for
+    all other data (it replaces scikit-learn's sum-is-finite check, at the same cost)."""
+    data = X.data if hasattr(X, "tocsr") else X.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(data @ data)
+    if np.isfinite(total) and total <= _SQUARES_LIMIT[X.dtype]:
+        return
+    names = feature_labels(names, X.shape[1])
+    dense = X.tocoo() if hasattr(X, "tocsr") else None
+    bad = ~np.isfinite(dense.data if dense is not None else X)
+    if bad.any():
+        if dense is not None:
+            k = int(np.flatnonzero(bad)[0])
+            row, col, value = int(dense.row[k]), int(dense.col[k]), dense.data[k]
+        else:
+            row, col = (int(i) for i in np.argwhere(bad)[0])
+            value = X[row, col]
+        raise ValueError(f"Input X contains {'NaN' if np.isnan(value) else 'infinity'} (first at row {row}, "
+                         f"column {names[col]!r}; {int(bad.sum())} such values): fill or drop them before fitting.")
+    biggest = np.asarray(abs(X).max(axis=0).todense() if dense is not None else np.max(np.abs(X), axis=0)).ravel()
+    limit = np.sqrt(np.finfo(X.dtype).max) / 1e4
+    huge = np.flatnonzero(biggest > limit)
+    if huge.size:
+        j = int(huge[np.argmax(biggest[huge])])
+        raise ValueError(f"column {names[j]!r} has values up to {biggest[j]:.3g}, too large to fit with in "
+                         f"{X.dtype} arithmetic (their squares overflow above {limit:.1g}): rescale it (divide by a "
+                         "power of ten, or standardize the features)"
+                         + (", or give the data as float64" if X.dtype == np.float32 else "")
+                         + (f"; {huge.size - 1} more columns too" if huge.size > 1 else "") + ".")

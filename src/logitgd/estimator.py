@@ -268,7 +268,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             sample_weight = _torch.to_numpy(sample_weight)
         else:
             X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
-                                 dtype=[np.float64, np.float32], order="C", reset=reset)
+                                 dtype=[np.float64, np.float32], order="C", reset=reset, ensure_all_finite=False)
+            _labels.check_values(X, getattr(self, "feature_names_in_", None))  # also values too large to fit with
         found = np.unique(y) if labels is None else labels.found
         if reset:
             self.classes_ = _labels.classes_from(found, classes)
@@ -407,7 +408,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             x0 = theta0
 
         monitor = None
-        if penalty.alpha == 0 and solver not in ("sgd", "firth"):  # Firth's estimate exists under separation
+        if penalty.alpha == 0 and solver != "firth":  # Firth's estimate exists under separation
             # Newton takes few, large steps: look after each of them.
             monitor = (SeparationMonitor(objective, first_check=2, every=True) if solver == "newton"
                        else SeparationMonitor(objective))
@@ -419,7 +420,12 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             options["epoch"], options["auto_step"] = objective.data.sgd_functions(sgd_epoch, auto_step)
         with objective.data.compute_context():
             result = spec.run(problem, x0, **options)
-        return objective, to_original(result.x), result, monitor, max_iter, tol
+        theta = to_original(result.x)
+        if monitor is not None and (result.status in ("max_iter", "stalled") or solver == "sgd"):
+            monitor.finish(theta)  # a slow fit may never saturate a probability (sgd's rule stops the slow ones)
+            if monitor.finding is not None:  # no optimum exists, so none was converged to: as if the monitor stopped it
+                result.converged, result.status = False, "stopped"
+        return objective, theta, result, monitor, max_iter, tol
 
     def _sgd_rng(self):
         rng = self.random_state
@@ -521,10 +527,11 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         return self
 
     def _warn_on_stop(self, result, monitor, max_iter, tol, what="", stacklevel=3):
-        kind = None if monitor is None else monitor.kind
-        if kind is not None:
-            self.stop_reason_ = f"{kind} separation"
-        found = stop_warning(result, kind, self.solver_, self.learning_rate, max_iter, tol, what)
+        finding = None if monitor is None else monitor.finding
+        if finding is not None:
+            self.stop_reason_ = f"{finding.kind} separation"
+            finding = finding.describe(getattr(self, "feature_names_in_", None))
+        found = stop_warning(result, finding, self.solver_, self.learning_rate, max_iter, tol, what)
         if found is not None:
             warnings.warn(found[0], found[1], stacklevel=stacklevel)
 

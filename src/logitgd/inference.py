@@ -27,7 +27,7 @@ from ._labels import feature_labels
 from .exceptions import InferenceError
 from .objective import LinearObjective, _sum
 from .penalty import make_penalty
-from .separation import separating_direction
+from .separation import lp_finding
 from .summary import Summary
 
 MAX_PARAMS = 4000
@@ -160,14 +160,9 @@ def _separation(objective, theta, stop_reason, converged):
     if host is None:
         return kind, []
     X, y, sw = host
-    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
-    found, direction = separating_direction(X, np.asarray(y), sw, objective.fit_intercept)
-    if found is None:
-        return kind, []
-    scale = np.max(np.abs(X), axis=0)
-    weight = np.abs(direction[:objective.data.d]) * scale  # each predictor's share of the separating scores
-    involved = weight > max(1e-7, 0.05 * weight.max(initial=0.0))
-    return found, [int(j) for j in np.flatnonzero(involved)]
+    found = lp_finding(X.toarray() if hasattr(X, "toarray") else np.asarray(X), np.asarray(y), sw,
+                       objective.fit_intercept)
+    return (kind, []) if found is None else (found.kind, found.columns)
 
 
 def layout(ing, names, classes):

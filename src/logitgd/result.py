@@ -44,9 +44,12 @@ class SolverResult:
     n_iter : int
         Number of iterations (parameter updates tried).
     converged : bool
-        Whether a convergence criterion was met.
+        Whether the stopping rule asked for was met (``status == "converged"``).
     status : str
-        ``"converged"``, ``"max_iter"``, ``"stopped"`` (the callback asked) or
+        ``"converged"`` (the stopping rule asked for was met: the optimality
+        measure, e.g. the gradient max-norm, is at most ``tol``), ``"stalled"``
+        (no progress is left at working precision with the measure above
+        ``tol``), ``"max_iter"``, ``"stopped"`` (the callback asked) or
         ``"interrupted"`` (KeyboardInterrupt: ``x`` is the last accepted iterate).
     message : str
         One sentence saying why the solver stopped.
@@ -74,18 +77,15 @@ class SolverResult:
 def stop_warning(result, separation, solver, learning_rate, max_iter, tol, what=""):
     """``(message, category)`` of the warning a fit that stopped so owes its user, or None.
 
-    ``separation``: the kind the separation check found (``"complete"``,
-    ``"quasi-complete"``) or None; ``what`` names the sub-fit (one-vs-rest).
+    ``separation``: the separation check's sentence (what it found, see
+    ``logitgd.separation.Finding``) or None; ``what`` names the sub-fit (one-vs-rest).
     """
     if separation is not None:
-        return (f"The classes are {separation}ly separated: a hyperplane puts every training "
-                "sample on its own class's side" + (" or on the plane" if separation != "complete" else "")
-                + ", so the maximum-likelihood estimate does not exist and the coefficients would "
-                f"grow without bound. Stopped after {result.n_iter} iterations; coef_ gives a "
-                "separating direction, not an estimate, and predicted probabilities are "
-                "overconfident. For finite, well-defined coefficients use penalty='firth' (Firth's bias-reduced "
-                "estimate, which exists under separation and keeps the likelihood's meaning; R's logistf) or "
-                "alpha > 0 (an L2 penalty).",
+        return (f"{separation}{what}. So the maximum-likelihood estimate does not exist: the likelihood keeps rising "
+                f"as the coefficients grow along that direction. Stopped after {result.n_iter} iterations; coef_ is "
+                "a point on the way, not an estimate, and its probabilities are overconfident. For finite, "
+                "well-defined coefficients use penalty='firth' (Firth's bias-reduced estimate, which exists under "
+                "separation and keeps the likelihood's meaning; R's logistf) or alpha > 0 (an L2 penalty).",
                 SeparationWarning)
     if result.status == "max_iter":
         if solver == "sgd":
@@ -96,6 +96,13 @@ def stop_warning(result, separation, solver, learning_rate, max_iter, tol, what=
                    + ("use learning_rate='auto', or standardize the features"
                       if learning_rate != "auto" else "or use alpha > 0 if the classes are nearly separable"))
         return f"solver={solver!r}{what} did not converge in max_iter={max_iter} {why}.", ConvergenceWarning
+    if result.status == "stalled":
+        return (f"solver={solver!r}{what} stopped short of tol={tol:g}: {result.message}. The coefficients are "
+                "near the optimum but not as near as asked (converged_=False). "
+                + ("Use a larger tol, or standardize the features: the gradient's rounding error grows with the "
+                   "features' scale." if solver in ("newton", "firth") else
+                   "Use a larger tol, or solver='newton', whose steps reach working precision."),
+                ConvergenceWarning)
     if result.status == "interrupted":
         return (f"Fit{what} interrupted after {result.n_iter} iterations; the model keeps the last "
                 "accepted coefficients (converged_=False).", UserWarning)

@@ -9,8 +9,9 @@ coefficients. Two checks, cheap first:
 * complete separation is certified by the current iterate itself: if every
   margin ``s_i z_i`` is positive, the current hyperplane separates the data;
 * otherwise linear programs decide (see :func:`separation_kind`). They run
-  only once probabilities start to saturate, and only on data small enough
-  for them (``max_lp_entries``).
+  once, when a probability starts to saturate (a margin above 8) or at the
+  end of a fit that did not converge, and only on data small enough for them
+  (``max_lp_entries``).
 
 With K classes (softmax) the margin of a sample is its own class's score
 minus the best other class's score; all margins positive is again complete
@@ -20,6 +21,8 @@ data runs to ``max_iter`` and says so.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
@@ -94,13 +97,67 @@ def separating_direction(X, y, sample_weight=None, fit_intercept=True):
     return None, None
 
 
+@dataclass
+class Finding:
+    """What a separation check found, said no stronger than it was shown.
+
+    ``kind``: ``"complete"`` or ``"quasi-complete"``. ``by_iterate``: the fit's own
+    hyperplane separates the training rows (so ``coef_`` points along a separating
+    direction); otherwise a linear program showed that some hyperplane does. ``columns``:
+    the predictors the separating direction uses (indices; empty when the LP did not
+    run). ``on_plane``: for quasi-complete separation, how many training rows lie on
+    the separating plane (the rows whose probabilities stay away from 0 and 1).
+    """
+
+    kind: str
+    by_iterate: bool = False
+    columns: list = field(default_factory=list)
+    on_plane: int | None = None
+    n_rows: int | None = None
+
+    def describe(self, names=None):
+        """One sentence: what was found, through which columns, how many rows on the plane."""
+        rows = f" {self.n_rows}" if self.n_rows is not None else ""
+        if self.kind == "complete":
+            what = (f"the fitted hyperplane puts each of the{rows} training rows strictly on its own class's side"
+                    if self.by_iterate else
+                    f"a linear program found a hyperplane that puts each of the{rows} training rows strictly on "
+                    "its own class's side")
+        else:
+            plane = f" ({self.on_plane} on the plane)" if self.on_plane is not None else ""
+            what = (f"a linear program found a hyperplane with each of the{rows} training rows on its own class's "
+                    f"side or on the plane{plane}, and some strictly on a side")
+        if self.columns:
+            labels = [f"x{j}" if names is None else str(names[j]) for j in self.columns]
+            what += f", through {', '.join(repr(n) for n in labels[:8])}" + (" and more" if len(labels) > 8 else "")
+        return f"The classes are {self.kind}ly separated: {what}"
+
+
+def lp_finding(X, y, sample_weight=None, fit_intercept=True):
+    """:class:`Finding` of the linear programs over the rows (X dense), or None if the classes are not separated."""
+    kind, direction = separating_direction(X, y, sample_weight, fit_intercept)
+    if kind is None:
+        return None
+    keep = np.ones(X.shape[0], bool) if sample_weight is None else np.asarray(sample_weight) > 0
+    scores = X[keep] @ direction[:X.shape[1]] + (direction[-1] if fit_intercept else 0.0)
+    scale = np.max(np.abs(X), axis=0)
+    weight = np.abs(direction[:X.shape[1]]) * scale  # each predictor's share of the separating scores
+    columns = [int(j) for j in np.flatnonzero(weight > max(1e-7, 0.05 * weight.max(initial=0.0)))]
+    on_plane = None
+    if kind == "quasi-complete":
+        size = np.abs(X[keep]) @ np.abs(direction[:X.shape[1]]) + (abs(direction[-1]) if fit_intercept else 0.0)
+        on_plane = int(np.sum(np.abs(scores) <= 1e-7 * np.maximum(size, 1e-300)))
+    return Finding(kind, columns=columns, on_plane=on_plane, n_rows=int(keep.sum()))
+
+
 class SeparationMonitor:
     """Watches an unpenalized fit; says when the data turn out separated.
 
     Call it with the parameters in the original coordinates and the
     iteration number; it checks at iterations 10, 20, 40, 80, ... (by
-    default) and returns True once separation is established. ``kind`` is then ``"complete"`` or
-    ``"quasi-complete"``.
+    default) and returns True once separation is established: ``finding`` is then its
+    :class:`Finding` (``kind``: ``"complete"`` or ``"quasi-complete"``). :meth:`finish` asks
+    the linear programs at the end of a fit that did not converge, if they have not run.
 
     Parameters
     ----------
@@ -117,34 +174,49 @@ class SeparationMonitor:
         ``first_check`` times powers of two.
     """
 
-    def __init__(self, objective, saturation=20.0, max_lp_entries=20_000_000, first_check=10, every=False):
+    def __init__(self, objective, saturation=8.0, max_lp_entries=20_000_000, first_check=10, every=False):
         self.objective = objective
         self._every = every
         self.saturation = saturation
         self.max_lp_entries = max_lp_entries
-        self.kind = None
+        self.finding = None
         self._next_check = first_check
         self._lp_done = False
         self._multi = objective.n_classes > 1
+
+    @property
+    def kind(self):
+        return None if self.finding is None else self.finding.kind
 
     def __call__(self, theta, iteration):
         if iteration < self._next_check:
             return False
         self._next_check = iteration + 1 if self._every else 2 * self._next_check
-        obj = self.objective
-        smallest, largest = obj.margin_range(theta)
+        smallest, largest = self.objective.margin_range(theta)
         if smallest > 0:
-            self.kind = "complete"
+            self.finding = Finding("complete", by_iterate=True, n_rows=self.objective.n_samples)
             return True
-        # The LP test (quasi-complete separation) is for two classes, with all rows in one place.
-        if (not self._multi and not self._lp_done and largest > self.saturation
-                and obj.n_samples * obj.n_params <= self.max_lp_entries):
-            self._lp_done = True
-            host = obj.data.host_rows()
-            if host is None:  # the rows are spread over a cluster
-                return False
-            X, y, sw = host
-            X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
-            self.kind = separation_kind(X, y, sw, obj.fit_intercept)
-            return self.kind is not None
-        return False
+        return largest > self.saturation and self._linear_programs()
+
+    def finish(self, theta):
+        """At the end of a fit that did not converge: the LP, if it has not run (a slow fit may never saturate:
+        gradient descent on quasi-separated data creeps towards infinity). True if the classes are separated."""
+        if self.finding is None:
+            if self.objective.margin_range(theta)[0] > 0:
+                self.finding = Finding("complete", by_iterate=True, n_rows=self.objective.n_samples)
+            else:
+                self._linear_programs()
+        return self.finding is not None
+
+    def _linear_programs(self):
+        """The LP test, once (the answer depends on the data only); for two classes, with all rows in one place."""
+        obj = self.objective
+        if self._multi or self._lp_done or obj.n_samples * obj.n_params > self.max_lp_entries:
+            return False
+        self._lp_done = True
+        host = obj.data.host_rows()
+        if host is None:  # the rows are spread over a cluster
+            return False
+        X, y, sw = host
+        self.finding = lp_finding(X.toarray() if hasattr(X, "toarray") else np.asarray(X), y, sw, obj.fit_intercept)
+        return self.finding is not None

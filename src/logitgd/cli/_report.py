@@ -36,7 +36,8 @@ def _in_cli_terms(message):
                         ("standardizing the features", "--standardize"),
                         ("standardize the features", "--standardize"), ("alpha > 0", "--alpha > 0"),
                         ("max_iter=", "--max-iter "), ("max_iter", "--max-iter"), ("l1_ratio", "--l1-ratio"),
-                        ("learning_rate=", "--learning-rate ")):
+                        ("learning_rate=", "--learning-rate "), ("a larger tol", "a larger --tol"),
+                        ("of tol=", "of --tol ")):
         message = message.replace(python, cli)
     # the remaining name='value' parameters: --name value
     return re.sub(r"\b(solver|penalty|multi_class|device|learning_rate|selection)='([^']*)'",

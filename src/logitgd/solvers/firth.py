@@ -47,7 +47,8 @@ def firth(objective, x0, max_iter=100, tol=1e-8, callback=None, max_halvings=30,
                     break
                 t /= 2
             else:
-                status, message = "converged", "step halving found no decrease: at the optimum to rounding"
+                status, message = "stalled", (f"step halving found no decrease at working precision (Newton "
+                                              f"decrement {decrement:.3g})")
                 break
             x, f, g, info = x + t * step, f_new, g_new, info_new
             history.append(f)
@@ -59,7 +60,7 @@ def firth(objective, x0, max_iter=100, tol=1e-8, callback=None, max_halvings=30,
                 break
     except KeyboardInterrupt:
         status, message = "interrupted", "interrupted (KeyboardInterrupt)"
-    if flic and status == "converged":
+    if flic and status in ("converged", "stalled"):
         x = _intercept_by_likelihood(objective, x, tol)
         message += "; intercept refitted by maximum likelihood (FLIC)"
     return SolverResult(x=x, fun=f, n_iter=it, converged=status == "converged", status=status, message=message,

@@ -155,7 +155,9 @@ def _fixed(objective, state, *, lr, max_iter, tol, callback):
         if _notify(callback, state):
             return "stopped", "stopped by callback"
         if 0 <= decrease <= tol * max(abs(F), _EPS):
-            return "converged", f"relative decrease of the cost {decrease / max(abs(F), _EPS):.3g} <= tol={tol:g}"
+            # the textbook rule (and the documented one of a fixed step): the cost stopped dropping
+            return "converged", (f"relative decrease of the cost {decrease / max(abs(F), _EPS):.3g} <= tol={tol:g} "
+                                 f"(gradient max-norm {gnorm:.3g})")
     # A step no larger than 1/L never raises the cost: a cost that ends above where it began, or still rises in
     # the last tenth of the iterations, says the step is too large, whatever the iterate looks like.
     if F > F0 or last_rise > 0.9 * max_iter:
@@ -213,8 +215,8 @@ def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
         else:
             since_best += 1
             if since_best >= 500:
-                return "converged", ("the cost and the gradient stopped decreasing at working "
-                                     f"precision (gradient max-norm {best_gnorm:.3g})")
+                return "stalled", ("the cost and the gradient stopped decreasing at working "
+                                   f"precision (gradient max-norm {best_gnorm:.3g})")
         if F_new > F + 8 * _EPS * abs(F) and t > 1.0:
             # Momentum overshot: drop it and step from x instead (restart).
             t = 1.0

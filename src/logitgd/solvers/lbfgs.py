@@ -30,8 +30,9 @@ def lbfgs(objective, x0, *, max_iter=1000, tol=1e-8, callback=None, memory=20):
         Stop when the gradient's max-norm is ``<= tol`` (SciPy's ``gtol``;
         ``ftol`` is 0, so a tiny decrease of the cost alone does not stop it:
         near the optimum the cost changes below rounding long before the
-        coefficients settle). A line search that can no longer make progress
-        (cost and gradient at working precision) also counts as converged.
+        coefficients settle). A run that can no longer make progress (cost and
+        gradient at working precision) restarts from where it stopped, at most
+        twice, and then ends ``"stalled"`` (not converged).
     callback : callable or None
         ``callback(IterationState)`` after each iteration; truthy stops.
     memory : int
@@ -69,19 +70,24 @@ def lbfgs(objective, x0, *, max_iter=1000, tol=1e-8, callback=None, memory=20):
     status = None
     try:
         history.append(fun(x0)[0])
-        res = scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", callback=on_iteration,
-                                      options={"maxiter": max_iter, "gtol": tol, "ftol": 0.0,
-                                               "maxcor": memory, "maxls": 50})
-        x, f = res.x, float(res.fun)
-        gnorm = float(np.max(np.abs(res.jac))) if res.jac.size else 0.0
+        x = x0
+        for restart in range(3):  # a stalled run starts again from where it stopped, with no history, twice
+            done = n_iter
+            res = scipy.optimize.minimize(fun, x, jac=True, method="L-BFGS-B", callback=on_iteration,
+                                          options={"maxiter": max_iter - n_iter, "gtol": tol, "ftol": 0.0,
+                                                   "maxcor": memory, "maxls": 50})
+            x, f = res.x, float(res.fun)
+            gnorm = float(np.max(np.abs(res.jac))) if res.jac.size else 0.0
+            if gnorm <= tol or n_iter >= max_iter or n_iter == done:
+                break
         if gnorm <= tol:
             status, message = "converged", f"gradient max-norm {gnorm:.3g} <= tol={tol:g}"
-        elif res.status == 0:
-            status, message = "converged", f"the cost stopped decreasing (L-BFGS-B: {res.message})"
-        elif res.nit >= max_iter:
+        elif n_iter >= max_iter:
             status, message = "max_iter", f"reached max_iter={max_iter}"
         else:
-            status, message = "converged", f"line search made no progress at working precision ({res.message})"
+            status, message = "stalled", (f"the cost stopped decreasing at working precision with the gradient "
+                                          f"max-norm at {gnorm:.3g} (L-BFGS-B: {res.message}, after {restart} "
+                                          "restarts)")
     except _Stop:
         status, message = "stopped", "stopped by callback"
     except KeyboardInterrupt:

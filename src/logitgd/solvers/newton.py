@@ -104,13 +104,19 @@ def newton(objective, x0, *, max_iter=100, tol=1e-8, callback=None, max_dense=10
                 else:
                     delta = _prox_newton_direction(objective, x, g, objective.hessian(x), tol=inner_tol)
                 slope = float(g @ delta) + objective.nonsmooth_value(x + delta) - objective.nonsmooth_value(x)
-                if not slope < 0:  # the model sees no decrease left: at working precision
-                    status, message = "converged", "the proximal Newton model sees no decrease left"
-                    break
+                if not slope < 0:
+                    if not np.any(delta):  # the model sees no step left: at working precision
+                        status, message = "stalled", (f"the proximal Newton model sees no step left (subgradient "
+                                                      f"max-norm {gnorm:.3g})")
+                        break
+                    # a step so short that g·δ and the change of the L1 term cancel to rounding (their sum is
+                    # about -δᵀHδ): the line search judges it by the subgradient, as it does near the optimum
+                    slope = 0.0
             step, F_new, x_new, g_new = _line_search(objective, x, F, delta, slope, smooth, gnorm)
             n_iter = it
             if x_new is None:
-                status, message = "converged", "the line search found no decrease at working precision"
+                status, message = "stalled", (f"the line search found no decrease at working precision (gradient "
+                                              f"max-norm {gnorm:.3g})")
                 break
             x, F, g = x_new, F_new, g_new
             history.append(F)
@@ -212,7 +218,7 @@ def _line_search(objective, x, F, delta, slope, smooth, gnorm):
         f_new, g_new = objective.value_and_grad(x_new)
         F_new = f_new + (0.0 if smooth else objective.nonsmooth_value(x_new))
         if math.isfinite(F_new):
-            if F_new <= F + _SIGMA * step * slope:
+            if slope < 0 and F_new <= F + _SIGMA * step * slope:
                 return step, F_new, x_new, g_new
             if abs(F_new - F) <= noise and objective.optimality(x_new, g_new) < gnorm:
                 return step, F_new, x_new, g_new
