@@ -9,6 +9,16 @@ import warnings
 import numpy as np
 import pytest
 
+try:  # the property-based tests (tests/test_properties.py): bounded and reproducible in CI, long in scripts/fuzz.py
+    from hypothesis import settings
+
+    settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True, print_blob=True)
+    settings.register_profile("long", max_examples=int(os.environ.get("LOGITGD_FUZZ_EXAMPLES", "2000")), deadline=None,
+                              print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # pragma: no cover - hypothesis is in the test extras
+    pass
+
 
 def make_logistic_data(n=500, d=5, seed=0, scale=1.0, dtype=np.float64):
     """Non-separable data drawn from a logistic model: (X, y, true_coef)."""

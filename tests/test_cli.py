@@ -830,9 +830,10 @@ def test_fit_reports_penalty_and_solver(capsys, args, expected):
 
 
 def test_options_the_estimator_refuses_are_one_line_errors(capsys):
-    assert_one_error(*cli(capsys, "fit", "--quiet", "--penalty", "elasticnet")[::2], "cannot fit", "l1_ratio")
+    # in the command line's terms: its option names, not the estimator's parameters
+    assert_one_error(*cli(capsys, "fit", "--quiet", "--penalty", "elasticnet")[::2], "cannot fit", "--l1-ratio")
     assert_one_error(*cli(capsys, "fit", "--quiet", "--solver", "lbfgs", "--learning-rate", "0.1")[::2],
-                     "cannot fit", "learning_rate")
+                     "cannot fit", "--learning-rate")
 
 
 # -- per-class metrics and the confusion matrix -------------------------------------

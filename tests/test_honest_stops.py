@@ -28,9 +28,10 @@ def _problems():
 
 
 # the combinations the estimator runs: L-BFGS takes no L1 term, Newton runs in the original coordinates
-_RUNS = [(solver, penalty, coordinates) for solver in ("gd", "lbfgs", "newton") for penalty in ("l2", "l1")
+_RUNS = [(solver, penalty, coordinates) for solver in ("gd", "lbfgs", "newton")
+         for penalty in ("l2", "l1", "elasticnet")
          for coordinates in ("original", "preconditioned")
-         if not (solver == "lbfgs" and penalty == "l1" or solver == "newton" and coordinates == "preconditioned")]
+         if not (solver == "lbfgs" and penalty != "l2" or solver == "newton" and coordinates == "preconditioned")]
 
 
 @pytest.mark.parametrize("tol", [1e-8, 1e-12])
@@ -40,7 +41,8 @@ def test_a_fit_that_says_converged_meets_its_tol(solver, problem, penalty, tol, 
     """The invariant, checked from outside the solver: when converged, the optimality measure, recomputed at the
     returned point, is at most tol (the gradient's max-norm, or the smallest subgradient's with L1)."""
     X, y, sw, K = _problems()[problem]
-    objective = LinearObjective(backends.as_data(X, y, sw, K), make_penalty(penalty, 1e-2), True)
+    pen = make_penalty(penalty, 1e-2, 0.5 if penalty == "elasticnet" else None)
+    objective = LinearObjective(backends.as_data(X, y, sw, K), pen, True)
     problem_ = Preconditioned(objective) if coordinates == "preconditioned" else objective
     x0 = problem_.from_original(objective.intercept_only()) if coordinates == "preconditioned" else \
         objective.intercept_only()
@@ -51,7 +53,7 @@ def test_a_fit_that_says_converged_meets_its_tol(solver, problem, penalty, tol, 
     if not result.converged:
         assert "tol" in result.message or "working precision" in result.message
         return
-    if penalty == "l1" and solver == "gd":  # its rule is the gradient mapping's norm, which it reports
+    if penalty in ("l1", "elasticnet") and solver == "gd":  # its rule: the gradient mapping's norm, as reported
         assert result.grad_norm <= tol
         return
     f, g = problem_.value_and_grad(result.x)
@@ -163,3 +165,13 @@ def test_a_value_that_is_not_a_number_is_named_by_row_and_column(value):
         LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match=rf"contains {word} \(first at row 5, column 'x3'"):
         LogisticRegression().fit(scipy.sparse.csr_matrix(X.to_numpy()), y)
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton", "sgd"])
+def test_three_separated_classes_stop_every_solver_early(solver):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 20)
+    X = np.array([[0, 0], [4, 0], [0, 4]])[y] + rng.uniform(-1, 1, (60, 2))
+    with pytest.warns(SeparationWarning, match="completely separated: the fitted hyperplane puts each of the 60"):
+        model = LogisticRegression(alpha=0, solver=solver, random_state=0).fit(X, y)
+    assert model.score(X, y) == 1.0 and not model.converged_ and model.n_iter_ <= 40

@@ -119,7 +119,21 @@ def check_values(X, names=None):
     if huge.size:
         j = int(huge[np.argmax(biggest[huge])])
         raise ValueError(f"column {names[j]!r} has values up to {biggest[j]:.3g}, too large to fit with in "
-                         f"{X.dtype} arithmetic (their squares overflow above {limit:.1g}): rescale it (divide by a "
-                         "power of ten, or standardize the features)"
+                         f"{X.dtype} arithmetic (their squares overflow above {limit:.1g}): rescale it (divide it by a "
+                         "power of ten)"
                          + (", or give the data as float64" if X.dtype == np.float32 else "")
                          + (f"; {huge.size - 1} more columns too" if huge.size > 1 else "") + ".")
+
+
+def check_firth_columns(X, sw, names=None):
+    """Refuse, by name, a column that is zero on every row with weight: Firth's penalty is half the log of the
+    Fisher information's determinant, which such a column makes 0 whatever the coefficients."""
+    if not (isinstance(X, np.ndarray) or hasattr(X, "tocsr")):
+        return  # tensors and dask rows: the solver's own check
+    rows = X if sw is None else X[np.asarray(sw) > 0]
+    used = np.asarray((abs(rows) > 0).sum(axis=0)).ravel() > 0
+    if not used.all():
+        name = feature_labels(names, X.shape[1])[int(np.flatnonzero(~used)[0])]
+        raise ValueError(f"penalty='firth' needs every column to be non-zero on some row: column {name!r} is all "
+                         "zero (on the rows with weight), so the Fisher information is singular and Firth's penalty "
+                         "(half the log of its determinant) undefined; drop the column.")

@@ -385,6 +385,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                 and X.shape[0] * n_params ** 2 > SMALL_HESSIAN_FLOPS):
             options["max_dense"] = 0
         self.solver_ = solver
+        if solver == "firth":
+            _labels.check_firth_columns(X, sw, getattr(self, "feature_names_in_", None))
         max_iter = self.max_iter or spec.max_iter
         tol = spec.tol if self.tol is None else self.tol
 

@@ -122,9 +122,10 @@ def hessian(rows, loss, W, b, sw_sum, fit_intercept):
 def _multinomial_hessian(rows, P, sw_sum, fit_intercept, block_rows=None):
     """``sum_i s_i (diag(p_i) - p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ / sum(s)``.
 
-    Formed as ``blockdiag_k(X̃ᵀ diag(s p_k) X̃) - BᵀB`` with
+    Formed as ``blockdiag_k(X̃ᵀ diag(s p_k (1 - p_k)) X̃)`` and, off the diagonal blocks, ``-BᵀB`` with
     ``B = sqrt(s) (X̃ ⊗ P)`` row by row (BLAS-3), ``n · n_params²`` flops;
-    sparse X is made dense one block of rows at a time.
+    sparse X is made dense one block of rows at a time. The diagonal blocks are not ``X̃ᵀ diag(s p_k) X̃``
+    minus BᵀB's: where a probability nears 1 that difference cancels to rounding and can come out negative.
     """
     xp, K = rows.xp, rows.n_classes
     p1 = rows.d + bool(fit_intercept)
@@ -137,10 +138,13 @@ def _multinomial_hessian(rows, P, sw_sum, fit_intercept, block_rows=None):
         stop = start + Xt.shape[0]
         Pb, sb = P[start:stop], s[start:stop]
         for k in range(K):
-            H[:, k, :, k] += (Xt * (sb * Pb[:, k])[:, None]).T @ Xt
+            H[:, k, :, k] += (Xt * (sb * Pb[:, k] * (1 - Pb[:, k]))[:, None]).T @ Xt
         B = xp.reshape(Xt[:, :, None] * (xp.sqrt(sb)[:, None] * Pb)[:, None, :], (Xt.shape[0], -1))
         B_flat += B.T @ B
-    return xp.reshape(H, (n_params, n_params)) - B_flat
+    B_flat = xp.reshape(B_flat, (p1, K, p1, K))
+    for k in range(K):
+        B_flat[:, k, :, k] = 0
+    return xp.reshape(H - B_flat, (n_params, n_params))
 
 
 def hessp(rows, loss, W, b, sw_sum, fit_intercept, V, c):

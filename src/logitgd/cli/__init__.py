@@ -1,8 +1,9 @@
 """The ``logitgd`` command: fit, predict, evaluate, summary, report, explain.
 
 Exit codes: 0 success, 1 bad input (one line on stderr naming the problem),
-2 bad command line, 130 fit interrupted by Ctrl-C (the model and plot are
-still written, with what the fit had).
+2 bad command line, 130 interrupted by Ctrl-C and 143 by SIGTERM (a fit so stopped still writes the model
+and plot, with what the fit had; a file being written when the signal came is not written, and the one it was
+to replace is left as it was).
 
 The commands live in submodules: :mod:`.fit` (with :mod:`.fit_cv` for ``--alpha cv``), :mod:`.score` (predict,
 evaluate), :mod:`.summary`, :mod:`.report` (report, explain, ``fit --report``); :mod:`._plots` the ``--plot`` options;
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from .._defaults import default_alpha
 from ._parser import build_parser
@@ -99,6 +102,31 @@ def _message(exc):
     return " ".join(text.split()) or type(exc).__name__
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it ends as Ctrl-C does: a fit keeps the coefficients it had
+    (and the model is written), a file being written is removed whole, and nothing else is left behind."""
+
+
+_TERMINATED = []  # SIGTERM came (a fit's solver takes it as an interrupt, and the command then ends with 143)
+
+
+def _on_sigterm(signum, frame):
+    _TERMINATED.append(signum)
+    raise Terminated()
+
+
+def interrupted_status():
+    """The exit status of a command whose fit was interrupted: 143 after SIGTERM, 130 after Ctrl-C."""
+    return 143 if _TERMINATED else 130
+
+
+def _handle_sigterm():
+    """Turn SIGTERM into :class:`Terminated` while a command runs; the handler to restore after (None: none set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -118,6 +146,8 @@ def main(argv=None):
     if not (args.command == "predict" and not args.output):
         sys.stdout = _Lenient(sys.stdout)
     sys.stderr = _Lenient(sys.stderr)
+    _TERMINATED.clear()
+    previous = _handle_sigterm()
     try:
         return handler(args)
     except BrokenPipeError:
@@ -132,11 +162,14 @@ def main(argv=None):
     except (DataError, InferenceError, ModelFileError, DivergenceError, OSError) as exc:
         print(f"logitgd: error: {_message(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("logitgd: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"logitgd: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130  # 128 + the signal's number, as a shell reports it
     finally:
         sys.stdout, sys.stderr = streams
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

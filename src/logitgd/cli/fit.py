@@ -10,7 +10,7 @@ import numpy as np
 
 from .._version import __version__
 from ..exceptions import DataError, DivergenceError
-from . import _plots, fit_cv
+from . import _plots, fit_cv, interrupted_status
 from ._read import _describe, _preprocessing, formula_features, read_training_data, take_rows
 from ._report import _check_outputs, _in_cli_terms, _metrics, _report, check_threshold, class_weights, coefficient_text
 
@@ -121,7 +121,7 @@ def _cmd_fit_dask(args):
                 if request is not None:  # while the workers hold the data; the model file then keeps it
                     text, failed = _summary_text(model, request)
         except ValueError as exc:
-            raise DataError(f"cannot fit: {exc}") from None
+            raise DataError(f"cannot fit: {_in_cli_terms(str(exc))}") from None
         finally:
             if bar is not None:
                 bar.close()
@@ -150,7 +150,7 @@ def _cmd_fit_dask(args):
     _plots.draw(args.plots, model, None, None, names=list(names), args=args, rows_text="")
     if failed is not None:
         raise failed
-    return 130 if "interrupted" in model.stop_reason_ else 0
+    return interrupted_status() if "interrupted" in model.stop_reason_ else 0
 
 
 def _summary_request(args):
@@ -280,8 +280,8 @@ def cmd_fit(args):
             model = _fit(model, args, None if data.frame is not None else X_tr, y_tr, frame_tr)
         except DivergenceError as exc:
             raise DivergenceError(_in_cli_terms(str(exc))) from None
-        except (ValueError, ImportError) as exc:  # options the estimator refuses (e.g. elasticnet without
-            raise DataError(f"cannot fit: {exc}") from None  # --l1-ratio; --device cuda without PyTorch)
+        except (ValueError, ImportError) as exc:  # options or data the estimator refuses (e.g. elasticnet
+            raise DataError(f"cannot fit: {_in_cli_terms(str(exc))}") from None  # without --l1-ratio)
         finally:
             if bar is not None:
                 bar.close()
@@ -336,4 +336,4 @@ def cmd_fit(args):
               warnings_text=[_in_cli_terms(str(w.message)) for w in caught])
     if failed is not None:  # after the model and plot are written
         raise failed
-    return 130 if "interrupted" in model.stop_reason_ else 0
+    return interrupted_status() if "interrupted" in model.stop_reason_ else 0

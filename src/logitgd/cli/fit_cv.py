@@ -125,7 +125,7 @@ def run(args, req, data, train, test, intro):
         try:
             model.fit(X_tr, y_tr)
         except (ValueError, ImportError) as exc:
-            raise DataError(f"cannot fit: {exc}") from None
+            raise DataError(f"cannot fit: {_in_cli_terms(str(exc))}") from None
     elapsed = time.perf_counter() - start
     for message in dict.fromkeys(str(w.message) for w in caught):  # each path warns alike: once each
         print(f"logitgd: warning: {_in_cli_terms(message)}", file=sys.stderr)

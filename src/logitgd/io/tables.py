@@ -53,10 +53,20 @@ def read_table(path):
     if lower.endswith(_PARQUET):
         if head != b"PAR1":
             raise DataError(f"{path} is not a Parquet file (it does not start with the Parquet magic bytes).")
-        try:
-            return pd.read_parquet(path)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:  # pages written with checksums are checked against them (a flipped bit is an error, not a value)
+            table = pq.read_table(path, page_checksum_verification=True)
         except Exception as exc:  # pyarrow raises several types for damaged files
             raise DataError(f"{path} could not be read as Parquet: {_one_line(exc)}") from None
+        nested = [f.name for f in table.schema if pa.types.is_nested(f.type) or pa.types.is_dictionary(f.type)
+                  and pa.types.is_nested(f.type.value_type)]
+        if nested:
+            raise DataError(f"{path}: column {nested[0]!r} holds {table.schema.field(nested[0]).type} values (lists or "
+                            "records in a cell); a feature or label column holds one number, category or text per "
+                            "row: flatten it, or leave it out.")
+        return table.to_pandas()
     if lower.endswith(_CSV):
         if head == b"PAR1":
             raise DataError(f"{path} looks like a Parquet file, not CSV; name it .parquet.")
@@ -74,6 +84,9 @@ def read_table(path):
             raise DataError(f"{path} is not well-formed CSV: {_one_line(exc)}") from None
         except (OSError, EOFError, ValueError) as exc:  # e.g. a .csv.gz that is not gzip
             raise DataError(f"{path} could not be read as CSV: {_one_line(exc)}") from None
+        if not isinstance(df.index, pd.RangeIndex):  # pandas took the first fields as row labels
+            raise DataError(f"{path}: row 1 has {len(df.columns) + df.index.nlevels} fields and the header "
+                            f"{len(df.columns)}: give every row one field per column name.")
         return df
     raise DataError(
         f"cannot tell the format of {path}: expected a name ending in "
@@ -185,8 +198,6 @@ def check_target(y, target, source, min_classes=2, what=None):
     labels) are refused. ``what`` names the labels in messages (default:
     ``"target column 'name'"``; ``"the labels"`` for an svmlight file).
     """
-    from sklearn.utils.multiclass import type_of_target
-
     what = what or f"target column {target!r}"
     has, holds = ("have", "hold") if what.startswith("the labels") else ("has", "holds")
     y = pd.Series(y) if not isinstance(y, pd.Series) else y
@@ -195,13 +206,22 @@ def check_target(y, target, source, min_classes=2, what=None):
     if missing.any():
         row, more = _first_bad(missing)
         raise DataError(f"{source}: {what} {has} a missing value at row {row}{_more(more)}.")
-    if pd.api.types.is_float_dtype(y) and type_of_target(y.to_numpy()) == "continuous":
+    if pd.api.types.is_float_dtype(y):
         values = y.to_numpy(dtype=np.float64)
-        row, more = _first_bad(values != np.round(values))
-        raise DataError(
-            f"{source}: {what} {holds} numbers that are not whole (row {row}: {float(values[row - 1])!r}"
-            f"{_more(more)}); a classifier needs class labels, not a continuous variable."
-        )
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            row, more = _first_bad(bad)
+            raise DataError(
+                f"{source}: {what} {holds} numbers that are not whole (row {row}: {float(values[row - 1])!r}"
+                f"{_more(more)}); a classifier needs class labels, not a continuous variable."
+            )
+        huge = np.abs(values) > 2.0**53
+        if huge.any():
+            row, more = _first_bad(huge)
+            raise DataError(
+                f"{source}: {what} {holds} {float(values[row - 1])!r} at row {row}{_more(more)}, beyond 2**53, where "
+                "floating-point numbers no longer tell neighbouring whole numbers apart; write such labels as text."
+            )
     classes = pd.unique(y)
     if len(classes) < min_classes:
         raise DataError(

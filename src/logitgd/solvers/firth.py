@@ -30,6 +30,10 @@ def firth(objective, x0, max_iter=100, tol=1e-8, callback=None, max_halvings=30,
     """Fit Firth's penalized likelihood from ``x0``; see the module docstring."""
     x = np.asarray(x0, dtype=np.float64).copy()
     f, g, info = objective.firth(x)
+    if not np.isfinite(f):  # the information is singular whatever the coefficients: the columns are dependent
+        raise ValueError("penalty='firth' needs X's columns (and the intercept) to be linearly independent: some "
+                         "are combinations of others, so the Fisher information is singular and Firth's penalty "
+                         "(half the log of its determinant) undefined; drop the redundant columns.")
     history = [f]
     status, message, it = "max_iter", f"did not converge in max_iter={max_iter} iterations", 0
     try:
