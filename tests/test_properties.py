@@ -211,9 +211,11 @@ def test_the_readers_raise_only_data_errors_on_bytes(tmp_path, reader):
 _BAD = os.path.join(os.path.dirname(__file__), "data", "bad")
 
 
-@pytest.mark.parametrize("name", sorted(json.load(open(os.path.join(_BAD, "cases.json")))))
-def test_the_bad_input_corpus(capsys, name):
-    case = json.load(open(os.path.join(_BAD, "cases.json")))[name]
-    code, _, err = _cli(capsys, "fit", os.path.join(_BAD, name), *case["args"], "--quiet", "--test-size", "0")
+_CASES = json.load(open(os.path.join(_BAD, "cases.json")))
+
+
+@pytest.mark.parametrize("case", _CASES, ids=[f"{c['file']} {' '.join(c['args'][2:])}".strip() for c in _CASES])
+def test_the_bad_input_corpus(capsys, case):
+    code, _, err = _cli(capsys, "fit", os.path.join(_BAD, case["file"]), *case["args"], "--quiet", "--test-size", "0")
     _check_cli(code, err)
     assert code == 1 and case["message"] in err, err

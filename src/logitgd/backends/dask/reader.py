@@ -125,7 +125,19 @@ def _metadata(file):
 
 
 def _read_row_group(file, group, columns):
-    """Row group ``group`` of ``file``, the ``columns`` asked for, as a pyarrow Table."""
+    """Row group ``group`` of ``file``, the ``columns`` asked for, as a pyarrow Table; a page whose checksum does not
+    match is a :class:`~logitgd.DataError` naming the file and the row group."""
+    try:
+        return _read_row_group_any(file, group, columns)
+    except OSError as exc:
+        if "checksum" not in str(exc):
+            raise
+        from ...exceptions import DataError
+
+        raise DataError(f"{file}, row group {group}: {' '.join(str(exc).split())} (the file is damaged).") from None
+
+
+def _read_row_group_any(file, group, columns):
     import pyarrow.parquet as pq
 
     global _DIRECT
@@ -136,7 +148,8 @@ def _read_row_group(file, group, columns):
             if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):
                 raise
             _DIRECT = False
-    return pq.ParquetFile(file, metadata=_metadata(file)).read_row_group(group, columns=columns, use_threads=False)
+    return pq.ParquetFile(file, metadata=_metadata(file), page_checksum_verification=True).read_row_group(
+        group, columns=columns, use_threads=False)
 
 
 def _read_row_group_direct(file, group, columns):
@@ -178,8 +191,9 @@ def _read_row_group_direct(file, group, columns):
         os.close(fd)
     address = np.frombuffer(buf, dtype=np.uint8, count=1).ctypes.data
     shifted = pa.foreign_buffer(address - a, a + done, base=buf)  # byte k of the file is shifted[k], k >= a
-    return pq.ParquetFile(pa.BufferReader(shifted), metadata=meta).read_row_group(group, columns=columns,
-                                                                                  use_threads=False)
+    # pages written with checksums are checked against them, as by the in-memory reader
+    return pq.ParquetFile(pa.BufferReader(shifted), metadata=meta, page_checksum_verification=True).read_row_group(
+        group, columns=columns, use_threads=False)
 
 
 def _read_complete(file, group, columns):
