@@ -93,6 +93,25 @@ def _gather(client, futures):
     return _compute(futures, gather=client.gather)
 
 
+def _quiet_failed_tasks():
+    """A worker plugin for the local cluster the command line starts: the workers do not log a failed task's
+    traceback ("Compute Failed"), since the error reaches the command, which says it in one line. Every other
+    message of the workers (memory, restarts) is kept."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietFailedTasks(WorkerPlugin):
+        def setup(self, worker):
+            import logging
+
+            logging.getLogger("distributed.worker").addFilter(_drop_compute_failed)
+
+    return QuietFailedTasks()
+
+
+def _drop_compute_failed(record):
+    return not str(record.msg).startswith("Compute Failed")
+
+
 def start_client(address, reads_source=False):
     """``(client, cluster or None)`` for ``--dask``: ``local[:N]`` starts N worker processes, else connects.
 
@@ -114,5 +133,7 @@ def start_client(address, reads_source=False):
         threads = max(1, cores // n_workers)
         cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads * (1 + reads_source),
                                            processes=True, env={"NUMBA_NUM_THREADS": str(threads)})
-        return distributed.Client(cluster), cluster
+        client = distributed.Client(cluster)
+        client.register_plugin(_quiet_failed_tasks(), name="logitgd-quiet-failed-tasks")
+        return client, cluster
     return distributed.Client(address), None
