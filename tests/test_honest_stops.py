@@ -175,3 +175,20 @@ def test_three_separated_classes_stop_every_solver_early(solver):
     with pytest.warns(SeparationWarning, match="completely separated: the fitted hyperplane puts each of the 60"):
         model = LogisticRegression(alpha=0, solver=solver, random_state=0).fit(X, y)
     assert model.score(X, y) == 1.0 and not model.converged_ and model.n_iter_ <= 40
+
+
+@pytest.mark.parametrize("tol", [1e-8, 1e-13])
+def test_firth_says_converged_only_when_its_newton_decrement_is_within_tol(tol):
+    """Firth's rule, recomputed from outside: the Newton decrement (in standard errors) at the returned point."""
+    import scipy.linalg
+
+    X, y = ENDOMETRIAL[["NV", "PI", "EH"]].to_numpy(float), ENDOMETRIAL["HG"].to_numpy(float)
+    objective = LinearObjective(backends.as_data(X, y, None, 1), make_penalty("firth", None), True)
+    result = SOLVERS["firth"].run(objective, objective.intercept_only(), max_iter=200, tol=tol, callback=None)
+    assert result.status in ("converged", "stalled"), result.message
+    if result.converged:
+        _, g, info = objective.firth(result.x)
+        step = scipy.linalg.solve(info / objective.sw_sum, -g, assume_a="pos")
+        assert np.sqrt(max(-objective.sw_sum * float(g @ step), 0.0)) <= tol * (1 + 1e-6)
+    else:
+        assert "working precision" in result.message
