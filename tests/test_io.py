@@ -300,3 +300,24 @@ def test_check_target_accepts_many_classes_and_refuses_continuous_values():
         check_target(pd.Series(["a", "a"]), "t", "f.csv")
     with pytest.raises(DataError, match="f.svm: the labels have only one class"):
         check_target(np.array([1, 1]), None, "f.svm", what="the labels")
+
+
+@pytest.mark.parametrize("index", [2**31 - 2, 2**25])
+def test_an_svmlight_index_far_beyond_the_data_is_refused_before_any_allocation(tmp_path, index):
+    path = tmp_path / "wide.svm"
+    path.write_text(f"1 3:1 {index}:1\n0 1:1\n")
+    with pytest.raises(DataError, match=rf"feature index {index} \(data line 1\) is far beyond .*3 values in 2 lines"):
+        read_svmlight(path)
+
+
+def test_wide_hashed_svmlight_with_enough_values_is_read(tmp_path):
+    """Above 2**24 columns, a file with a value for every 64 columns is read (hashed features)."""
+    rng = np.random.default_rng(0)
+    n_rows, width = 200, 2**24 + 2**20
+    cols = np.sort(rng.choice(width, size=(n_rows, 1400)), axis=1)
+    lines = [f"{i % 2} " + " ".join(f"{c + 1}:1" for c in np.unique(row)) for i, row in enumerate(cols)]
+    lines[0] += f" {width}:1"
+    path = tmp_path / "hashed.svm"
+    path.write_text("\n".join(lines) + "\n")
+    X, y, zero_based = read_svmlight(path)
+    assert X.shape == (n_rows, width) and not zero_based

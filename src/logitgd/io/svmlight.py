@@ -112,6 +112,10 @@ def _svmlight_error(path, zero_based, n_features, fallback):
     return DataError(f"{path} line {lineno}: {problem}.")
 
 
+#: widths above _WIDE (2**24 columns: 134 MB per class of coefficients) need a value per _COLUMNS_PER_VALUE columns
+_WIDE, _COLUMNS_PER_VALUE = 2**24, 64
+
+
 def read_svmlight(path, *, n_features=None, zero_based="auto"):
     """Read an svmlight/LIBSVM file with :func:`sklearn.datasets.load_svmlight_file`.
 
@@ -167,6 +171,15 @@ def read_svmlight(path, *, n_features=None, zero_based="auto"):
     if not zero_based and lowest == 0:
         raise _svmlight_error(path, False, None, "feature index 0 in a file with 1-based indices")
     width = X.shape[1] if zero_based else max(X.shape[1] - 1, 0)
+    if n_features is None and width > _WIDE and width > _COLUMNS_PER_VALUE * X.nnz:
+        k = int(np.argmax(X.indices))
+        row = int(np.searchsorted(X.indptr, k, side="right"))
+        raise DataError(
+            f"{path}: feature index {int(X.indices[k])} (data line {row}) is far beyond what "
+            f"the file holds ({X.nnz} values in {X.shape[0]} lines): a model of {width} features would take "
+            f"{width * 8 / 1e9:.2g} GB per class. Check the file (a typo, or hashed features with too many "
+            f"buckets); an index above {_WIDE} is read when the file has a value for every {_COLUMNS_PER_VALUE} "
+            "columns.")
     if n_features is not None and width > n_features:
         raise _svmlight_error(path, zero_based, n_features,
                               f"it has {width} features, the model {n_features}")
