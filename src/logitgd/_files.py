@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -18,32 +19,37 @@ def write_atomically(path, write, *, suffix, binary=False):
     target and says so.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    # a symbolic link stays one: the file it points to is the one replaced (as ``>`` in a shell would write it)
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        mode = stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
         mode = None
-    for _ in range(100):
-        tmp = os.path.join(directory, f".logitgd-{secrets.token_hex(8)}{suffix}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise FileExistsError(f"could not create a temporary file in {directory}.")
+    kept = "the file there before is left as it was" if mode is not None else "nothing was written"
+    tmp = None
     try:
+        for _ in range(100):
+            name = os.path.join(directory, f".logitgd-{secrets.token_hex(8)}{suffix}.tmp")
+            try:
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                tmp = name
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(errno.EEXIST, f"could not create a temporary file in {directory}")
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            if mode is not None:  # at once: a private file's data are never readable by others, even half written
+                os.fchmod(fh.fileno(), mode)
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-            if mode is not None:
-                os.fchmod(fh.fileno(), mode)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
-        os.unlink(tmp)
+        if tmp is not None:
+            os.unlink(tmp)
         if isinstance(exc, OSError) and exc.errno is not None:
-            kept = "the file there before is left as it was" if mode is not None else "nothing was written"
             raise OSError(exc.errno, f"{exc.strerror} ({kept})", path) from None
         raise
     return path

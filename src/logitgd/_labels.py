@@ -88,39 +88,63 @@ def with_class_weight(sw, class_weight, classes_, y, X):
     return check_sample_weight(cw if sw is None else sw * cw, X)
 
 
-#: the largest sum of squares of X (per dtype) below which no column can overflow a fit's float arithmetic
-_SQUARES_LIMIT = {np.dtype(np.float64): 1e300, np.dtype(np.float32): 1e32}
+def _value_limit(dtype):
+    """The largest magnitude a fit computes with in ``dtype``: the square root of the largest number over 1e4,
+    so that sums of squares over many rows stay finite (1.3e150 for float64, 1.8e15 for float32)."""
+    return float(np.sqrt(np.finfo(dtype).max) / 1e4)
+
+
+def _first_bad(X, test):
+    """``(row, column, count)`` of the cells where ``test`` holds (the first in row order, then column order), for
+    a dense array or a CSR matrix (its indices may be unsorted), a block of rows at a time (no copy of X)."""
+    if hasattr(X, "tocsr"):
+        X = X.tocsr()
+        bad = test(X.data)
+        count = int(bad.sum())
+        if not count:
+            return None, None, 0
+        row = int(np.searchsorted(X.indptr, int(np.argmax(bad)), side="right") - 1)
+        cells = slice(X.indptr[row], X.indptr[row + 1])
+        return row, int(X.indices[cells][bad[cells]].min()), count
+    first, count = (None, None), 0
+    step = max(1, 2 ** 20 // max(X.shape[1], 1))
+    for start in range(0, X.shape[0], step):
+        bad = test(X[start:start + step])
+        found = int(bad.sum())
+        if found and first[0] is None:
+            r, c = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            first = (start + int(r), int(c))
+        count += found
+    return first[0], first[1], count
 
 
 def check_values(X, names=None):
     """Refuse data a fit cannot compute with, naming the cell or the column: NaN, infinity, or magnitudes whose
-    squares overflow (a column scaled by 1e160). One pass: the sum of squares, finite and moderate for
-    all other data (it replaces scikit-learn's sum-is-finite check, at the same cost)."""
-    data = X.data if hasattr(X, "tocsr") else X.reshape(-1)
+    squares overflow (a column scaled by 1e160). One pass: the sum of squares, finite and below the square of
+    the largest magnitude allowed for all other data (it replaces scikit-learn's sum-is-finite check, at the same
+    cost); only data that fail it are looked at again, a block of rows at a time."""
+    if X.dtype.kind != "f":
+        return  # integers are finite, and are made float64 before a fit
+    data = X.data if hasattr(X, "tocsr") else X.ravel(order="K")  # no copy for C- or Fortran-ordered X
+    limit = _value_limit(X.dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(data @ data)
-    if np.isfinite(total) and total <= _SQUARES_LIMIT[X.dtype]:
+    if np.isfinite(total) and total <= limit * limit:
         return
     names = feature_labels(names, X.shape[1])
-    dense = X.tocoo() if hasattr(X, "tocsr") else None
-    bad = ~np.isfinite(dense.data if dense is not None else X)
-    if bad.any():
-        if dense is not None:
-            k = int(np.flatnonzero(bad)[0])
-            row, col, value = int(dense.row[k]), int(dense.col[k]), dense.data[k]
-        else:
-            row, col = (int(i) for i in np.argwhere(bad)[0])
-            value = X[row, col]
+    row, col, count = _first_bad(X, lambda a: ~np.isfinite(a))
+    if count:
+        value = X[row, col]
         raise ValueError(f"Input X contains {'NaN' if np.isnan(value) else 'infinity'} (first at row {row}, "
-                         f"column {names[col]!r}; {int(bad.sum())} such values): fill or drop them before fitting.")
-    biggest = np.asarray(abs(X).max(axis=0).todense() if dense is not None else np.max(np.abs(X), axis=0)).ravel()
-    limit = np.sqrt(np.finfo(X.dtype).max) / 1e4
+                         f"column {names[col]!r}; {count} such values): fill or drop them before fitting.")
+    biggest = np.maximum(np.asarray(X.max(axis=0).todense() if hasattr(X, "tocsr") else X.max(axis=0)).ravel(),
+                         -np.asarray(X.min(axis=0).todense() if hasattr(X, "tocsr") else X.min(axis=0)).ravel())
     huge = np.flatnonzero(biggest > limit)
     if huge.size:
         j = int(huge[np.argmax(biggest[huge])])
         raise ValueError(f"column {names[j]!r} has values up to {biggest[j]:.3g}, too large to fit with in "
-                         f"{X.dtype} arithmetic (their squares overflow above {limit:.1g}): rescale it (divide it by a "
-                         "power of ten)"
+                         f"{X.dtype} arithmetic (the limit is {limit:.2g}: sums of squares of larger values overflow): "
+                         "rescale it (divide it by a power of ten)"
                          + (", or give the data as float64" if X.dtype == np.float32 else "")
                          + (f"; {huge.size - 1} more columns too" if huge.size > 1 else "") + ".")
 

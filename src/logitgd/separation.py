@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
+from . import rows as stats
+
 
 def separation_kind(X, y, sample_weight=None, fit_intercept=True):
     """Decide by linear programming whether the classes are separated: ``"complete"``, ``"quasi-complete"`` or None.
@@ -140,7 +142,7 @@ def lp_finding(X, y, sample_weight=None, fit_intercept=True):
         return None
     keep = np.ones(X.shape[0], bool) if sample_weight is None else np.asarray(sample_weight) > 0
     scores = X[keep] @ direction[:X.shape[1]] + (direction[-1] if fit_intercept else 0.0)
-    scale = np.max(np.abs(X), axis=0)
+    scale = np.max(np.abs(X[keep]), axis=0)  # over the rows that count, as separating_direction scales them
     weight = np.abs(direction[:X.shape[1]]) * scale  # each predictor's share of the separating scores
     columns = [int(j) for j in np.flatnonzero(weight > max(1e-7, 0.05 * weight.max(initial=0.0)))]
     on_plane = None
@@ -194,16 +196,20 @@ class SeparationMonitor:
         self._next_check = iteration + 1 if self._every else 2 * self._next_check
         smallest, largest = self.objective.margin_range(theta)
         if smallest > 0:
-            self.finding = Finding("complete", by_iterate=True, n_rows=self.objective.n_samples)
+            self.finding = Finding("complete", by_iterate=True, n_rows=self._rows_with_weight())
             return True
         return largest > self.saturation and self._linear_programs()
+
+    def _rows_with_weight(self):
+        """Rows with a positive weight: the only ones the margins (and the message) speak of."""
+        return int(sum(self.objective.data.map(stats.positive_weights)))
 
     def finish(self, theta):
         """At the end of a fit that did not converge: the LP, if it has not run (a slow fit may never saturate:
         gradient descent on quasi-separated data creeps towards infinity). True if the classes are separated."""
         if self.finding is None:
             if self.objective.margin_range(theta)[0] > 0:
-                self.finding = Finding("complete", by_iterate=True, n_rows=self.objective.n_samples)
+                self.finding = Finding("complete", by_iterate=True, n_rows=self._rows_with_weight())
             else:
                 self._linear_programs()
         return self.finding is not None
