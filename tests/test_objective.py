@@ -226,7 +226,7 @@ def test_lasso_qp_coordinate_descent_satisfies_the_kkt_conditions():
     c = rng.standard_normal(8)
     lam = np.full(8, 0.3)
     lam[-1] = 0.0  # an unpenalized "intercept"
-    for solve in (_lasso_qp._lasso_qp_cd, _lasso_qp._lasso_qp_cd_py):
+    for solve in (_lasso_qp._lasso_qp_cd(), _lasso_qp._lasso_qp_cd_py):
         u = np.zeros(8)
         solve(H, c, u, lam, 1e-13, 10_000)
         grad = c + H @ u

@@ -378,11 +378,12 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         column_newton = scipy.sparse.issparse(X) and n_classes == 1  # sparse binary: CD over columns, any width
         params = vars(self)  # the parameters, as set (get_params costs ~50 us, a small fit's notice)
         solver = self.solver if self.solver != "auto" else choose(params, penalty.is_smooth, X.shape[0], n_params,
-                                                                  column_newton)
+                                                                  column_newton, n_classes)
         spec = SOLVERS[solver]
         options = spec.options(params, penalty.is_smooth, n_params, column_newton)
-        if (by_columns and column_newton and solver == "newton" and not penalty.is_smooth  # unless H is cheap
-                and X.shape[0] * n_params ** 2 > SMALL_HESSIAN_FLOPS):
+        if solver == "newton" and X.shape[0] * n_params ** 2 > SMALL_HESSIAN_FLOPS and (
+                penalty.is_smooth and n_classes > 1  # K classes: conjugate gradients (a Hessian is K² blocks)
+                or by_columns and column_newton and not penalty.is_smooth):  # sparse binary L1: over the columns
             options["max_dense"] = 0
         self.solver_ = solver
         if solver == "firth":

@@ -6,13 +6,6 @@ import os
 
 import numpy as np
 
-try:  # pragma: no cover - depends on the environment
-    if os.environ.get("LOGITGD_DISABLE_NUMBA"):
-        raise ImportError("disabled by LOGITGD_DISABLE_NUMBA")
-    import numba
-except ImportError:  # pragma: no cover
-    numba = None
-
 
 def _lasso_qp_cd_py(H, c, u, lam, tol, max_sweeps):
     """Coordinate descent for ``min_u c·u + ½ uᵀHu + sum_j lam_j |u_j|`` (in place on u).
@@ -43,11 +36,22 @@ def _lasso_qp_cd_py(H, c, u, lam, tol, max_sweeps):
     return max_sweeps
 
 
-if numba is not None:
-    # Serial and small (p x p): cached on disk like any numba function.
-    _lasso_qp_cd = numba.njit(cache=True, nogil=True)(_lasso_qp_cd_py)
-else:  # pragma: no cover
-    _lasso_qp_cd = _lasso_qp_cd_py
+_COMPILED = []
+
+
+def _lasso_qp_cd():
+    """The compiled coordinate descent (numba, cached on disk; serial and small, p x p), made on first use so
+    that a process that fits no lasso does not import numba (0.3-0.5 s); the Python function without numba."""
+    if not _COMPILED:
+        try:  # pragma: no cover - depends on the environment
+            if os.environ.get("LOGITGD_DISABLE_NUMBA"):
+                raise ImportError("disabled by LOGITGD_DISABLE_NUMBA")
+            import numba
+
+            _COMPILED.append(numba.njit(cache=True, nogil=True)(_lasso_qp_cd_py))
+        except ImportError:  # pragma: no cover
+            _COMPILED.append(_lasso_qp_cd_py)
+    return _COMPILED[0]
 
 
 def lasso_qp(H, c, u, lam, tol, max_sweeps=10_000):
@@ -67,7 +71,7 @@ def lasso_qp(H, c, u, lam, tol, max_sweeps=10_000):
     -------
     u : ndarray of shape (p,)
     """
-    _lasso_qp_cd(np.ascontiguousarray(H, dtype=np.float64), np.ascontiguousarray(c, dtype=np.float64), u,
+    _lasso_qp_cd()(np.ascontiguousarray(H, dtype=np.float64), np.ascontiguousarray(c, dtype=np.float64), u,
                  np.ascontiguousarray(lam, dtype=np.float64), float(tol), int(max_sweeps))
     return u
 

@@ -138,6 +138,9 @@ def _newton_direction(objective, x, g, dense):
     """Solve ``H δ = -g`` by Cholesky (dense) or truncated CG."""
     if dense:
         H = objective.hessian(x)
+        flat = objective.flat_directions()
+        if flat is not None:  # directions f does not see (K classes): H + c VVᵀ factors, the step is the same
+            H += np.mean(np.diag(H)) * (flat @ flat.T)
         # On the unit-diagonal scaling of H (scale-free). Cholesky when H is
         # well conditioned; otherwise (collinear columns, more features than
         # rows, saturated probabilities) the minimum-norm solution, so that
@@ -159,29 +162,33 @@ def _newton_direction(objective, x, g, dense):
         return (Q[:, keep] @ ((Q[:, keep].T @ (-g / D)) / lam[keep])) / D
     hessp = objective.hessian_operator(x)
     return _truncated_cg(hessp, -g, rtol=min(0.5, math.sqrt(float(np.linalg.norm(g)))),
-                         max_iter=max(20, min(2 * len(g), 500)))
+                         max_iter=max(20, min(2 * len(g), 500)), precondition=objective.hessian_preconditioner(x))
 
 
-def _truncated_cg(hessp, b, rtol, max_iter):
-    """Conjugate gradients for ``H x = b`` from x = 0, stopped at ``|r| <= rtol |b|``."""
+def _truncated_cg(hessp, b, rtol, max_iter, precondition=None):
+    """Conjugate gradients for ``H x = b`` from x = 0, stopped at ``|r| <= rtol |b|``; preconditioned by
+    ``precondition(r) ≈ H⁻¹ r`` where given (K classes: the per-class blocks of H, which cut the products
+    needed 3-10x on digits)."""
     x = np.zeros_like(b)
     r = b.copy()
-    d = r.copy()
-    rr = float(r @ r)
-    stop = (rtol ** 2) * rr
+    z = r if precondition is None else precondition(r)
+    d = z.copy()
+    rz = float(r @ z)
+    stop = (rtol ** 2) * float(r @ r)
     for _ in range(max_iter):
         Hd = hessp(d)
         dHd = float(d @ Hd)
         if dHd <= 0:  # no positive curvature along d (numerically): stop here
             return x if x.any() else b
-        a = rr / dHd
+        a = rz / dHd
         x += a * d
         r -= a * Hd
-        rr_new = float(r @ r)
-        if rr_new <= stop:
+        if float(r @ r) <= stop:
             break
-        d = r + (rr_new / rr) * d
-        rr = rr_new
+        z = r if precondition is None else precondition(r)
+        rz_new = float(r @ z)
+        d = z + (rz_new / rz) * d
+        rz = rz_new
     return x
 
 

@@ -1,4 +1,4 @@
-"""Fused one-pass kernels for dense and CSR data (the CPU fast path).
+"""Fused one-pass kernels for dense and CSR data (the CPU fast path), loaded through :mod:`.kernels`.
 
 This is the only module that imports numba. If numba is missing or broken,
 ``AVAILABLE`` is False and the objective uses its generic NumPy code, which
@@ -532,3 +532,69 @@ def dense_multi_loss_grad(X, y, S, fits, W, b):
     """
     with _LAUNCH:
         return _multi_kernel(X, y, S, fits, W, b, 4 * numba.get_num_threads())
+
+
+def _softmax_rows_py(Z, y, sw, R, start, stop, want_grad):
+    """Rows ``start:stop`` of the softmax loss: ``sum_i s_i L_i``, and ``R[i] = s_i (p_i - e_{y_i})``.
+
+    The generic code's formula (:class:`logitgd.loss.MultinomialLogLoss`) in one pass per row, no temporaries:
+    ``L_i = log1p(sum_{k != top} exp(z_k - z_top)) + z_top - z_{y_i}``, the top score's term left out of the
+    sum so that a confident right answer keeps its tiny loss to full relative precision.
+    """
+    K = Z.shape[1]
+    total = 0.0
+    for i in range(start, stop):
+        top = 0
+        m = Z[i, 0]
+        for k in range(1, K):
+            if Z[i, k] > m:
+                m = Z[i, k]
+                top = k
+        rest = 0.0
+        for k in range(K):
+            if k != top:
+                e = np.exp(Z[i, k] - m)
+                rest += e
+                if want_grad:
+                    R[i, k] = e
+        s = sw[i] if sw.shape[0] > 0 else 1.0
+        yi = y[i]
+        total += s * (np.log1p(rest) + (m - Z[i, yi]))
+        if want_grad:
+            R[i, top] = 1.0
+            scale = s / (1.0 + rest)
+            for k in range(K):
+                R[i, k] *= scale
+            R[i, yi] -= s
+    return total
+
+
+if AVAILABLE:
+    _softmax_rows = numba.njit(cache=_CACHE, nogil=True)(_softmax_rows_py)
+
+    @numba.njit(parallel=True, cache=_CACHE, nogil=True)
+    def _softmax_parallel(Z, y, sw, R, n_chunks, want_grad):
+        n = Z.shape[0]
+        parts = np.zeros(n_chunks)
+        for c in numba.prange(n_chunks):
+            parts[c] = _softmax_rows(Z, y, sw, R, c * n // n_chunks, (c + 1) * n // n_chunks, want_grad)
+        return parts.sum()
+else:  # pragma: no cover
+    _softmax_rows = _softmax_rows_py
+
+#: rows from which the softmax kernel runs on all threads (below, a parallel launch costs more than it saves)
+SOFTMAX_PARALLEL_ROWS = 20_000
+
+
+def softmax_loss_grad(Z, y, sw, want_grad):
+    """``(sum_i s_i L_i, R)`` of the softmax loss at the scores ``Z`` (n, K) float64 with class indices ``y``
+    and weights ``sw`` (an empty array: all ones); ``R = s ∘ (P - Y)``, shape (n, K), or None."""
+    Z = np.ascontiguousarray(Z, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    sw = np.ascontiguousarray(sw, dtype=np.float64)
+    R = np.empty(Z.shape) if want_grad else np.empty((0, Z.shape[1]))
+    if Z.shape[0] < SOFTMAX_PARALLEL_ROWS:
+        return _softmax_rows(Z, y, sw, R, 0, Z.shape[0], want_grad), (R if want_grad else None)
+    with _LAUNCH:
+        total = _softmax_parallel(Z, y, sw, R, 4 * numba.get_num_threads(), want_grad)
+    return total, (R if want_grad else None)

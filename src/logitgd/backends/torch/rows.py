@@ -194,6 +194,9 @@ class TorchRows:
     def fused_data_term(self, W, b, want_grad):
         return None  # the kernel runs from map_data_term, which also keeps its scores
 
+    def fused_scores_term(self, loss, z, want_grad):
+        return None  # the generic loss, in torch
+
     def _kernel_term(self, W, b, want_grad):
         K, d = self.n_classes, self.d
         T = torch.zeros((d + 1, K), dtype=torch.float64, device=self.device)
