@@ -9,7 +9,6 @@ import numpy as np
 import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _labels, backends, inference
@@ -274,7 +273,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         if reset:
             self.classes_ = _labels.classes_from(found, classes)
         else:
-            check_classification_targets(found)
+            _labels.check_labels(found)
         _labels.check_known(found, self.classes_)
         y_enc = _labels.encode(y, self.classes_) if labels is None else labels.encode(self.classes_)
         sw = _labels.check_sample_weight(sample_weight, X)

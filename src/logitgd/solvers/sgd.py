@@ -364,6 +364,8 @@ class _Run:
         if not same or st.fun_is_average != (self.watched(st) is st.avg):
             # other data (partial_fit on a new piece) or another watched iterate
             st.fun = self.cost(self.watched(st))
+            if not same:  # the new piece's cost before any step on it: held out, as a validation cost is
+                st.previous_arrival, st.arrival, st.fresh_piece = st.arrival, st.fun, True
             st.validation_cost = None
             if not st.watches_validation:
                 st.best = st.fun
@@ -516,6 +518,17 @@ class _Run:
             st.best = min(st.best, watched)
             return None, False
         what = "validation cost" if V is not None else "cost"
+        if self.lr == "auto" and V is None and st.fresh_piece:
+            # partial_fit, an epoch on a new piece: that piece's own cost after steps on it always looks
+            # better (the steps fitted it: the step grew on every piece and never settled), so the step follows
+            # the held-out costs at arrival instead, this piece's against the one before's: the bold driver's
+            # rule on costs that were not fitted, and no epoch undone (it would drop the piece's rows)
+            st.fresh_piece = False  # further epochs on this piece: the rule below
+            st.best = min(st.best, watched)
+            if st.previous_arrival is not None:
+                st.eta = st.eta * _AUTO_GROW if st.arrival < st.previous_arrival else st.eta / _AUTO_CUT
+                st.eta = max(st.eta, _MIN_STEP * st.eta0)  # a stream has no end: the step keeps learning
+            return None, False
         improved = watched < st.best - self.tol * abs(st.best)
         reject = self.lr == "auto" and not watched < st.best
         st.no_improvement = 0 if improved else st.no_improvement + 1

@@ -81,6 +81,10 @@ class SGDState:
         Validation cost of the watched iterate after the last epoch.
     validation_history : list of float or None
         Validation costs of the last call, aligned with ``loss_history``.
+    arrival, previous_arrival, fresh_piece : float or None, float or None, bool
+        Continued on other data (``partial_fit`` on a new piece): the cost of that piece at the iterate it
+        arrived to, before any step on it; the same for the piece before; and whether no epoch has run on this
+        piece yet. ``"auto"`` sets its step by these held-out costs there (see :mod:`.sgd`).
     """
 
     x: np.ndarray
@@ -104,6 +108,9 @@ class SGDState:
     best_validation: float | None = None
     validation_cost: float | None = None
     validation_history: list | None = None
+    arrival: float | None = None
+    previous_arrival: float | None = None
+    fresh_piece: bool = False
     _objective_ref: object = field(default=None, repr=False, compare=False)
 
     def __getstate__(self):
