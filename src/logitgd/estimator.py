@@ -19,7 +19,7 @@ from .penalty import make_penalty
 from .preconditioned import Preconditioned
 from .result import stop_warning
 from .separation import SeparationMonitor
-from .solvers import SMALL_HESSIAN_FLOPS, SOLVERS, choose
+from .solvers import SMALL_HESSIAN_FLOPS, SOLVERS, choose, lbfgs_memory
 from .solvers.sgd_epoch import auto_step, sgd_epoch
 
 _MULTI_CLASS = ("auto", "multinomial", "ovr")
@@ -385,6 +385,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                 or by_columns and column_newton and not penalty.is_smooth):  # sparse binary L1: over the columns
             options["max_dense"] = 0
         self.solver_ = solver
+        if solver == "lbfgs":
+            options["memory"] = lbfgs_memory(X, n_params)
         if solver == "firth":
             _labels.check_firth_columns(X, sw, getattr(self, "feature_names_in_", None))
         max_iter = self.max_iter or spec.max_iter
