@@ -49,11 +49,12 @@ except ImportError:  # pragma: no cover
 _LAUNCH = threading.Lock()
 _PREFETCH_ROWS = 16
 # Compiling a kernel takes 2-3 s, so by default the compiled code is kept in
-# numba's on-disk cache and later processes load it in ~0.1 s. Measured here
-# (numba 0.68, benchmarks/RESULTS.md): the kernel loaded from that cache runs
-# about 30% slower than the same kernel compiled in the running process.
-# LOGITGD_NUMBA_CACHE=0 compiles in-process instead: better for long runs
-# (many passes over large data), worse for short ones.
+# numba's on-disk cache and later processes load it in ~0.1 s. The loaded
+# kernel runs as fast as one compiled in the running process: timed side by
+# side in one process (benchmarks/experiments/numba_cache.py) they are within
+# 3% (an earlier table's 1.1-1.8x compared two processes minutes apart, on a
+# host whose bandwidth moves that much). LOGITGD_NUMBA_CACHE=0 compiles
+# in-process instead (for a cache directory that cannot be written).
 _CACHE = os.environ.get("LOGITGD_NUMBA_CACHE", "1") != "0"
 _FAST = {"reassoc", "contract"}
 
