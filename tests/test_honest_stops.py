@@ -102,6 +102,21 @@ def test_complete_separation_is_told_as_what_was_seen(solver):
     assert model.n_iter_ <= 40
 
 
+def test_separation_is_told_of_the_rows_with_weight_only():
+    # rows of weight 0 on the wrong side: they neither count as "on their own side" nor choose the columns named
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 1] > 0).astype(int)
+    X[:2] = [[1e3, -5.0, 0.0], [1e3, 5.0, 0.0]]
+    y[:2] = [1, 0]
+    sw = np.ones(60)
+    sw[:2] = 0.0
+    with pytest.warns(SeparationWarning, match="completely separated") as caught:
+        LogisticRegression(alpha=0, solver="newton").fit(X, y, sample_weight=sw)
+    text = str(caught[0].message)
+    assert "58 training rows" in text and "'x0'" not in text
+
+
 def test_a_penalized_fit_is_never_called_separated():
     X, y = load_breast_cancer(return_X_y=True)
     with warnings.catch_warnings():

@@ -195,3 +195,21 @@ def test_a_replaced_file_keeps_its_mode(previous, tmp_path):
                          timeout=300, preexec_fn=lambda: os.umask(0o027))
     assert run.returncode == 0, run.stderr
     assert (private.stat().st_mode & 0o777, fresh.stat().st_mode & 0o777) == (0o600, 0o640)
+
+
+def test_a_symbolic_link_stays_a_link_to_the_file_written(tmp_path):
+    """``--model LINK --force``: the file the link points to is replaced (as a shell's ``>`` writes it), its mode
+    kept; the link is not turned into a file beside it."""
+    from logitgd._files import write_atomically
+
+    real = tmp_path / "models" / "current.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    real.chmod(0o600)
+    link = tmp_path / "model.json"
+    link.symlink_to(real)
+    write_atomically(link, lambda fh: fh.write("new"), suffix=".json")
+    assert link.is_symlink() and real.read_text() == "new" and real.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(OSError, match=r"nothing was written.*nodir"):
+        write_atomically(tmp_path / "nodir" / "x.json", lambda fh: fh.write("x"), suffix=".json")
+    assert _leftovers(tmp_path) == []
