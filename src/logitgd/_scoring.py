@@ -12,6 +12,31 @@ from . import backends
 from ._labels import feature_labels
 from ._numerics import log_sigmoid, sigmoid
 
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def plain_array(estimator, X, reset, finite):
+    """``X`` as scikit-learn's ``validate_data`` would return it, without its cost, where that is X itself: a
+    non-empty, C-ordered float64/float32 ndarray (no names, no conversion, no copy); ``n_features_in_`` set or
+    checked as it does. None for anything else, and wherever scikit-learn would say something (a feature count
+    or names that differ from the fit's, non-finite values with ``finite``): the caller then asks it. Its
+    checks cost 0.15-0.3 ms a call (the dataframe detection above all), a tenth of a small fit and more of a
+    prediction."""
+    if not (type(X) is np.ndarray and X.ndim == 2 and X.size and X.dtype in _FLOATS and X.flags.c_contiguous):
+        return None
+    if finite:
+        flat = X.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = float(flat @ flat if flat.size >= 1_000_000 else np.einsum("i,i->", flat, flat))
+        if not np.isfinite(total):
+            return None
+    if reset:
+        estimator.n_features_in_ = X.shape[1]
+        estimator.__dict__.pop("feature_names_in_", None)
+    elif getattr(estimator, "n_features_in_", None) != X.shape[1] or hasattr(estimator, "feature_names_in_"):
+        return None
+    return X
+
 
 def _lazily_on_dask(method):
     """``method(X)``, or for dask input a lazy dask array, each row chunk scored by the in-memory method."""
@@ -54,8 +79,9 @@ class LinearScores:
             self._set_n_features(int(X.shape[1]), False)
             scores = _torch.decision_function(X, self.coef_, self.intercept_)
             return scores[:, 0] if scores.shape[1] == 1 else scores
-        X = validate_data(self, X, accept_sparse="csr", accept_large_sparse=True,
-                          dtype=[np.float64, np.float32], reset=False)
+        checked = plain_array(self, X, reset=False, finite=True)
+        X = checked if checked is not None else validate_data(self, X, accept_sparse="csr", accept_large_sparse=True,
+                                                              dtype=[np.float64, np.float32], reset=False)
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _labels, backends, inference
-from ._scoring import LinearScores
+from ._scoring import LinearScores, plain_array
 from .exceptions import InferenceError
 from .objective import LinearObjective
 from .penalty import make_penalty
@@ -23,6 +23,14 @@ from .solvers import SMALL_HESSIAN_FLOPS, SOLVERS, choose, lbfgs_memory
 from .solvers.sgd_epoch import auto_step, sgd_epoch
 
 _MULTI_CLASS = ("auto", "multinomial", "ovr")
+
+
+def _plain_labels(y, X):
+    """y a 1-d ndarray of X's length whose labels scikit-learn's check would pass as they are (numbers that are
+    finite, booleans, text)."""
+    if not (type(y) is np.ndarray and y.ndim == 1 and len(y) == X.shape[0] and y.dtype.kind in "biufUS"):
+        return False
+    return y.dtype.kind != "f" or bool(np.isfinite(y).all())
 
 
 class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
@@ -266,8 +274,11 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                 _, y = _torch.check_tensor_xy(X, y)
             sample_weight = _torch.to_numpy(sample_weight)
         else:
-            X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
-                                 dtype=[np.float64, np.float32], order="C", reset=reset, ensure_all_finite=False)
+            if _plain_labels(y, X) and plain_array(self, X, reset, finite=False) is not None:
+                y = np.asarray(y)
+            else:
+                X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
+                                     dtype=[np.float64, np.float32], order="C", reset=reset, ensure_all_finite=False)
             _labels.check_values(X, getattr(self, "feature_names_in_", None))  # also values too large to fit with
         found = np.unique(y) if labels is None else labels.found
         if reset:
