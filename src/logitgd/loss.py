@@ -96,31 +96,40 @@ class MultinomialLogLoss:
         return self.loss_gradient(y, raw_prediction, want_grad=False)[0]
 
     def loss_gradient(self, y, raw_prediction, want_grad=True):
-        """Per-sample loss, shape (n,), and dL/dz = P - Y, shape (n, K) (None if not ``want_grad``)."""
+        """Per-sample loss, shape (n,), and dL/dz = P - Y, shape (n, K) (None if not ``want_grad``).
+
+        Row maxima and sums without reductions along the rows (NumPy's over K columns cost 10-60 us at 1,000 x
+        7, as much as the rest): the top score by ``argmax`` and one gather, the sums as a product with ones.
+        """
         xp = namespace(raw_prediction)
         Z = raw_prediction
-        classes = xp.arange(Z.shape[1])[None, :]
-        is_top = classes == xp.argmax(Z, axis=1)[:, None]
-        m = xp.max(Z, axis=1)
+        n, K = Z.shape
+        rows = K * xp.arange(n)
+        top = xp.argmax(Z, axis=1) + rows  # each row's top score in Z flattened
+        Zf = xp.reshape(Z, (-1,))
+        m = Zf[top]
         E = xp.exp(Z - m[:, None])
+        Ef = xp.reshape(E, (-1,))  # a view: E is new and contiguous
         # log(sum exp(z - m)) = log1p(sum over the others): a confident right
         # answer keeps its tiny loss to full relative precision.
-        E[is_top] = 0.0
-        rest = xp.sum(E, axis=1)
-        own = xp.take_along_axis(Z, y[:, None], axis=1)[:, 0]
+        Ef[top] = 0.0
+        rest = E @ xp.ones_like(E[0])
+        own = Zf[y + rows]
         loss = xp.log1p(rest) + (m - own)
         if not want_grad:
             return loss, None
-        E[is_top] = 1.0
+        Ef[top] = 1.0
         E /= (1.0 + rest)[:, None]
-        E[classes == y[:, None]] -= 1.0
+        Ef[y + rows] -= 1.0
         return loss, E
 
     def proba(self, raw_prediction):
-        """Softmax of the raw scores, rows summing to 1."""
+        """Softmax of the raw scores, rows summing to 1 (maxima and sums as in :meth:`loss_gradient`)."""
         xp = namespace(raw_prediction)
-        E = xp.exp(raw_prediction - xp.max(raw_prediction, axis=1, keepdims=True))
-        return E / xp.sum(E, axis=1, keepdims=True)
+        n, K = raw_prediction.shape
+        top = xp.argmax(raw_prediction, axis=1) + K * xp.arange(n)
+        E = xp.exp(raw_prediction - xp.reshape(raw_prediction, (-1,))[top][:, None])
+        return E / (E @ xp.ones_like(E[0]))[:, None]
 
 
 def make_loss(n_classes):
