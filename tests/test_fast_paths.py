@@ -153,3 +153,18 @@ def test_a_small_fit_does_not_import_numba():
             "print('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_block_preconditioned_newton_cg_on_torch_matches_numpy():
+    torch = pytest.importorskip("torch")
+    from logitgd.objective import TorchMultinomialObjective
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 6))
+    y = rng.integers(0, 4, 500)
+    on_torch = TorchMultinomialObjective(torch.tensor(X), y, 4, penalty=L2(1e-3), device="cpu")
+    on_numpy = MultinomialObjective(X, y, 4, penalty=L2(1e-3))
+    a = newton(on_torch, on_torch.intercept_only(), max_dense=0, tol=1e-10)
+    b = newton(on_numpy, on_numpy.intercept_only(), max_dense=0, tol=1e-10)
+    assert a.converged and b.converged
+    np.testing.assert_allclose(a.x, b.x, atol=1e-8)
