@@ -157,8 +157,8 @@ SOLVERS = {
     "lbfgs": Solver("lbfgs", lbfgs, max_iter=1000, tol=1e-8, smooth_only=True),
     "firth": Solver("firth", firth, max_iter=100, tol=1e-8, needs=("firth",)),
     "newton": Solver("newton", newton, max_iter=100, tol=1e-8,
-                     needs=("hessian", "hessian_operator", "hessian_preconditioner", "flat_directions", "optimality",
-                            "l1_weights", "lasso_newton_direction")),
+                     needs=("hessian", "hessian_operator", "hessian_preconditioner", "preconditioner_cost",
+                            "flat_directions", "optimality", "l1_weights", "lasso_newton_direction")),
 }
 
 __all__ = ["SMALL_HESSIAN_FLOPS", "SOLVERS", "Solver", "choose", "gradient_descent", "lbfgs", "lbfgs_memory", "newton",
