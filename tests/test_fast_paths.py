@@ -167,3 +167,13 @@ def test_block_preconditioned_newton_cg_on_torch_matches_numpy():
     b = newton(on_numpy, on_numpy.intercept_only(), max_dense=0, tol=1e-10)
     assert a.converged and b.converged
     np.testing.assert_allclose(a.x, b.x, atol=1e-8)
+
+
+def test_auto_rule_for_k_classes():
+    from logitgd.solvers import choose
+
+    params = vars(logitgd.LogisticRegression())
+    assert choose(params, True, 1797, 650, n_classes=10) == "newton"  # digits
+    assert choose(params, True, 200_000, 510, n_classes=10) == "newton"  # 1.49 s against L-BFGS's 1.90 s
+    assert choose(params, True, 5_000_000, 510, n_classes=10) == "lbfgs"  # each pass costs: the fewest
+    assert choose(params, True, 200_000, 51, n_classes=1) == "lbfgs"  # binary: as before

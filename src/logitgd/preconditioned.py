@@ -7,6 +7,20 @@ import copy
 import numpy as np
 import scipy.linalg
 
+#: rows of the first, cheap estimate of Böhning's bound, and the largest condition number (of its unit-diagonal
+#: version) at which it is kept
+QUICK_ROWS = 10_000
+QUICK_CONDITION = 10.0
+
+
+def _condition(M):
+    """The condition number of M scaled to a unit diagonal (inf where it is singular)."""
+    D = np.sqrt(np.diag(M))
+    if not np.all(D > 0):
+        return np.inf
+    eig = np.linalg.eigvalsh(M / np.outer(D, D))
+    return float(eig[-1] / eig[0]) if eig[0] > 0 else np.inf
+
 
 class Preconditioned:
     """The objective in new coordinates ``v`` with ``theta = R⁻¹ v``.
@@ -36,8 +50,15 @@ class Preconditioned:
         if self.n_params // self._K <= max_dense and objective.is_smooth:
             # From at most max(100k, 10 p²) rows: the line search covers the
             # sampling error, and forming M costs a few gradient passes at most.
+            # First from QUICK_ROWS rows: where that estimate is well conditioned
+            # (nearly uncorrelated columns) it is as good a metric, for a tenth
+            # of the cost (1,000,000 x 100: 10 ms against 100 ms, two passes).
             p = self.n_params // self._K
-            M = objective.hessian_bound(max_rows=max(100_000, 10 * p ** 2))
+            rows = max(100_000, 10 * p ** 2)
+            quick = objective.n_samples > QUICK_ROWS and rows > QUICK_ROWS
+            M = objective.hessian_bound(max_rows=QUICK_ROWS) if quick else None
+            if M is None or _condition(M) > QUICK_CONDITION:
+                M = objective.hessian_bound(max_rows=rows)
         else:
             M = None
         self._dense = M is not None

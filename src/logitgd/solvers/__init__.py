@@ -30,7 +30,7 @@ NEWTON_MAX_DENSE = 1000
 SMALL_HESSIAN_FLOPS = 1e8
 #: solver="auto" with K classes and a smooth penalty: Newton (by conjugate gradients) while one pass over
 #: the data costs at most this many flops (n_samples * n_params), L-BFGS above; see :func:`choose`.
-SMALL_PASS_FLOPS = 1e7
+SMALL_PASS_FLOPS = 1e9
 
 
 @dataclass(frozen=True)
@@ -117,10 +117,13 @@ def choose(params, smooth, n_samples, n_params, column_newton=False, n_classes=1
     iterations win (breast cancer: 1.9 ms vs 7-14 ms). With L1, proximal
     Newton beats proximal gradient everywhere we measured.
 
-    K classes: Newton by preconditioned conjugate gradients where a pass is cheap (``n·p <=
-    SMALL_PASS_FLOPS``): there L-BFGS's iterations are few and cheap only on well-conditioned data, and
-    small tables are often nearly separable (digits, 1797 x 64 at alpha 1e-4: L-BFGS ran into max_iter=1000,
-    Newton converged in 12 iterations). Above it L-BFGS (200,000 x 50: 13 passes).
+    K classes: Newton by conjugate gradients (preconditioned where a step needs it) up to ``n·p <=
+    SMALL_PASS_FLOPS``, about 2,000,000 rows of 500 parameters: L-BFGS's iterations are few only on
+    well-conditioned data, and small tables are often nearly separable (digits, 1797 x 64 at alpha 1e-4:
+    L-BFGS ran into max_iter=1000, Newton converged in 13 iterations, 0.21 s to 1e-6 of J* against
+    scikit-learn's best 0.78 s); on well-conditioned data Newton's Hessian-vector products cost less than
+    L-BFGS's gradients (200,000 x 50, 10 classes: 1.49 s to 1e-6 of J* against 1.90 s, scikit-learn's best
+    1.80 s). Above it L-BFGS, whose passes are the fewest (Dask: each a round trip over the workers).
     """
     lr = params["learning_rate"]
     if params["penalty"] == "firth":
