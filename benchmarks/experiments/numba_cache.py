@@ -29,7 +29,7 @@ def main(argv=None):
     X = rng.standard_normal((args.rows, 100))
     y = (rng.random(args.rows) < 0.5).astype(np.float64)
     w, sw, chunks = rng.standard_normal(100) * 0.01, np.empty(0), 4 * numba.get_num_threads()
-    print(f"| kernel | made by | cache hits | median, ms | best, ms |\n|---|---|---:|---:|---:|")
+    print("| kernel | made by | cache hits | median, ms | best, ms |\n|---|---|---:|---:|---:|")
     for want_grad in (True, False):
         g = np.empty(101) if want_grad else np.empty(0)
         saved = K._CACHE

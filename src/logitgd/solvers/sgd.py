@@ -364,7 +364,8 @@ class _Run:
         if not same or st.fun_is_average != (self.watched(st) is st.avg):
             # other data (partial_fit on a new piece) or another watched iterate
             st.fun = self.cost(self.watched(st))
-            if not same:  # the new piece's cost before any step on it: held out, as a validation cost is
+            if not same and st._objective_ref is not None:  # another piece (not a state unpickled, whose
+                # objective is unknown): its cost before any step on it is held out, as a validation cost is
                 st.previous_arrival, st.arrival, st.fresh_piece = st.arrival, st.fun, True
             st.validation_cost = None
             if not st.watches_validation:
