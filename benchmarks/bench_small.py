@@ -76,34 +76,22 @@ def _statsmodels(name):
     return getattr(sm.datasets, name).load_pandas()
 
 
-def load_breast_cancer_std():
-    X, y = _sklearn("breast_cancer")
-    return _std(X), y, "breast_cancer, 30 features standardized; y = benign"
+def _sklearn_problem(name, standardize, what):
+    """A loader of scikit-learn's data set ``name``: ``() -> (X, y, what X and y are)``."""
+    def load():
+        X, y = _sklearn(name)
+        return (_std(X) if standardize else np.ascontiguousarray(X)), y, what
+    return load
 
 
-def load_breast_cancer_raw():
-    X, y = _sklearn("breast_cancer")
-    return np.ascontiguousarray(X), y, "breast_cancer, 30 features raw (scales 1e-3 to 4e3); y = benign"
-
-
-def load_iris():
-    X, y = _sklearn("iris")
-    return _std(X), y, "iris, 4 features standardized; y = species (3)"
-
-
-def load_wine():
-    X, y = _sklearn("wine")
-    return _std(X), y, "wine, 13 features standardized; y = cultivar (3)"
-
-
-def load_digits_raw():
-    X, y = _sklearn("digits")
-    return np.ascontiguousarray(X), y, "digits, 64 pixels raw (0..16, float64, unscaled); y = digit (10)"
-
-
-def load_digits_std():
-    X, y = _sklearn("digits")
-    return _std(X), y, "digits, 64 pixels standardized (constant pixels stay 0); y = digit (10)"
+load_breast_cancer_std = _sklearn_problem("breast_cancer", True, "breast_cancer, 30 features standardized; y = benign")
+load_breast_cancer_raw = _sklearn_problem("breast_cancer", False,
+                                          "breast_cancer, 30 features raw (scales 1e-3 to 4e3); y = benign")
+load_iris = _sklearn_problem("iris", True, "iris, 4 features standardized; y = species (3)")
+load_wine = _sklearn_problem("wine", True, "wine, 13 features standardized; y = cultivar (3)")
+load_digits_raw = _sklearn_problem("digits", False, "digits, 64 pixels raw (0..16, float64, unscaled); y = digit (10)")
+load_digits_std = _sklearn_problem("digits", True,
+                                   "digits, 64 pixels standardized (constant pixels stay 0); y = digit (10)")
 
 
 def load_fair():

@@ -167,6 +167,27 @@ def make_sparse(n, d, per_row=50, seed=0):
     return X, y
 
 
+def make_stream_problem(n, d, alpha=1e-4, seed=0):
+    """The partial_fit-against-fit problem (tests/test_fast_paths.py, benchmarks/experiments/partial_fit_schedule.py):
+    columns scaled from 1 to 10 (log-spaced), labels from a logistic model, L2 ``alpha``. ``(X, y, gap)`` with
+    ``gap(model)`` the relative distance of a fitted model's cost from f* (Newton at tol 1e-12)."""
+    from logitgd.objective import LogisticObjective
+    from logitgd.penalty import L2
+    from logitgd.solvers import newton
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.logspace(0, 1, d)
+    w = rng.standard_normal(d) / np.logspace(0, 1, d)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ w)))).astype(float)
+    obj = LogisticObjective(X, y, penalty=L2(alpha))
+    f_star = newton(obj, np.zeros(d + 1), tol=1e-12).fun
+
+    def gap(model):
+        return (obj.cost(np.r_[model.coef_.ravel(), model.intercept_]) - f_star) / f_star
+
+    return X, y, gap
+
+
 # -- the data of the glmnet references (tests/data/glmnet_reference.json; benchmarks/reference/glmnet_reference.py)
 def glmnet_data(data):
     """``(X, y, names)`` for a case's "data" key: X a float64 ndarray (a CSR matrix for the sparse

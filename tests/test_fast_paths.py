@@ -104,17 +104,10 @@ def test_partial_fit_reaches_what_fit_reaches_over_the_same_passes():
     # grew on each piece's own, fitted cost); now the step follows the pieces' held-out costs at arrival.
     # (With pieces of 2,000 rows the stream ends 3.7x fit's gap: their costs at arrival differ by sampling
     # more than by progress, and the step settles early.)
-    rng = np.random.default_rng(0)
-    n, d = 100_000, 20
-    X = rng.standard_normal((n, d)) * np.logspace(0, 1, d)
-    w = rng.standard_normal(d) / np.logspace(0, 1, d)
-    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ w)))).astype(float)
-    obj = LogisticObjective(X, y, penalty=L2(1e-4))
-    f_star = newton(obj, np.zeros(d + 1), tol=1e-12).fun
+    import glm_data
 
-    def gap(model):
-        return (obj.cost(np.r_[model.coef_.ravel(), model.intercept_]) - f_star) / f_star
-
+    n = 100_000
+    X, y, gap = glm_data.make_stream_problem(n, 20)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = logitgd.LogisticRegression(solver="sgd", alpha=1e-4, max_iter=20, tol=None, random_state=0).fit(X, y)

@@ -15,9 +15,7 @@ import warnings
 import numpy as np
 
 import logitgd
-from logitgd.objective import LogisticObjective
-from logitgd.penalty import L2
-from logitgd.solvers import newton
+from tests.glm_data import make_stream_problem  # the generator lives with the tests' data (they use it too)
 
 
 def main(argv=None):
@@ -26,17 +24,8 @@ def main(argv=None):
     ap.add_argument("--features", type=int, default=20)
     ap.add_argument("--pieces", type=int, default=10)
     args = ap.parse_args(argv)
-    rng = np.random.default_rng(0)
     n, d = args.rows, args.features
-    X = rng.standard_normal((n, d)) * np.logspace(0, 1, d)
-    w = rng.standard_normal(d) / np.logspace(0, 1, d)
-    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ w)))).astype(float)
-    obj = LogisticObjective(X, y, penalty=L2(1e-4))
-    f_star = newton(obj, np.zeros(d + 1), tol=1e-12).fun
-
-    def gap(model):
-        return (obj.cost(np.r_[model.coef_.ravel(), model.intercept_]) - f_star) / f_star
-
+    X, y, gap = make_stream_problem(n, d)
     warnings.simplefilter("ignore")
     fitted = logitgd.LogisticRegression(solver="sgd", alpha=1e-4, max_iter=20, tol=None, random_state=0).fit(X, y)
     print(f"{n:,} x {d}, {args.pieces} pieces: fit, 20 epochs: gap {gap(fitted):.2e}")
