@@ -192,10 +192,9 @@ def _accelerated(objective, state, *, lipschitz0, max_iter, tol, callback):
         if comp.smooth:
             gnorm = _max_abs(gy)
             state["grad_norm"] = gnorm
-            if gnorm <= tol:
-                if fy <= F:  # y is at least as good as x: take it
-                    state["x"] = y
-                    history[-1] = fy
+            if gnorm <= tol:  # y's gradient met tol: y is the point returned (x's gradient is not known; its
+                state["x"] = y  # cost may be lower than y's by rounding, which says nothing of its gradient)
+                history[-1] = fy
                 return "converged", f"gradient max-norm {gnorm:.3g} <= tol={tol:g}"
         slack = 8 * _EPS * abs(fy)  # rounding error of f itself
         L, curvature, x_new, f_new = _backtrack(objective, comp, y, fy, gy, L, slack)
