@@ -182,6 +182,28 @@ def test_a_signal_during_a_long_fit_writes_the_model_it_had(tmp_path, sig, code)
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.05, 0.3])
+def test_a_second_ctrl_c_right_after_the_first_still_writes_the_model(tmp_path, delay):
+    """Issue 20, case 3: Ctrl-C, then Ctrl-C again as the fit stops. The second one came while the fit was
+    returning or the model was being written (10 ms after the first: exit 130, "interrupted", no model file; at
+    0.1-0.3 s the process died by the signal itself); now it waits until the model is written."""
+    model = tmp_path / "m.json"
+    proc = subprocess.Popen([_installed(), "fit", BIRTHWT, *FIT, "--solver", "gd", "--learning-rate", "1e-9",
+                             "--max-iter", "100000000", "--model", model], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert "fitting" in proc.stdout.readline()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err.strip().splitlines()[-1], err
+    fitted = logitgd.load(model)
+    assert not fitted.converged_ and fitted.n_iter_ > 0
+    assert _leftovers(tmp_path) == []
+
+
 def test_a_replaced_file_keeps_its_mode(previous, tmp_path):
     """``fit --model PRIVATE --force``: a private (0600) model stays private; a new file gets the umask's mode."""
     private = tmp_path / "m.json"

@@ -107,24 +107,71 @@ class Terminated(KeyboardInterrupt):
     (and the model is written), a file being written is removed whole, and nothing else is left behind."""
 
 
-_TERMINATED = []  # SIGTERM came (a fit's solver takes it as an interrupt, and the command then ends with 143)
+class _Signals:
+    """SIGINT and SIGTERM while a command runs.
+
+    Each raises where the program is (:class:`KeyboardInterrupt`, :class:`Terminated`), except while a fit's
+    model is being kept (:meth:`keeping`): there the first one stops the fit (whose solver keeps the coefficients
+    it had), and every later one, and any that comes once the fit has returned, waits until the model is written;
+    the command then stops as interrupted. A second Ctrl-C right after the first (as impatient users press it) so
+    no longer loses the model."""
+
+    def __init__(self):
+        self.seen, self.state, self.waiting = [], "off", []
+
+    def __call__(self, signum, frame):
+        self.seen.append(signum)
+        if self.state == "kept":  # the model is being written: after it
+            if not self.waiting:  # not through sys.stderr, whose buffer the signal may have interrupted
+                try:
+                    os.write(2, b"logitgd: writing the model the fit had, then stopping\n")
+                except OSError:
+                    pass
+            self.waiting.append(signum)
+            return
+        if self.state == "fitting":  # the fit stops on this one; later ones wait for the model
+            self.state = "kept"
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def keeping(self):
+        """A context for a fit and the writing of its model; call :meth:`fitted` once the fit has returned."""
+        return _Keeping(self)
+
+    def fitted(self):
+        if self.state == "fitting":
+            self.state = "kept"
 
 
-def _on_sigterm(signum, frame):
-    _TERMINATED.append(signum)
-    raise Terminated()
+class _Keeping:
+    def __init__(self, signals):
+        self.signals = signals
+
+    def __enter__(self):
+        self.signals.state, self.signals.waiting = "fitting", []
+        return self.signals
+
+    def __exit__(self, kind, value, traceback):
+        waiting, self.signals.state, self.signals.waiting = self.signals.waiting, "off", []
+        if waiting and kind is None:  # the model is written: now stop, as the signal asked
+            raise Terminated() if waiting[0] == signal.SIGTERM else KeyboardInterrupt()
+        return False
+
+
+SIGNALS = _Signals()
 
 
 def interrupted_status():
     """The exit status of a command whose fit was interrupted: 143 after SIGTERM, 130 after Ctrl-C."""
-    return 143 if _TERMINATED else 130
+    return 143 if signal.SIGTERM in SIGNALS.seen else 130
 
 
-def _handle_sigterm():
-    """Turn SIGTERM into :class:`Terminated` while a command runs; the handler to restore after (None: none set)."""
+def _handle_signals():
+    """Route SIGINT and SIGTERM through :data:`SIGNALS` while a command runs; the handlers to restore after
+    (None: not on the main thread, where none can be set)."""
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _on_sigterm)
+    SIGNALS.__init__()
+    return {sig: signal.signal(sig, SIGNALS) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
 def main(argv=None):
@@ -132,7 +179,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if getattr(args, "alpha", "") is None:  # fit: the estimator's default strength, none for Firth's penalty
         args.alpha = default_alpha(args.penalty, None)
-    from ..exceptions import DataError, DivergenceError, InferenceError, ModelFileError
+    from ..exceptions import DaskFitError, DataError, DivergenceError, InferenceError, ModelFileError
 
     swapped = _swapped(args)
     if swapped:
@@ -146,8 +193,7 @@ def main(argv=None):
     if not (args.command == "predict" and not args.output):
         sys.stdout = _Lenient(sys.stdout)
     sys.stderr = _Lenient(sys.stderr)
-    _TERMINATED.clear()
-    previous = _handle_sigterm()
+    previous = _handle_signals()
     try:
         return handler(args)
     except BrokenPipeError:
@@ -159,7 +205,7 @@ def main(argv=None):
         except (OSError, ValueError, AttributeError):
             pass
         return 1
-    except (DataError, InferenceError, ModelFileError, DivergenceError, OSError) as exc:
+    except (DataError, InferenceError, ModelFileError, DivergenceError, DaskFitError, OSError) as exc:
         print(f"logitgd: error: {_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:
@@ -168,8 +214,11 @@ def main(argv=None):
         return 143 if terminated else 130  # 128 + the signal's number, as a shell reports it
     finally:
         sys.stdout, sys.stderr = streams
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in (previous or {}).items():
+            signal.signal(sig, handler)
+        if argv is None and previous is not None:  # the process's own command, done: its status is decided, and
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C while the interpreter unloads its modules
+            # (half a second after a fit) would kill it by the signal (the interpreter's exit restores SIG_DFL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._version import __version__
 from ..exceptions import DataError, DivergenceError
-from . import _plots, fit_cv, interrupted_status
+from . import SIGNALS, _plots, fit_cv, interrupted_status
 from ._read import _describe, _preprocessing, formula_features, read_training_data, take_rows
 from ._report import _check_outputs, _in_cli_terms, _metrics, _report, check_threshold, class_weights, coefficient_text
 
@@ -274,18 +274,24 @@ def cmd_fit(args):
     bar, progress = _progress_bar(args, refresh=False)
     model = _model(args, progress, **({} if args.device == "cpu" else {"device": args.device}))
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model = _fit(model, args, None if data.frame is not None else X_tr, y_tr, frame_tr)
-        except DivergenceError as exc:
-            raise DivergenceError(_in_cli_terms(str(exc))) from None
-        except (ValueError, ImportError) as exc:  # options or data the estimator refuses (e.g. elasticnet
-            raise DataError(f"cannot fit: {_in_cli_terms(str(exc))}") from None  # without --l1-ratio)
-        finally:
-            if bar is not None:
-                bar.close()
-    elapsed = time.perf_counter() - start
+    with SIGNALS.keeping():  # Ctrl-C stops the fit; once it has, another waits until the model is written
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model = _fit(model, args, None if data.frame is not None else X_tr, y_tr, frame_tr)
+            except DivergenceError as exc:
+                raise DivergenceError(_in_cli_terms(str(exc))) from None
+            except (ValueError, ImportError) as exc:  # options or data the estimator refuses (e.g. elasticnet
+                raise DataError(f"cannot fit: {_in_cli_terms(str(exc))}") from None  # without --l1-ratio)
+            finally:
+                SIGNALS.fitted()
+                if bar is not None:
+                    bar.close()
+        elapsed = time.perf_counter() - start
+        if args.model:  # first of all the outputs: the fit's work (the metrics below may be interrupted)
+            from ..persistence import save
+
+            save(model, args.model, overwrite=args.force, input_encoding=encoding)
     for w in caught:
         print(f"logitgd: warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     if data.frame is not None:  # the formula's columns, built as the model builds them for new data
@@ -322,9 +328,6 @@ def cmd_fit(args):
     if args.model or args.plots or args.report:
         print()
     if args.model:
-        from ..persistence import save
-
-        save(model, args.model, overwrite=args.force, input_encoding=encoding)
         print(f"model          {args.model}")
     X_show, y_show = (X_tr, y_tr) if X_te is None else (X_te, y_te)
     _plots.draw(args.plots, model, X_show, y_show, names=names, args=args,
