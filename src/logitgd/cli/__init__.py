@@ -12,6 +12,7 @@ evaluate), :mod:`.summary`, :mod:`.report` (report, explain, ``fit --report``); 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import signal
@@ -59,7 +60,13 @@ class _Lenient:
         except (OSError, ValueError, AttributeError):
             pass
 
+    #: ``(temporary path, the path the user gave)`` of data read from a pipe (:func:`_spool_pipes`): messages
+    #: name what the user gave
+    renamed = []
+
     def write(self, text):
+        for temporary, given in self.renamed:
+            text = text.replace(temporary, given)
         if not self.gone:
             try:
                 return self._stream.write(text)
@@ -80,6 +87,63 @@ class _Lenient:
 
 _DATA_SUFFIXES = (".csv", ".csv.gz", ".txt", ".parquet", ".pq", ".svm", ".libsvm", ".svmlight", ".svm.gz",
                   ".libsvm.gz", ".svmlight.gz", ".svm.bz2")
+
+
+def _sniffed_suffix(head):
+    """The suffix of data whose first bytes are ``head``: Parquet, gzip, svmlight or CSV."""
+    if head.startswith(b"PAR1"):
+        return ".parquet"
+    if head.startswith(b"\x1f\x8b"):  # gzip: what its first bytes decompress to
+        import zlib
+
+        try:
+            inner = zlib.decompressobj(wbits=31).decompress(head, 65536)
+        except zlib.error:
+            inner = b""
+        return ".svm.gz" if _sniffed_suffix(inner) == ".svm" else ".csv.gz"
+    lines = [line.strip() for line in head.splitlines()[:-1] or head.splitlines()]
+    first = next((line for line in lines if line and not line.startswith(b"#")), b"")
+    fields = first.split(b"#")[0].split()
+    svm = len(fields) > 1 and b"," not in first and all(b":" in f for f in fields[1:])
+    return ".svm" if svm else ".csv"
+
+
+def _spool_pipes(args, stack):
+    """DATA that is a pipe or a device (``cat x.csv | logitgd fit /dev/stdin``, ``<(zcat x.csv.gz)``), copied to a
+    temporary file (removed when the command ends) named by its contents' format, so that every reader can read
+    it and seek in it; what the command prints names the path that was given."""
+    import stat
+
+    path = getattr(args, "data", None)
+    if not isinstance(path, str):
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # the reader's message (no such file)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    if getattr(args, "dask", None):
+        from ..exceptions import DataError
+
+        raise DataError(f"{path} is a pipe or a device: --dask reads Parquet files, directories or globs that the "
+                        "workers can open; write the data to a file first.")
+    import shutil
+    import tempfile
+
+    directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="logitgd-"))
+    with open(path, "rb") as source:
+        head = source.read(65536)
+        known = os.path.basename(path).lower()
+        from ..io.tables import _CSV, _PARQUET, _SVMLIGHT
+
+        suffix = next((s for s in _SVMLIGHT + _PARQUET + _CSV if known.endswith(s)), None) or _sniffed_suffix(head)
+        copy = os.path.join(directory, "data" + suffix)
+        with open(copy, "wb") as out:
+            out.write(head)
+            shutil.copyfileobj(source, out, 1 << 20)
+    args.data = copy
+    _Lenient.renamed.append((copy, path))
 
 
 def _swapped(args):
@@ -194,7 +258,9 @@ def main(argv=None):
         sys.stdout = _Lenient(sys.stdout)
     sys.stderr = _Lenient(sys.stderr)
     previous = _handle_signals()
+    stack = contextlib.ExitStack()
     try:
+        _spool_pipes(args, stack)
         return handler(args)
     except BrokenPipeError:
         # The reader of standard output went away (``logitgd predict ... | head``):
@@ -213,6 +279,8 @@ def main(argv=None):
         print(f"logitgd: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
         return 143 if terminated else 130  # 128 + the signal's number, as a shell reports it
     finally:
+        stack.close()
+        _Lenient.renamed.clear()
         sys.stdout, sys.stderr = streams
         for sig, handler in (previous or {}).items():
             signal.signal(sig, handler)

@@ -11,15 +11,31 @@ import numpy as np
 from ..exceptions import DataError
 
 
-def _check_outputs(options, force):
-    """Check the output files before any work: ``options`` maps option names to paths."""
+def _identity(path):
+    """The file a path names, whatever the path: its device and inode where it exists (so that symbolic and hard
+    links to one file are one file), else its real path (a link to a file not yet there names that file)."""
+    try:
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+    except (OSError, ValueError):
+        return os.path.realpath(path)
+
+
+def _check_outputs(options, force, inputs=()):
+    """Check the output files before any work: ``options`` maps option names to paths; ``inputs`` are the files
+    the command reads, which no output may name (not even with --force: that is never what was meant)."""
     given = {opt: path for opt, path in options.items() if path}
+    read = {_identity(path): path for path in inputs if path and os.path.isfile(path)}
     seen = {}
     for opt, path in given.items():
-        key = os.path.abspath(path)
+        key = _identity(path)
         if key in seen:
-            raise DataError(f"{seen[key]} and {opt} both name {path}; give them different files.")
-        seen[key] = opt
+            same = "" if os.path.abspath(seen[key][1]) == os.path.abspath(path) else f" (through a link: {path} " \
+                f"is {seen[key][1]})"
+            raise DataError(f"{seen[key][0]} and {opt} both name {path}{same}; give them different files.")
+        if key in read:
+            raise DataError(f"{opt} {path} is {read[key]}, which this command reads; give another file for {opt}.")
+        seen[key] = opt, path
         if os.path.isdir(path):
             raise DataError(f"{opt} {path} is a directory; give a file name.")
         if os.path.exists(path) and not force:

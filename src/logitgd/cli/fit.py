@@ -98,7 +98,7 @@ def _cmd_fit_dask(args):
         raise DataError(f"{'--report' if args.report else '--plot ' + data_plots[0] + '='} does not go with --dask "
                         "yet: it draws from rows in memory. Save the model (--model) and run 'logitgd evaluate MODEL "
                         "FILE --plot KIND=FILE' or 'logitgd report' on a table that fits in memory.")
-    _check_outputs({"--model": args.model, **_plots.outputs(args.plots)}, args.force)
+    _check_outputs({"--model": args.model, **_plots.outputs(args.plots)}, args.force, inputs=[args.data])
     try:
         X, y, names = read_parquet(args.data, args.target)
         nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
@@ -246,7 +246,7 @@ def cmd_fit(args):
 
     request = None if cv is not None else _summary_request(args)
     _check_outputs({"--model": args.model, **_plots.outputs(args.plots, args.plot_options), "--report": args.report},
-                   args.force)
+                   args.force, inputs=[args.data])
     data = read_training_data(args)
     X, y, names, encoding, source, target = data.X, data.y, data.names, data.encoding, data.source, data.target
     n_classes = len(pd.unique(y))

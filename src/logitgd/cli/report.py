@@ -83,7 +83,7 @@ def cmd_report(args):
     from ..report import write as write_report
 
     _plots.check_report_name("-o", args.output)
-    _check_outputs({"--output": args.output}, args.force)
+    _check_outputs({"--output": args.output}, args.force, inputs=[args.model, getattr(args, "data", None)])
     model, encoding = load(args.model, return_encoding=True)
     X, y = read_labelled(args, model, encoding)
     _check_row(args.row, X.shape[0], args.data)

@@ -31,7 +31,7 @@ def cmd_predict(args):
     from ..report import predict
 
     fmt = _prediction_format(args.output) if args.output else "csv"
-    _check_outputs({"--output": args.output}, args.force)
+    _check_outputs({"--output": args.output}, args.force, inputs=[args.model, args.data])
     if args.keep and is_svmlight(args.data):
         raise DataError(f"--keep names columns of a table; the svmlight file {args.data} has none.")
     model, encoding = load(args.model, return_encoding=True)
@@ -70,7 +70,7 @@ def cmd_evaluate(args):
     allowed = {kind: True for kind in _plots.KIND_HELP if kind not in ("cv", "path")}
     allowed[None] = "logitgd evaluate (a saved model, without its cross-validation)"
     plots = _plots.parse(args.plot, allowed)
-    _check_outputs(_plots.outputs(plots), args.force)
+    _check_outputs(_plots.outputs(plots), args.force, inputs=[args.model, args.data])
     model, encoding = load(args.model, return_encoding=True)
     X, y = read_labelled(args, model, encoding)
     check_threshold(args.threshold, len(model.classes_), "the model")

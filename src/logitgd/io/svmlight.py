@@ -104,6 +104,24 @@ def _svmlight_problem(path, zero_based, n_features):
     return None
 
 
+def _exact_labels(path, n_rows):
+    """The labels of an svmlight file as int64, read from their text (float64, as scikit-learn reads them, merges
+    whole numbers from 2**53 on: 2**53 and 2**53 + 1 become one class), or None where they are not all integers
+    within int64."""
+    labels = []
+    with _open_binary(path) as fh:
+        for line in fh:
+            parts = line.split(b"#", 1)[0].split(None, 1)
+            if parts:
+                try:
+                    labels.append(int(parts[0]))
+                except ValueError:
+                    return None
+    if len(labels) != n_rows or max(map(abs, labels)) >= 2**63:
+        return None
+    return np.array(labels, dtype=np.int64)
+
+
 def _svmlight_error(path, zero_based, n_features, fallback):
     found = _svmlight_problem(path, zero_based, n_features)
     if found is None:
@@ -191,4 +209,7 @@ def read_svmlight(path, *, n_features=None, zero_based="auto"):
         X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], n_features))
     if np.all(y == np.round(y)) and np.abs(y).max() < 2**53:
         y = y.astype(np.int64)
+    elif np.abs(y).max() >= 2**53:  # beyond float64's whole numbers: the labels as written, if they are integers
+        exact = _exact_labels(path, len(y))
+        y = y if exact is None else exact  # else check_target refuses them, naming the first
     return X, y, bool(zero_based)

@@ -6,7 +6,9 @@ checks every reader makes of a file (the form of the messages: :mod:`logitgd.io`
 
 from __future__ import annotations
 
+import math
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -266,11 +268,54 @@ def model_features(df, model, source):
 
 # -- categorical columns: one-hot encoding ---------------------------------------
 
-def _categorical_values(df, columns, source):
-    """The categorical ``columns`` of ``df`` as an object array of str, checked for missing values.
+#: a number written plainly (no leading zeros, which make a code such as a zip code, not a number)
+_PLAIN_NUMBER = re.compile(r"[+-]?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
-    Categories are compared as text, so 1 in a Parquet integer column and
-    "1" in a CSV file are the same category.
+
+def _number_text(v):
+    """The text of a category that is the number ``v``: a whole number without its ".0"."""
+    if math.isfinite(v) and v == int(v) and abs(v) < 2**53:
+        return str(int(v))
+    return repr(float(v))
+
+
+def _category_text(v):
+    """The category that the value ``v`` (a number, or text) of a categorical column is."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return _number_text(float(v))
+    v = str(v)
+    return _number_text(float(v)) if _PLAIN_NUMBER.fullmatch(v) else v
+
+
+def category_texts(values):
+    """The categories of a column's ``values`` (a Series or a sequence) as text, compared as values: 10 in an
+    integer column, 10.0 in a float one and "10" or "10.0" in a text one are one category; "010" (a code, as a zip
+    code) is not 10, and other text is itself."""
+    if isinstance(values, pd.Series) and pd.api.types.is_integer_dtype(values.dtype) \
+            and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(str).to_numpy(dtype=object)  # the common case, at the speed of pandas
+    distinct = pd.unique(np.asarray(values, dtype=object)) if len(values) else []
+    texts = {v: _category_text(v) for v in distinct}
+    return np.array([texts[v] for v in values], dtype=object)
+
+
+def _canonical_categories(categories):
+    """A model file's categories as :func:`category_texts` writes them (files written before it kept 10.0 as
+    "10.0"), where that keeps them distinct; else as stored."""
+    texts = [_category_text(c) for c in categories]
+    return texts if len(set(texts)) == len(texts) else list(categories)
+
+
+def _categorical_values(df, columns, source):
+    """The categorical ``columns`` of ``df`` as an object array of str (:func:`category_texts`), checked for
+    missing values.
+
+    Categories are compared as values, so 1 in a Parquet integer column, 1.0 in a float one and "1" in a CSV
+    file are the same category.
     """
     out = np.empty((len(df), len(columns)), dtype=object)
     for j, col in enumerate(columns):
@@ -284,7 +329,7 @@ def _categorical_values(df, columns, source):
                 f"{source}: categorical column {col!r} has a missing value at row {row}{_more(more)}; "
                 "fill it (for example with a 'missing' category) or drop the row."
             )
-        out[:, j] = s.astype(str).to_numpy(dtype=object)
+        out[:, j] = category_texts(s)
     return out
 
 
@@ -393,10 +438,10 @@ def apply_encoding(df, encoding, source):
     if prep:
         X_num = apply_preprocess(X_num, prep)
     values = _categorical_values(df, categorical, source)
-    categories = [np.array(b["categories"], dtype=object) for b in encoding["categorical"]]
+    categories = [np.array(_canonical_categories(b["categories"]), dtype=object) for b in encoding["categorical"]]
     unseen = []
     for j, (col, cats, block) in enumerate(zip(categorical, categories, encoding["categorical"])):
-        known = cats if "reference" not in block else np.append(cats, block["reference"])  # the baseline: zeros
+        known = cats if "reference" not in block else np.append(cats, _category_text(block["reference"]))  # zeros
         new = ~np.isin(values[:, j], known)
         if new.any():
             row, more = _first_bad(new)
@@ -434,9 +479,14 @@ def fit_preprocess(X_num, impute=None, standardize=False, names=None, source="th
     elif np.isnan(X_num).any():  # pragma: no cover - the reader refuses missing values without impute
         raise DataError(f"{source}: missing values and no imputation.")
     if standardize:
-        scaler = StandardScaler().fit(X_num)
-        prep["mean"] = [float(v) for v in scaler.mean_]
-        prep["scale"] = [float(v) for v in scaler.scale_]  # a constant column: scale 1 (scikit-learn's choice)
+        # a column of magnitudes whose squares overflow (1e300) is measured in units of its largest value
+        with np.errstate(invalid="ignore"):
+            biggest = np.max(np.abs(X_num), axis=0, initial=0.0)
+        unit = np.where(biggest > np.sqrt(np.finfo(np.float64).max) / 1e4, biggest, 1.0)
+        scaler = StandardScaler().fit(X_num / unit)
+        scale = np.where(scaler.var_ == 0, 1.0, scaler.scale_ * unit)  # a constant column: scale 1 (scikit-learn)
+        prep["mean"] = [float(v) for v in scaler.mean_ * unit]
+        prep["scale"] = [float(v) for v in scale]
     return prep
 
 

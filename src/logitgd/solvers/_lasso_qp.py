@@ -48,7 +48,10 @@ def _lasso_qp_cd():
                 raise ImportError("disabled by LOGITGD_DISABLE_NUMBA")
             import numba
 
-            _COMPILED.append(numba.njit(cache=True, nogil=True)(_lasso_qp_cd_py))
+            try:
+                _COMPILED.append(numba.njit(cache=True, nogil=True)(_lasso_qp_cd_py))
+            except RuntimeError:  # "cannot cache function": nowhere to write the cache; compile in-process
+                _COMPILED.append(numba.njit(nogil=True)(_lasso_qp_cd_py))
         except ImportError:  # pragma: no cover
             _COMPILED.append(_lasso_qp_cd_py)
     return _COMPILED[0]

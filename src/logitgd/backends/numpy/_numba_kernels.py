@@ -54,9 +54,26 @@ _PREFETCH_ROWS = 16
 # side in one process (benchmarks/experiments/numba_cache.py) they are within
 # 3% (an earlier table's 1.1-1.8x compared two processes minutes apart, on a
 # host whose bandwidth moves that much). LOGITGD_NUMBA_CACHE=0 compiles
-# in-process instead (for a cache directory that cannot be written).
-_CACHE = os.environ.get("LOGITGD_NUMBA_CACHE", "1") != "0"
+# in-process instead; so does a process that can write no cache (:func:`_can_cache`).
 _FAST = {"reassoc", "contract"}
+
+
+def _cache_probe():  # pragma: no cover - never called: numba is only asked whether it could cache it
+    return 0
+
+
+def _can_cache():
+    """Whether numba finds somewhere to keep this module's compiled kernels (a ``__pycache__`` beside it or a
+    user cache directory that can be written); where it finds none, ``cache=True`` raises "cannot cache
+    function ... no locator available" (a user who can write neither the installed package nor a home)."""
+    try:
+        numba.njit(cache=True)(_cache_probe)
+    except RuntimeError:
+        return False
+    return True
+
+
+_CACHE = AVAILABLE and os.environ.get("LOGITGD_NUMBA_CACHE", "1") != "0" and _can_cache()
 
 if AVAILABLE:
 
@@ -378,7 +395,7 @@ def _csc_lasso_cd_py(indptr, indices, data, h, g, theta, lam, l2, fit_intercept,
 
 
 if AVAILABLE:
-    _csc_lasso_cd = numba.njit(cache=True, nogil=True)(_csc_lasso_cd_py)
+    _csc_lasso_cd = numba.njit(cache=_CACHE, nogil=True)(_csc_lasso_cd_py)
 else:  # pragma: no cover
     _csc_lasso_cd = _csc_lasso_cd_py
 
@@ -414,7 +431,7 @@ def _csr_gram_py(indptr, indices, data, h, tiny, H):
 
 
 if AVAILABLE:
-    _csr_gram = numba.njit(cache=True, nogil=True)(_csr_gram_py)
+    _csr_gram = numba.njit(cache=_CACHE, nogil=True)(_csr_gram_py)
 else:  # pragma: no cover
     _csr_gram = _csr_gram_py
 
