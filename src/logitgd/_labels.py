@@ -8,10 +8,14 @@ two classes (the binary model's one score column), else class indices.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight
+
+from .exceptions import DataError
 
 
 def feature_labels(names, d):
@@ -26,13 +30,37 @@ def classes_from(found, classes=None):
     for fewer than two classes, naming the one there is.
     """
     check_labels(found)
-    labels = np.asarray(found) if classes is None else np.unique(np.asarray(classes))
+    labels = np.asarray(found) if classes is None else distinct(np.asarray(classes), "classes")
     if classes is not None:
         check_labels(labels)
     if len(labels) < 2:
         raise ValueError("This solver needs samples of at least 2 classes in the data, but the data "
                          f"contains only one class: {labels[0]!r}.")
     return labels
+
+
+def label_text(value):
+    """A label as the user wrote it: ``1``, ``'a'`` (not numpy's ``np.int64(1)``, ``np.str_('a')``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def distinct(y, what="y"):
+    """The distinct labels of ``y``, sorted (``np.unique``); a DataError naming the kinds of label where they
+    cannot be sorted into classes (numbers and text mixed in an object array, or None among them)."""
+    try:
+        return np.unique(y)
+    except TypeError:
+        first = {}
+        for v in np.ravel(np.asarray(y, dtype=object)):
+            first.setdefault(type(v).__name__, v)
+        kinds = ", ".join(f"{label_text(v)} ({k})" for k, v in first.items())
+        text = any(isinstance(v, (str, bytes)) for v in first.values())
+        number = any(isinstance(v, (numbers.Number, np.generic)) and not isinstance(v, (str, bytes))
+                     for v in first.values())
+        mix = "string and number" if text and number else " and ".join(first)
+        raise DataError(f"Mix of label input types ({mix}) in {what}: its labels cannot be sorted into classes "
+                        f"(first of each type: {kinds}); give every label as text or every label as a number "
+                        "(for example y.astype(str)).") from None
 
 
 def check_labels(found):
@@ -82,6 +110,47 @@ def class_weight_factors(class_weight, classes_, counts):
     raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}.")
 
 
+def check_class_weight(class_weight, classes_=None):
+    """Refuse (ValueError, naming what is wrong) a ``class_weight`` other than None, ``"balanced"`` or a dict of
+    finite weights >= 0; with ``classes_``, also a dict key that is not one of them (scikit-learn's
+    ``compute_class_weight`` refuses it too: ``{"1": 10.0}`` for the label 1 would weigh nothing) or a weight of 0
+    (the class would not count: its intercept runs to minus infinity)."""
+    if class_weight is None or isinstance(class_weight, str) and class_weight == "balanced":
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight must be a dict {{label: weight}}, 'balanced' or None, got {class_weight!r}.")
+    for label, w in class_weight.items():
+        if isinstance(w, (bool, np.bool_)) or not (isinstance(w, numbers.Real) and np.isfinite(w) and w >= 0):
+            raise ValueError(f"class_weight must give each class a finite weight >= 0; it gives {label_text(label)} "
+                             f"the weight {w!r}.")
+    if classes_ is None:
+        return
+    known = set(classes_)  # as class_weight_factors looks them up: by hash and ==
+    unknown = [k for k in class_weight if k not in known]
+    if unknown:
+        raise ValueError(f"class_weight has the key{'s' if len(unknown) > 1 else ''} "
+                         f"{', '.join(label_text(k) for k in unknown[:5])}, which {'are' if len(unknown) > 1 else 'is'}"
+                         f" not among the labels [{', '.join(label_text(c) for c in classes_)}] (a key must equal a "
+                         "label, of its type: '1' is not 1).")
+    zero = [c for c in classes_ if c in class_weight and class_weight[c] == 0]
+    if zero:
+        raise DataError(f"class {label_text(zero[0])} has no weight: class_weight gives it 0, so the fit cannot "
+                        "learn it (its intercept would run to minus infinity); drop its rows instead, or give it "
+                        "a weight > 0.")
+
+
+def check_weighted_classes(sums, counts, classes_):
+    """Refuse (DataError) weights that are zero on every row of a class (``sums``, ``counts``: per class of
+    ``classes_``): the fit would converge to a model of nothing for it (an intercept of about -23, every
+    probability of that class 0), as if its rows were not there."""
+    empty = np.flatnonzero((np.asarray(sums) <= 0) & (np.asarray(counts) > 0))
+    if empty.size:
+        k = int(empty[0])
+        raise DataError(f"class {label_text(classes_[k])} has no weight: every sample_weight of its "
+                        f"{int(counts[k])} rows is 0, so the fit cannot learn it; drop its rows (and the class) or "
+                        "give some of them weight.")
+
+
 def check_sample_weight(sample_weight, X):
     """Checked sample weights of shape (n_samples,), float64, or None (none given, or all equal: the cost is a
     weighted mean, so equal weights are the same as none). ValueError for negative, non-finite or all-zero ones."""
@@ -97,6 +166,7 @@ def check_sample_weight(sample_weight, X):
 
 def with_class_weight(sw, class_weight, classes_, y, X):
     """Checked sample weights ``sw`` (or None) multiplied by the weight of each row's class."""
+    check_class_weight(class_weight, classes_)
     if class_weight is None:
         return sw
     if isinstance(class_weight, dict):

@@ -132,6 +132,8 @@ class LogisticRegressionCV(LinearScores, ClassifierMixin, BaseEstimator):
     def _check(self):
         if self.selection not in _SELECTIONS:
             raise ValueError(f"selection must be one of {_SELECTIONS}, got {self.selection!r}.")
+        if not isinstance(self.refit, (bool, np.bool_)):  # "no" is truthy: only a bool says what was meant
+            raise ValueError(f"refit must be a bool (True or False), got {self.refit!r}.")
         a = self.alphas
         if isinstance(a, numbers.Integral):
             if a < 1:
@@ -256,6 +258,10 @@ def _rows(X, index):
 def _fold_path(X, y, sample_weight, train, alphas, l1_ratio, params):
     """One fold's path, on its training rows."""
     sw = None if sample_weight is None else np.asarray(sample_weight)[train]
+    cw = params.get("class_weight")
+    if isinstance(cw, dict):  # keys checked on the whole data's labels; a fold's training rows may lack one
+        present = set(np.unique(y[train]))
+        params = {**params, "class_weight": {k: w for k, w in cw.items() if k in present}}
     return regularization_path(_rows(X, train), y[train], alphas, l1_ratio=l1_ratio, sample_weight=sw, **params)
 
 

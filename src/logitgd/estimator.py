@@ -19,10 +19,12 @@ from .penalty import make_penalty
 from .preconditioned import Preconditioned
 from .result import stop_warning
 from .separation import SeparationMonitor
-from .solvers import SMALL_HESSIAN_FLOPS, SOLVERS, choose, lbfgs_memory
+from .solvers import SMALL_HESSIAN_FLOPS, SOLVERS, choose, is_integer, is_number, lbfgs_memory
 from .solvers.sgd_epoch import auto_step, sgd_epoch
 
 _MULTI_CLASS = ("auto", "multinomial", "ovr")
+#: the parameters that are True or False (a bool or numpy.bool_, as scikit-learn's validation asks)
+_BOOLEANS = ("fit_intercept", "warm_start", "average", "early_stopping")
 
 
 def _plain_labels(y, X):
@@ -97,7 +99,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         (a bound on every step in standard errors) falls to ``tol``. None: 1e-8 (sgd: 1e-4).
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; ``"balanced"``
-        uses ``n_samples / (2 * bincount(y))``.
+        uses ``n_samples / (2 * bincount(y))``. A dict's keys must be labels
+        (``1``, not ``"1"``, for the label 1) and its weights finite and > 0.
     random_state : int, RandomState, Generator or None, default=None
         Shuffling for sgd and the validation split. For full-batch solvers,
         None starts from zeros; otherwise from small random coefficients
@@ -117,7 +120,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         sgd only: initial step of the ``"constant"``, ``"invscaling"`` and
         ``"adaptive"`` schedules.
     power_t : float, default=0.5
-        sgd only: exponent of ``"invscaling"``, ``eta = eta0 / t**power_t``.
+        sgd only: exponent of ``"invscaling"``, ``eta = eta0 / t**power_t``
+        (set with another schedule, it is an error: that schedule does not use it).
     average : bool, default=False
         sgd only: return the average of the iterates (averaged SGD).
     early_stopping : bool, default=False
@@ -209,19 +213,27 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
     # -- parameters ---------------------------------------------------------------
     def _check_params(self):
         """Validate parameters; return the penalty object."""
-        if self.solver != "auto" and self.solver not in SOLVERS:
+        if not isinstance(self.solver, str) or self.solver != "auto" and self.solver not in SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not available; expected 'auto' or one of {sorted(SOLVERS)}.")
+        for name in _BOOLEANS:  # "no" is truthy: only a bool says what was meant
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be a bool (True or False), got {getattr(self, name)!r}.")
         a = self.alpha  # a number (not a bool) >= 0, or None
         if a is not None and (isinstance(a, bool) or not (isinstance(a, numbers.Real) and np.isfinite(a) and a >= 0)):
             raise ValueError(f"alpha must be a non-negative number or None (the default), got {self.alpha!r}.")
-        if self.l1_ratio is not None and not (isinstance(self.l1_ratio, numbers.Real) and 0 <= self.l1_ratio <= 1):
+        if self.l1_ratio is not None and not (is_number(self.l1_ratio) and 0 <= self.l1_ratio <= 1):
             raise ValueError(f"l1_ratio must be a number in [0, 1], got {self.l1_ratio!r}.")
         if self.l1_ratio is not None and self.penalty != "elasticnet":
             raise ValueError(f"l1_ratio is only used with penalty='elasticnet', not penalty={self.penalty!r}.")
-        if self.max_iter is not None and not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
+        if self.max_iter is not None and not (is_integer(self.max_iter) and self.max_iter >= 1):
             raise ValueError(f"max_iter must be a positive integer or None, got {self.max_iter!r}.")
-        if self.tol is not None and not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
-            raise ValueError(f"tol must be a non-negative number or None, got {self.tol!r}.")
+        if self.tol is not None and not (is_number(self.tol) and np.isfinite(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol must be a finite non-negative number or None, got {self.tol!r}.")
+        if not (isinstance(self.verbose, (bool, np.bool_)) or is_integer(self.verbose) and self.verbose >= 0):
+            raise ValueError(f"verbose must be an integer >= 0 (or a bool), got {self.verbose!r}.")
+        if self.callback is not None and not callable(self.callback):
+            raise ValueError(f"callback must be callable (state -> bool) or None, got {self.callback!r}.")
+        _labels.check_class_weight(self.class_weight)
         if self.multi_class not in _MULTI_CLASS:
             raise ValueError(f"multi_class must be one of {_MULTI_CLASS}, got {self.multi_class!r}.")
         if self.storage_dtype not in (None, "bfloat16", "float16"):
@@ -280,7 +292,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                 X, y = validate_data(self, X, y, accept_sparse="csr", accept_large_sparse=True,
                                      dtype=[np.float64, np.float32], order="C", reset=reset, ensure_all_finite=False)
             _labels.check_values(X, getattr(self, "feature_names_in_", None))  # also values too large to fit with
-        found = np.unique(y) if labels is None else labels.found
+        found = _labels.distinct(y) if labels is None else labels.found
         if reset:
             self.classes_ = _labels.classes_from(found, classes)
         else:
@@ -288,6 +300,11 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         _labels.check_known(found, self.classes_)
         y_enc = _labels.encode(y, self.classes_) if labels is None else labels.encode(self.classes_)
         sw = _labels.check_sample_weight(sample_weight, X)
+        if sw is not None and reset and classes is None:  # fit: every class is in y (a piece may lack one)
+            k = np.asarray(y_enc).astype(np.intp)
+            K = len(self.classes_)
+            _labels.check_weighted_classes(np.bincount(k, weights=sw, minlength=K), np.bincount(k, minlength=K),
+                                           self.classes_)
         return X, y_enc, _labels.with_class_weight(sw, self.class_weight, self.classes_, y, X)
 
     def _set_n_features(self, d, reset):
@@ -310,6 +327,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             raise ValueError("early_stopping is not available for dask input.")
         checked = inputs.check(X, y, sample_weight)
         classes_ = _labels.classes_from(checked.labels)
+        _labels.check_weighted_classes(checked.weight_sums, checked.counts, classes_)
+        _labels.check_class_weight(self.class_weight, classes_)
         if len(classes_) > 2 and self.multi_class == "ovr":
             raise ValueError("multi_class='ovr' is not available for dask input; the multinomial model is.")
         self.classes_ = classes_
@@ -334,7 +353,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Two or more distinct labels (ints, strings, bools, ...).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; the cost is their weighted mean.
+            Non-negative weights; the cost is their weighted mean. Every class needs
+            a row of weight > 0 (a DataError names the class that has none).
 
         Returns
         -------

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
 from .firth import firth
 from .gd import gradient_descent
 from .lbfgs import lbfgs
@@ -31,6 +33,24 @@ SMALL_HESSIAN_FLOPS = 1e8
 #: solver="auto" with K classes and a smooth penalty: Newton (by conjugate gradients) while one pass over
 #: the data costs at most this many flops (n_samples * n_params), L-BFGS above; see :func:`choose`.
 SMALL_PASS_FLOPS = 1e9
+
+
+def is_number(v):
+    """A real number that is not a bool (``True`` is neither a step nor a tolerance)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def is_integer(v):
+    """An integer that is not a bool."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def _changed(value, default):
+    """Whether an option was set to other than its default (an array, whose ``!=`` has no one truth value, was)."""
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):
+        return True
 
 
 @dataclass(frozen=True)
@@ -63,21 +83,25 @@ class Solver:
             if not (lr == "auto" or lr in SCHEDULES[1:]):
                 raise ValueError(f"learning_rate for solver='sgd' must be 'auto' or one of {SCHEDULES[1:]}, "
                                  f"got {lr!r}.")
-            if lr != "auto" and not (isinstance(params["eta0"], numbers.Real) and params["eta0"] > 0):
+            if lr != "auto" and not (is_number(params["eta0"]) and params["eta0"] > 0):
                 raise ValueError(f"learning_rate={lr!r} needs eta0 > 0, got eta0={params['eta0']!r}.")
-            if not (isinstance(params["batch_size"], numbers.Integral) and params["batch_size"] >= 1):
+            if _changed(params["power_t"], SGD_OPTIONS["power_t"]) and lr != "invscaling":
+                raise ValueError(f"power_t={params['power_t']!r} only applies to learning_rate='invscaling' (eta = "
+                                 f"eta0 / t**power_t); learning_rate={lr!r} does not use it.")
+            if not (is_integer(params["batch_size"]) and params["batch_size"] >= 1):
                 raise ValueError(f"batch_size must be a positive integer, got {params['batch_size']!r}.")
-            if not 0 < params["validation_fraction"] < 1:
-                raise ValueError(f"validation_fraction must be in (0, 1), got {params['validation_fraction']!r}.")
+            if not (is_number(params["validation_fraction"]) and 0 < params["validation_fraction"] < 1):
+                raise ValueError(f"validation_fraction must be a number in (0, 1) (the share of rows held out for "
+                                 f"early_stopping), got {params['validation_fraction']!r}.")
             return {k: params[k] for k in ("batch_size", "learning_rate", "eta0", "power_t", "average",
                                            "n_iter_no_change")}
-        changed = [k for k, v in SGD_OPTIONS.items() if params[k] != v]
+        changed = [k for k, v in SGD_OPTIONS.items() if _changed(params[k], v)]
         if changed:
             raise ValueError(f"{', '.join(changed)} only apply to solver='sgd'; solver={self.name!r} does not use "
                              "them.")
         if self.name == "gd":
             if not (lr == "auto" if isinstance(lr, str) else
-                    isinstance(lr, numbers.Real) and lr == lr and abs(lr) != float("inf") and lr > 0):
+                    is_number(lr) and lr == lr and abs(lr) != float("inf") and lr > 0):
                 raise ValueError(f"learning_rate for solver='gd' must be a positive number or 'auto', got {lr!r}.")
             return {"learning_rate": lr}
         if lr != "auto":
@@ -128,7 +152,7 @@ def choose(params, smooth, n_samples, n_params, column_newton=False, n_classes=1
     lr = params["learning_rate"]
     if params["penalty"] == "firth":
         return "firth"
-    if lr in SCHEDULES[1:] or any(params[k] != v for k, v in SGD_OPTIONS.items()):
+    if lr in SCHEDULES[1:] or any(_changed(params[k], v) for k, v in SGD_OPTIONS.items()):
         return "sgd"
     if isinstance(lr, numbers.Real):
         return "gd"
