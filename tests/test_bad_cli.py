@@ -4,6 +4,7 @@ the installed ``logitgd`` command. What each got before is in its docstring."""
 from __future__ import annotations
 
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ from test_cli import _installed
 import logitgd
 
 HERE = os.path.dirname(__file__)
+BAD = pathlib.Path(HERE, "data", "bad")
 BIRTHWT = os.path.join(HERE, "data", "birthwt.csv")
 FIT = ["--target", "low", "--drop", "Unnamed: 0,bwt", "--quiet"]
 
@@ -77,21 +79,15 @@ def test_an_output_naming_the_data_read_is_refused_even_with_force(tmp_path):
 def test_a_category_is_the_same_number_in_an_integer_and_a_float_column(tmp_path):
     """``--categorical zip`` fitted on 10/20/30, predicting on 10.0/20.0/30.0: every row was an unseen category
     (a warning, and other predictions)."""
-    rng = np.random.default_rng(0)
-    df = pd.DataFrame({"x": rng.normal(size=60), "zip": np.tile([10, 20, 30], 20)})
-    df["y"] = (df.x + (df.zip == 20) + rng.normal(size=60) > 0.5).astype(int)
-    df.to_csv(tmp_path / "int.csv", index=False)
-    df.assign(zip=df.zip.astype(float)).to_parquet(tmp_path / "float.parquet")
-    df.assign(zip=df.zip.map("{:.1f}".format)).to_csv(tmp_path / "text.csv", index=False)
-    run = _run("fit", tmp_path / "int.csv", "--target", "y", "--categorical", "zip", "--quiet", "--model",
+    run = _run("fit", BAD / "zip_int.csv", "--target", "y", "--categorical", "zip", "--quiet", "--model",
                tmp_path / "m.json")
     assert run.returncode == 0, run.stderr
     out = {}
-    for name in ("int.csv", "float.parquet", "text.csv"):
-        run = _run("predict", tmp_path / "m.json", tmp_path / name)
+    for name in ("zip_int.csv", "zip_float.parquet", "zip_text.csv"):
+        run = _run("predict", tmp_path / "m.json", BAD / name)
         assert run.returncode == 0 and "warning" not in run.stderr, (name, run.stderr)
         out[name] = run.stdout
-    assert out["int.csv"] == out["float.parquet"] == out["text.csv"]
+    assert out["zip_int.csv"] == out["zip_float.parquet"] == out["zip_text.csv"]
     _, encoding = logitgd.load(tmp_path / "m.json", return_encoding=True)
     assert encoding["feature_names"] == ["x", "zip=10", "zip=20", "zip=30"]
 
@@ -162,16 +158,11 @@ def test_predictions_from_a_pipe_and_an_empty_pipe(tmp_path):
 
 def test_svmlight_labels_beyond_2_53_stay_two_classes(tmp_path):
     """Labels 2**53 and 2**53 + 1: "the labels have only one class" (float64 merged them)."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=40)
-    labels = [2**53 + int(v > 0) for v in x + rng.normal(size=40) * 0.5]
-    path = tmp_path / "big.svm"
-    path.write_text("".join(f"{lab} 1:{v:.6f}\n" for lab, v in zip(labels, x)))
     model = tmp_path / "m.json"
-    run = _run("fit", path, "--quiet", "--test-size", "0", "--model", model)
+    run = _run("fit", BAD / "labels_2_53.svm", "--quiet", "--test-size", "0", "--model", model)
     assert run.returncode == 0, run.stderr
     assert logitgd.load(model).classes_.tolist() == [2**53, 2**53 + 1]
-    run = _run("predict", model, path)
+    run = _run("predict", model, BAD / "labels_2_53.svm")
     assert run.returncode == 0 and f"proba_{2**53 + 1}" in run.stdout.splitlines()[0]
 
 
@@ -180,20 +171,16 @@ def test_svmlight_labels_beyond_2_53_stay_two_classes(tmp_path):
 def test_a_column_of_size_1e300_is_standardized_exactly(tmp_path):
     """With --standardize: scikit-learn's overflow warnings, then "Input X contains NaN ... column 'x2'" (the
     wrong column). Now standardized in units of its largest value: the same coefficients as the column / 1e300."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=60)
-    df = pd.DataFrame({"big": x * 1e300, "x2": rng.normal(size=60), "y": (x + rng.normal(size=60) > 0).astype(int)})
-    df.to_csv(tmp_path / "big.csv", index=False)
+    df = pd.read_csv(BAD / "column_1e300.csv")
     df.assign(big=df.big / 1e300).to_csv(tmp_path / "small.csv", index=False)
     coef = {}
-    for name in ("big", "small"):
-        run = _run("fit", tmp_path / f"{name}.csv", "--target", "y", "--standardize", "--quiet", "--model",
-                   tmp_path / f"{name}.json")
+    for name, path in (("big", BAD / "column_1e300.csv"), ("small", tmp_path / "small.csv")):
+        run = _run("fit", path, "--target", "y", "--standardize", "--quiet", "--model", tmp_path / f"{name}.json")
         assert run.returncode == 0 and run.stderr == "", run.stderr
         coef[name] = logitgd.load(tmp_path / f"{name}.json").coef_
     np.testing.assert_allclose(coef["big"], coef["small"], rtol=1e-9)
-    unscaled = _run("fit", tmp_path / "big.csv", "--target", "y", "--quiet")
-    _one_error_line(unscaled, "column 'big' has values up to 2.33e+300")
+    _one_error_line(_run("fit", BAD / "column_1e300.csv", "--target", "y", "--quiet"),
+                    "column 'big' has values up to 2.33e+300")
 
 
 # -- case 18: no numba cache can be written ---------------------------------------------------------------------
@@ -219,3 +206,38 @@ def test_fits_compile_without_a_writable_numba_cache(tmp_path, options):
                           *options], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     assert "converged      yes" in run.stdout
+
+
+# -- cases 11 and 12, under an address-space limit: a regression fails fast instead of swapping --------------------
+
+_LIMIT = 3 << 30  # bytes of address space: the command and its libraries need about 1.5 GB of it
+
+
+def _limited(*argv):
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (_LIMIT, _LIMIT))
+
+    return subprocess.run([_installed(), *map(str, argv)], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limit, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+
+
+@pytest.mark.parametrize("name, index", [("index_2147483646.svm", 2147483646), ("index_33554432.svm", 33554432)])
+def test_a_far_feature_index_allocates_nothing(name, index):
+    """A 40-byte svmlight file with the feature index 2147483646 (33554432): 16 GiB (11 GiB) allocated for the
+    model's columns, killed or MemoryError; under a 3 GiB address-space limit now one line."""
+    _one_error_line(_limited("fit", BAD / name),
+                    f"feature index {index} (data line 1) is far beyond what the file holds")
+
+
+def test_a_model_file_that_never_ends_or_is_huge_is_refused_unread(tmp_path):
+    """A model "file" that never ends (/dev/zero, or a link to it): MemoryError; a 2 GiB file (sparse on disk):
+    read whole. Under a 3 GiB address-space limit, each is one line."""
+    link = tmp_path / "model.json"
+    link.symlink_to("/dev/zero")
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as fh:
+        fh.truncate(2 << 30)
+    for model, needle in (("/dev/zero", "not a regular file"), (link, "not a regular file"), (huge, "MiB, above")):
+        _one_error_line(_limited("predict", model, BIRTHWT), needle)
