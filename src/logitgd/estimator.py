@@ -27,6 +27,14 @@ _MULTI_CLASS = ("auto", "multinomial", "ovr")
 _BOOLEANS = ("fit_intercept", "warm_start", "average", "early_stopping")
 
 
+def _memory_bytes(X):
+    """The bytes X holds in this process's memory: a CSR matrix's three arrays, an array's own; None for tensors
+    and dask collections (on a device, or on the workers)."""
+    if hasattr(X, "indptr"):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes if isinstance(X, np.ndarray) else None
+
+
 def _plain_labels(y, X):
     """y a 1-d ndarray of X's length whose labels scikit-learn's check would pass as they are (numbers that are
     finite, booleans, text)."""
@@ -417,7 +425,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             options["max_dense"] = 0
         self.solver_ = solver
         if solver == "lbfgs":
-            options["memory"] = lbfgs_memory(X, n_params)
+            options["memory"] = lbfgs_memory(_memory_bytes(X), n_params)
         if solver == "firth":
             _labels.check_firth_columns(X, sw, getattr(self, "feature_names_in_", None))
         max_iter = self.max_iter or spec.max_iter

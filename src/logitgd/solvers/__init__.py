@@ -163,18 +163,15 @@ def choose(params, smooth, n_samples, n_params, column_newton=False, n_classes=1
     return "newton" if n_params <= NEWTON_MAX_DENSE or column_newton else "gd"
 
 
-def lbfgs_memory(X, n_params):
-    """L-BFGS's history (correction pairs) for data X: its work array (two vectors of n_params float64 a pair)
-    within half of X's bytes, 5 to 20 pairs. Wide sparse data has few bytes per parameter: 100,000 x 200,000
-    with 50 non-zeros a row (58 MB) gets 8 pairs, which also converged sooner than 20 (118 iterations in 36 s
-    against 91 in 51 s; peak memory 1.78x the CSR arrays against 1.82x, measured by tracemalloc)."""
-    if hasattr(X, "indptr"):
-        size = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    else:
-        size = getattr(X, "nbytes", None)
-    if size is None:  # tensors, dask: as many as L-BFGS-B's usual default allows
+def lbfgs_memory(data_bytes, n_params):
+    """L-BFGS's history (correction pairs) for data of ``data_bytes`` (None: not known): its work array (two
+    vectors of n_params float64 a pair) within half of the data's bytes, 5 to 20 pairs. Wide sparse data has few
+    bytes per parameter: 100,000 x 200,000 with 50 non-zeros a row (58 MB) gets 8 pairs, which also converged
+    sooner than 20 (118 iterations in 36 s against 91 in 51 s; peak memory 1.78x the CSR arrays against 1.82x,
+    measured by tracemalloc)."""
+    if data_bytes is None:  # as many as L-BFGS-B's usual default allows
         return 20
-    return int(min(20, max(5, size // 2 // (16 * max(n_params, 1)))))
+    return int(min(20, max(5, data_bytes // 2 // (16 * max(n_params, 1)))))
 
 
 SOLVERS = {
