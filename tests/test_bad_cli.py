@@ -241,3 +241,12 @@ def test_a_model_file_that_never_ends_or_is_huge_is_refused_unread(tmp_path):
         fh.truncate(2 << 30)
     for model, needle in (("/dev/zero", "not a regular file"), (link, "not a regular file"), (huge, "MiB, above")):
         _one_error_line(_limited("predict", model, BIRTHWT), needle)
+
+
+def test_a_column_named_as_a_one_hot_column_is_refused(tmp_path):
+    """A numeric column "c=u" beside ``--categorical c`` with the level u: the model file's feature names repeated
+    'c=u' (found by the model-file fuzz of case 14d)."""
+    data = tmp_path / "t.csv"
+    pd.DataFrame({"c=u": [1.0, 2, 3, 4] * 5, "c": ["u", "v"] * 10, "y": [0, 1, 1, 0] * 5}).to_csv(data, index=False)
+    _one_error_line(_run("fit", data, "--target", "y", "--categorical", "c", "--quiet"),
+                    "the one-hot column 'c=u' of --categorical 'c' has the name of another column")

@@ -397,12 +397,13 @@ def encode_table(df, target, categorical, source, drop_reference=False, allow_mi
         X = sp.hstack([sp.csr_matrix(X_num), encoder.transform(values)], format="csr", dtype=np.float64)
     else:  # numbers only (a table encoding that carries preprocessing): dense, as read
         X = X_num
-    encoding = {
-        "kind": "table",
-        "numeric": numeric,
-        "categorical": blocks,
-        "feature_names": numeric + [f"{b['column']}={v}" for b in blocks for v in b["categories"]],
-    }
+    names = numeric + [f"{b['column']}={v}" for b in blocks for v in b["categories"]]
+    if len(set(names)) < len(names):  # a column named "c=u" beside --categorical c with the level u
+        column, taken = next((b["column"], f"{b['column']}={v}") for b in blocks for v in b["categories"]
+                             if names.count(f"{b['column']}={v}") > 1)
+        raise DataError(f"{source}: the one-hot column {taken!r} of --categorical {column!r} has the name of another "
+                        "column (or level) of the table; rename that column.")
+    encoding = {"kind": "table", "numeric": numeric, "categorical": blocks, "feature_names": names}
     return X, df[target].to_numpy(), encoding
 
 
