@@ -99,37 +99,55 @@ def _cmd_fit_dask(args):
                         "yet: it draws from rows in memory. Save the model (--model) and run 'logitgd evaluate MODEL "
                         "FILE --plot KIND=FILE' or 'logitgd report' on a table that fits in memory.")
     _check_outputs({"--model": args.model, **_plots.outputs(args.plots)}, args.force, inputs=[args.data])
-    try:
-        X, y, names = read_parquet(args.data, args.target)
-        nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
-        client, cluster = start_client(args.dask, reads_source=not _persists(nbytes, _machine_memory()))
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
-    try:
-        workers = client.scheduler_info(n_workers=-1)["workers"]
-        print(f"logitgd {__version__}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
-              f"dashboard {client.dashboard_link}", flush=True)
-        print(f"logitgd: fitting {args.data} ({len(names)} features, target {args.target!r}); "
-              "no test split with --dask: every row trains", flush=True)
-        bar, progress = _progress_bar(args, refresh=True)
-        model = _model(args, progress)
-        start = time.perf_counter()
+    from ..backends.dask.cluster import close
+
+    # Dask's warnings (a dashboard port in use, the fit's own) as one line each, as the in-memory command prints them
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            with client.as_current():
-                data = _fit_dask_data(model, X, y)
-                model.feature_names_in_ = np.asarray(names, dtype=object)  # X is an array of the files' columns
-                if request is not None:  # while the workers hold the data; the model file then keeps it
-                    text, failed = _summary_text(model, request)
-        except ValueError as exc:
-            raise DataError(f"cannot fit: {_in_cli_terms(str(exc))}") from None
+            try:
+                X, y, names = read_parquet(args.data, args.target)
+                nbytes = 0 if hasattr(X, "columns") else X.nbytes  # a dataframe's size is not known before reading
+                client, cluster = start_client(args.dask, reads_source=not _persists(nbytes, _machine_memory()))
+            except ValueError as exc:
+                raise DataError(str(exc)) from None
+            closed = False
+            try:
+                workers = client.scheduler_info(n_workers=-1)["workers"]
+                print(f"logitgd {__version__}: Dask scheduler {client.scheduler.address} with {len(workers)} workers; "
+                      f"dashboard {client.dashboard_link}", flush=True)
+                print(f"logitgd: fitting {args.data} ({len(names)} features, target {args.target!r}); "
+                      "no test split with --dask: every row trains", flush=True)
+                bar, progress = _progress_bar(args, refresh=True)
+                model = _model(args, progress)
+                start = time.perf_counter()
+                with SIGNALS.keeping():  # Ctrl-C stops the fit; once it has, another waits until the model is written
+                    try:
+                        with client.as_current():
+                            data = _fit_dask_data(model, X, y)
+                            SIGNALS.fitted()
+                            model.feature_names_in_ = np.asarray(names, dtype=object)  # X: an array of the columns
+                            if request is not None:  # while the workers hold the data; the model file then keeps it
+                                text, failed = _summary_text(model, request)
+                    except ValueError as exc:
+                        raise DataError(f"cannot fit: {_in_cli_terms(str(exc))}") from None
+                    finally:
+                        SIGNALS.fitted()
+                        if bar is not None:
+                            bar.close()
+                    elapsed = time.perf_counter() - start
+                    closed = True  # after an interrupt, quietly: the workers' goodbyes are no news
+                    close(client, cluster, quiet="interrupted" in model.stop_reason_)
+                    if args.model:  # before the summary lines: the fit's work
+                        from ..persistence import save
+
+                        save(model, args.model, overwrite=args.force)
+            finally:
+                if not closed:  # an error (its one line says what) or an interrupt before the fit
+                    close(client, cluster, quiet=True)
         finally:
-            if bar is not None:
-                bar.close()
-        elapsed = time.perf_counter() - start
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+            for message in dict.fromkeys(" ".join(_in_cli_terms(str(w.message)).split()) for w in caught):
+                print(f"logitgd: warning: {message}", file=sys.stderr)
     where = "persisted in the workers' memory" if data.persisted else "read from the source on every pass"
     print(f"data           {data.shape[0]} rows in {data.n_chunks} chunks, {data.nbytes / 1e9:.3g} GB of features, "
           f"{where}")
@@ -142,15 +160,15 @@ def _cmd_fit_dask(args):
     print(f"train cost     {model.loss_history_[-1]:.10g}")
     if text is not None:
         print(f"\ncoefficients (over the {data.shape[0]} rows)\n{text}\n")
-    if args.model:
-        from ..persistence import save
-
-        save(model, args.model, overwrite=args.force)
+    if args.model:  # written above
         print(f"model          {args.model}")
     _plots.draw(args.plots, model, None, None, names=list(names), args=args, rows_text="")
     if failed is not None:
         raise failed
-    return interrupted_status() if "interrupted" in model.stop_reason_ else 0
+    status = interrupted_status() if "interrupted" in model.stop_reason_ else 0
+    if status:  # the last line, as for a command stopped elsewhere (the workers, which Ctrl-C spares, said nothing)
+        print(f"logitgd: {'terminated' if status == 143 else 'interrupted'}", file=sys.stderr)
+    return status
 
 
 def _summary_request(args):

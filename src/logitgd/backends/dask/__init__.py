@@ -24,7 +24,9 @@ Faults: a task lost with its worker is recomputed by Dask from the data's
 source (persisted chunks included), and every per-chunk result is a pure
 function of its chunk and the parameters, so a fit that survives a lost
 worker gives the same model bit for bit. If Dask gives up (the same task
-killed its workers several times) the fit raises :class:`~logitgd.DaskFitError`
-and no model is stored. The Parquet reader of the command line is
+killed its workers several times, or on the command line's local cluster its
+workers died again and again before taking any task, or a worker ran out of
+memory) the fit raises :class:`~logitgd.DaskFitError`, which says how the workers
+ended where that is known, and no model is stored. The Parquet reader of the command line is
 :mod:`.reader`; the cluster helpers are :mod:`.cluster`.
 """

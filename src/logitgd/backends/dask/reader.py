@@ -125,16 +125,22 @@ def _metadata(file):
 
 
 def _read_row_group(file, group, columns):
-    """Row group ``group`` of ``file``, the ``columns`` asked for, as a pyarrow Table; a page whose checksum does not
-    match is a :class:`~logitgd.DataError` naming the file and the row group."""
+    """Row group ``group`` of ``file``, the ``columns`` asked for, as a pyarrow Table; a row group that cannot be read
+    (a page whose checksum does not match, a damaged page header, bytes that do not decompress, a read error) is a
+    :class:`~logitgd.DataError` naming the file and the row group. Running out of memory stays a MemoryError."""
+    import pyarrow as pa
+
     try:
         return _read_row_group_any(file, group, columns)
-    except OSError as exc:
-        if "checksum" not in str(exc):
-            raise
+    except MemoryError:  # pyarrow's ArrowMemoryError too: not the file's fault (the fit says so)
+        raise
+    except (OSError, pa.ArrowException) as exc:
         from ...exceptions import DataError
 
-        raise DataError(f"{file}, row group {group}: {' '.join(str(exc).split())} (the file is damaged).") from None
+        if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:  # the system's error (EIO, ENOENT)
+            raise DataError(f"{file}, row group {group}: {exc.strerror}.") from None
+        text = " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+        raise DataError(f"{file}, row group {group}: {text} (the file is damaged).") from None
 
 
 def _read_row_group_any(file, group, columns):
@@ -203,8 +209,10 @@ def _read_complete(file, group, columns):
         if column.null_count:
             offset = sum(_metadata(file).row_group(g).num_rows for g in range(group))
             row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-            raise ValueError(f"{file}: column {name!r} has a missing value in row {offset + row} (and "
-                             f"{column.null_count - 1} more in that row group); fill or drop them first.")
+            more = column.null_count - 1
+            raise ValueError(f"{file}: column {name!r} has a missing value in row {offset + row}"
+                             + (f" (and {more} more in that row group)" if more else "")
+                             + f"; fill or drop {'them' if more else 'it'} first.")
     return table
 
 
