@@ -3,10 +3,13 @@ the installed ``logitgd`` command. What each got before is in its docstring."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pathlib
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pandas as pd
@@ -21,12 +24,21 @@ BIRTHWT = os.path.join(HERE, "data", "birthwt.csv")
 FIT = ["--target", "low", "--drop", "Unnamed: 0,bwt", "--quiet"]
 
 
-def _run(*argv, stdin=None, shell=None, timeout=300):
-    if shell is not None:  # a shell's pipe or process substitution
+def _run(*argv, shell=None, installed=False, timeout=300):
+    """The command ``logitgd ARGV``: in this process (:func:`logitgd.cli.main`, the installed command's entry
+    point, a second or two of imports cheaper), or through the installed command (``installed``), or a shell's
+    pipe or process substitution around it (``shell``, with the command as $LOGITGD)."""
+    if shell is not None:
         return subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, "LOGITGD": _installed()})
-    return subprocess.run([_installed(), *map(str, argv)], capture_output=True, text=True, timeout=timeout,
-                          stdin=stdin)
+    if installed:
+        return subprocess.run([_installed(), *map(str, argv)], capture_output=True, text=True, timeout=timeout)
+    from logitgd.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def _one_error_line(run, *needles):
@@ -45,7 +57,7 @@ def test_an_output_through_a_link_to_another_output_is_refused(tmp_path):
     lost); only equal paths were compared."""
     model, link = tmp_path / "a.json", tmp_path / "link.png"
     link.symlink_to(model)  # a link to a file not yet there names that file too
-    _one_error_line(_run("fit", BIRTHWT, *FIT, "--model", model, "--plot", link), "--model and --plot",
+    _one_error_line(_run("fit", BIRTHWT, *FIT, "--model", model, "--plot", link, installed=True), "--model and --plot",
                     f"through a link: {link} is {model}")
     assert not model.exists()
     model.write_text("an earlier model")
@@ -80,7 +92,7 @@ def test_a_category_is_the_same_number_in_an_integer_and_a_float_column(tmp_path
     """``--categorical zip`` fitted on 10/20/30, predicting on 10.0/20.0/30.0: every row was an unseen category
     (a warning, and other predictions)."""
     run = _run("fit", BAD / "zip_int.csv", "--target", "y", "--categorical", "zip", "--quiet", "--model",
-               tmp_path / "m.json")
+               tmp_path / "m.json", installed=True)
     assert run.returncode == 0, run.stderr
     out = {}
     for name in ("zip_int.csv", "zip_float.parquet", "zip_text.csv"):

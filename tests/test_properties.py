@@ -216,7 +216,13 @@ _CASES = json.load(open(os.path.join(_BAD, "cases.json")))
 
 @pytest.mark.parametrize("case", _CASES, ids=[f"{c['file']} {' '.join(c['args'][2:])}".strip() for c in _CASES])
 def test_the_bad_input_corpus(capfd, case):
-    """capfd: the workers' logs of a --dask case count too (they write to the inherited stderr)."""
-    code, _, err = _cli(capfd, "fit", os.path.join(_BAD, case["file"]), *case["args"], "--quiet", "--test-size", "0")
+    """``logitgd fit FILE ...`` (or ``predict FILE DATA`` for a model file); capfd: the workers' logs of a --dask
+    case count too (they write to the inherited stderr)."""
+    if case.get("command") == "predict":
+        code, _, err = _cli(capfd, "predict", os.path.join(_BAD, case["file"]), *(os.path.join(_BAD, a)
+                                                                                    for a in case["args"]))
+    else:
+        code, _, err = _cli(capfd, "fit", os.path.join(_BAD, case["file"]), *case["args"], "--quiet", "--test-size",
+                            "0")
     _check_cli(code, err)
     assert code == 1 and case["message"] in err, err

@@ -165,10 +165,7 @@ def _cmd_fit_dask(args):
     _plots.draw(args.plots, model, None, None, names=list(names), args=args, rows_text="")
     if failed is not None:
         raise failed
-    status = interrupted_status() if "interrupted" in model.stop_reason_ else 0
-    if status:  # the last line, as for a command stopped elsewhere (the workers, which Ctrl-C spares, said nothing)
-        print(f"logitgd: {'terminated' if status == 143 else 'interrupted'}", file=sys.stderr)
-    return status
+    return _stopped(model)
 
 
 def _summary_request(args):
@@ -357,4 +354,12 @@ def cmd_fit(args):
               warnings_text=[_in_cli_terms(str(w.message)) for w in caught])
     if failed is not None:  # after the model and plot are written
         raise failed
-    return interrupted_status() if "interrupted" in model.stop_reason_ else 0
+    return _stopped(model)
+
+
+def _stopped(model):
+    """The exit status of a fit that ends (0, or 130/143 where a signal stopped it: then said as the last line)."""
+    status = interrupted_status() if "interrupted" in model.stop_reason_ else 0
+    if status:
+        print(f"logitgd: {'terminated' if status == 143 else 'interrupted'}", file=sys.stderr)
+    return status
