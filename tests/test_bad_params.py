@@ -245,3 +245,14 @@ def test_classes_mixing_numbers_and_text_are_refused_by_partial_fit(data):
     """Before: ``TypeError: '<' not supported between instances of 'str' and 'int'``."""
     with pytest.raises(DataError, match=r"Mix of label input types \(string and number\) in classes"):
         LogisticRegression(solver="sgd").partial_fit(*data, classes=np.array([0, "a"], dtype=object))
+
+
+@pytest.mark.parametrize("chunks", [20, 40])
+def test_mixed_labels_on_dask_input_are_named(data, chunks):
+    """Case 19c on dask input: labels mixing ints and strings, within a chunk (40) or across chunks (20, the first
+    all numbers, the second all text): "TypeError: '<' not supported between instances of 'str' and 'int'"."""
+    da = pytest.importorskip("dask.array")
+    X, _ = data
+    y = np.array([0, 1] * 10 + ["a", "b"] * 10, dtype=object) if chunks == 20 else np.array([0, "a"] * 20, dtype=object)
+    with pytest.raises(DataError, match="Mix of label input types in y"):
+        LogisticRegression().fit(da.from_array(X, chunks=(chunks, 2)), da.from_array(y, chunks=chunks))
