@@ -182,7 +182,7 @@ def test_a_signal_during_a_long_fit_writes_the_model_it_had(tmp_path, sig, code)
     assert _leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.01, 0.05, 0.3])
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.3])
 def test_a_second_ctrl_c_right_after_the_first_still_writes_the_model(tmp_path, delay):
     """Issue 20, case 3: Ctrl-C, then Ctrl-C again as the fit stops. The second one came while the fit was
     returning or the model was being written (10 ms after the first: exit 130, "interrupted", no model file; at
