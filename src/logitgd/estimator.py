@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _labels, backends, inference
 from ._scoring import LinearScores, plain_array
-from .exceptions import DataError, InferenceError
+from .exceptions import InferenceError
 from .objective import LinearObjective
 from .penalty import make_penalty
 from .preconditioned import Preconditioned
@@ -333,13 +333,7 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
                              "over the partitions in turn).")
         if self.early_stopping:
             raise ValueError("early_stopping is not available for dask input.")
-        try:
-            checked = inputs.check(X, y, sample_weight)
-        except TypeError as exc:  # np.unique over labels that mix text and numbers (on a worker, or of the chunks)
-            if "not supported between instances" not in str(exc):
-                raise
-            raise DataError(f"Mix of label input types in y: its labels cannot be sorted into classes ({exc}); give "
-                            "every label as text or every label as a number (for example y.astype(str)).") from None
+        checked = inputs.check(X, y, sample_weight)
         classes_ = _labels.classes_from(checked.labels)
         _labels.check_weighted_classes(checked.weight_sums, checked.counts, classes_)
         _labels.check_class_weight(self.class_weight, classes_)

@@ -67,6 +67,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._files import write_atomically
 from .exceptions import ModelFileError
+from .solvers import is_integer, is_number
 
 FORMAT = "logitgd-model"
 FORMAT_VERSION = 3
@@ -147,17 +148,9 @@ def _classes_to_json(classes):
     return [_to_json_scalar(c) for c in classes]
 
 
-def _is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def _is_finite(v):
     """A JSON number that is a finite float64 (an integer of 400 digits is not: float() would overflow)."""
-    return _is_number(v) and (math.isfinite(v) if isinstance(v, float) else abs(v) <= _FLOAT_MAX)
+    return is_number(v) and (math.isfinite(v) if isinstance(v, float) else abs(v) <= _FLOAT_MAX)
 
 
 def _label_of(v, dtype):
@@ -168,9 +161,9 @@ def _label_of(v, dtype):
         return np.bool_(v) if isinstance(v, bool) else None
     if kind in "iu":
         info = np.iinfo(dtype)
-        return dtype.type(v) if _is_int(v) and info.min <= v <= info.max else None
+        return dtype.type(v) if is_integer(v) and info.min <= v <= info.max else None
     if kind == "f":
-        if not _is_number(v):
+        if not is_number(v):
             return None
         try:
             with np.errstate(over="ignore"):  # 70000.0 as float16: inf, refused below
@@ -191,7 +184,7 @@ def _label_of(v, dtype):
         c = None if raw is None else np.array([raw], dtype=dtype)[0]
         return c if c is not None and c == raw else None
     if kind in "Mm":
-        if _is_int(v):  # a count of the unit (datetime64[ns] labels were written so before ISO text)
+        if is_integer(v):  # a count of the unit (datetime64[ns] labels were written so before ISO text)
             ok = np.iinfo(np.int64).min < v <= np.iinfo(np.int64).max  # the minimum is NaT
             return np.array([v], dtype=np.int64).view(dtype.newbyteorder("="))[0] if ok else None
         if kind == "M" and isinstance(v, str):
@@ -244,7 +237,7 @@ def _params_from_json(params, dtype_text):
     for name, value in params.items():
         if name != "class_weight" and not (value is None or isinstance(value, (bool, int, float, str))):
             raise ValueError(f"params.{name} is {_short(value)}, not a number, text, true/false or null")
-        if _is_number(value) and not _is_finite(value):
+        if is_number(value) and not _is_finite(value):
             raise ValueError(f"params.{name} is {_short(value)}, beyond the range of a float64")
     if "fit_intercept" in params and not isinstance(params["fit_intercept"], bool):  # the summary's layout needs it
         raise ValueError(f"params.fit_intercept is {_short(params['fit_intercept'])}, not true or false")
@@ -584,7 +577,7 @@ def _number_array(value, key):
 
 def _check_fit_record(payload):
     """ValueError unless n_iter, converged, stop_reason and solver_used are what save() writes."""
-    if not (_is_int(payload["n_iter"]) and payload["n_iter"] >= 0):
+    if not (is_integer(payload["n_iter"]) and payload["n_iter"] >= 0):
         raise ValueError(f"n_iter is {_short(payload['n_iter'])}, not a whole number >= 0")
     if not isinstance(payload["converged"], bool):
         raise ValueError(f"converged is {_short(payload['converged'])}, not true or false")
@@ -605,9 +598,9 @@ def _check_inference_entry(entry, model):
     if missing:
         raise ValueError(f"it lacks {', '.join(missing)}")
     K, d, fit_intercept = model.coef_.shape[0], int(model.n_features_in_), bool(model.fit_intercept)
-    if not (_is_int(entry["n_classes"]) and entry["n_classes"] == K):
+    if not (is_integer(entry["n_classes"]) and entry["n_classes"] == K):
         raise ValueError(f"n_classes is {_short(entry['n_classes'])}, the model's coef has {K} rows")
-    if not (_is_int(entry["d"]) and entry["d"] == d):
+    if not (is_integer(entry["d"]) and entry["d"] == d):
         raise ValueError(f"d is {_short(entry['d'])}, the model has {d} features")
     if entry["fit_intercept"] is not fit_intercept:
         raise ValueError(f"fit_intercept is {_short(entry['fit_intercept'])}, the model's is {fit_intercept}")
@@ -619,14 +612,14 @@ def _check_inference_entry(entry, model):
     for key in ("llf", "llnull"):
         if not _is_finite(entry[key]):
             raise ValueError(f"{key} is {_short(entry[key])}, not a finite number")
-    if not (_is_int(entry["nobs"]) and 1 <= entry["nobs"] <= 2**53):
+    if not (is_integer(entry["nobs"]) and 1 <= entry["nobs"] <= 2**53):
         raise ValueError(f"nobs is {_short(entry['nobs'])}, not a count of rows (a whole number from 1 to 2**53)")
     if not (_is_finite(entry["sw_sum"]) and entry["sw_sum"] > 0):
         raise ValueError(f"sw_sum is {_short(entry['sw_sum'])}, not a number > 0")
     if entry["separation"] not in (None, "complete", "quasi-complete"):
         raise ValueError(f"separation is {_short(entry['separation'])}, not null, 'complete' or 'quasi-complete'")
     separating = entry["separating"]
-    if not (isinstance(separating, list) and all(_is_int(j) and 0 <= j < d for j in separating)):
+    if not (isinstance(separating, list) and all(is_integer(j) and 0 <= j < d for j in separating)):
         raise ValueError(f"separating is {_short(separating)}, not a list of feature indices below {d}")
     if not isinstance(entry.get("firth", False), bool):
         raise ValueError(f"firth is {_short(entry['firth'])}, not true or false")
@@ -639,8 +632,8 @@ def _check_formula_spec(spec, names, d):
 
     if not isinstance(spec, dict):
         raise ValueError("it is not an object")
-    if (not _is_int(spec.get("version")) or spec["version"] != _SPEC_VERSION or not isinstance(spec.get("formula"), str)
-            or "~" not in spec["formula"]):
+    if (not is_integer(spec.get("version")) or spec["version"] != _SPEC_VERSION
+            or not isinstance(spec.get("formula"), str) or "~" not in spec["formula"]):
         raise ValueError(f'expected "version": {_SPEC_VERSION} and "formula": text with a "~"')
     columns = spec.get("columns")
     if not (_is_str_list(columns) and len(columns) == d and (names is None or columns == names)):

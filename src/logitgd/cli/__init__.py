@@ -197,28 +197,20 @@ class _Signals:
             self.state = "kept"
         raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
+    @contextlib.contextmanager
     def keeping(self):
         """A context for a fit and the writing of its model; call :meth:`fitted` once the fit has returned."""
-        return _Keeping(self)
+        self.state, self.waiting = "fitting", []
+        try:
+            yield self
+        finally:
+            waiting, self.state, self.waiting = self.waiting, "off", []
+        if waiting:  # the model is written: now stop, as the signal asked
+            raise Terminated() if waiting[0] == signal.SIGTERM else KeyboardInterrupt()
 
     def fitted(self):
         if self.state == "fitting":
             self.state = "kept"
-
-
-class _Keeping:
-    def __init__(self, signals):
-        self.signals = signals
-
-    def __enter__(self):
-        self.signals.state, self.signals.waiting = "fitting", []
-        return self.signals
-
-    def __exit__(self, kind, value, traceback):
-        waiting, self.signals.state, self.signals.waiting = self.signals.waiting, "off", []
-        if waiting and kind is None:  # the model is written: now stop, as the signal asked
-            raise Terminated() if waiting[0] == signal.SIGTERM else KeyboardInterrupt()
-        return False
 
 
 SIGNALS = _Signals()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import dask
 import numpy as np
 
+from ..._labels import distinct
 from .chunks import _RAW, _as_vector, _Prep, _prepare_chunk
 from .cluster import _cluster_memory, _compute, _current_client, _futures, _persists
 from .rows import DaskRows
@@ -64,7 +65,7 @@ def check(X, y, sample_weight):
     rows = np.array([s[0] for s in stats], dtype=np.int64)
     if together is not None:
         rows = _known_rows(X, n_chunks, int(rows.sum()))
-    labels = np.unique(np.concatenate([s[1] for s in stats]))
+    labels = distinct(np.concatenate([s[1] for s in stats]))  # text in one chunk, numbers in another: named
     counts = np.zeros(len(labels))
     wsums = np.zeros(len(labels))
     for _, lab, cnt, ws, _info in stats:
@@ -277,7 +278,11 @@ def _raw_futures(X, y, sample_weight, chunks):
 def _label_stats(y, sw):
     """``(rows, labels, counts, weight sums, (finite, min, max) of the weights or None)`` of one chunk."""
     y = _as_vector(y)
-    labels, inverse = np.unique(y, return_inverse=True)
+    try:
+        labels, inverse = np.unique(y, return_inverse=True)
+    except TypeError:  # text and numbers mixed: the DataError that names them
+        distinct(y)
+        raise
     counts = np.bincount(inverse, minlength=len(labels)).astype(np.float64)
     if sw is None:
         return len(y), labels, counts, counts, None
