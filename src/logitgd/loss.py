@@ -51,6 +51,10 @@ class BinaryLogLoss:
         grad = xp.where(z >= 0, 1.0, e) / (1 + e) - y
         return loss, grad
 
+    def proba_from_gradient(self, y, gradient):
+        """sigmoid(z) from ``dL/dz = sigmoid(z) - y`` (what :meth:`loss_gradient` gave): no second ``exp``."""
+        return gradient + y
+
     def gradient(self, y, raw_prediction):
         """Per-sample dL/dz = sigmoid(z) - y, ndarray of shape (n,)."""
         return self.loss_gradient(y, raw_prediction)[1]
@@ -69,8 +73,8 @@ class BinaryLogLoss:
 
 
 def _linear_part(xp, y, z):
-    """``max(z, 0) - y z``, exact (no cancellation) when y is 0 or 1."""
-    return xp.where(z >= 0, z * (1 - y), -z * y)
+    """``max(z, 0) - y z``, exact (no cancellation) when y is 0 or 1: z - z is 0 exactly."""
+    return xp.where(z >= 0, z, 0.0) - y * z
 
 
 class MultinomialLogLoss:
@@ -122,6 +126,14 @@ class MultinomialLogLoss:
         E /= (1.0 + rest)[:, None]
         Ef[y + rows] -= 1.0
         return loss, E
+
+    def proba_from_gradient(self, y, gradient):
+        """The softmax probabilities from ``dL/dz = P - onehot(y)`` (what :meth:`loss_gradient` gave), a new array."""
+        xp = namespace(gradient)
+        n, K = gradient.shape
+        P = xp.reshape(xp.asarray(gradient, copy=True), (-1,))
+        P[y + K * xp.arange(n)] += 1.0
+        return xp.reshape(P, (n, K))
 
     def proba(self, raw_prediction):
         """Softmax of the raw scores, rows summing to 1 (maxima and sums as in :meth:`loss_gradient`)."""

@@ -208,7 +208,7 @@ class LinearObjective:
         """
         l1 = self.penalty.l1
         if not l1:
-            return float(np.max(np.abs(grad))) if grad.size else 0.0
+            return float(np.abs(grad).max()) if grad.size else 0.0
         d = self.n_coef
         w, gw = theta[:d], grad[:d]
         sub = np.where(w != 0, np.abs(gw + l1 * np.sign(w)), np.maximum(np.abs(gw) - l1, 0.0))
@@ -264,7 +264,8 @@ class LinearObjective:
         """
         W, b = self.split(theta)
         H = _sum(self.data.map(stats.hessian, self.loss, W, b, self.sw_sum, self.fit_intercept))
-        H[np.diag_indices(self.n_coef)] += self.penalty.curvature()
+        step = H.shape[0] + 1
+        H.flat[:self.n_coef * step:step] += self.penalty.curvature()  # the coefficients' diagonal
         return H
 
     def firth(self, theta):

@@ -43,6 +43,21 @@ class OneEntryMemo:
             self._entry = (key, make())
         return self._entry[1]
 
+    def peek(self, key):
+        """The value kept for ``key``, or None (nothing is made)."""
+        return self._entry[1] if self._entry is not None and self._entry[0] == key else None
+
+
+#: Up to this many raw scores, a data term keeps its ``dL/dz`` for the Hessian at the same point (Newton's
+#: next step): the probabilities then cost one addition instead of the scores and an ``exp`` again. Small
+#: data only, where those calls are a step's overhead; on large data the copy would be memory held.
+KEEP_DZ_MAX = 1 << 16
+
+
+def _point(W, b):
+    """A parameter point as a memo key."""
+    return W.tobytes(), np.asarray(b).tobytes()
+
 
 def data_term(rows, loss, W, b, want_grad):
     """``(sum_i s_i L_i, gradient sums of shape ((d + 1) K,) or None)`` over ``rows``.
@@ -55,7 +70,9 @@ def data_term(rows, loss, W, b, want_grad):
         return fast
     blocks = rows.blocks()
     if isinstance(blocks, tuple):  # the rows themselves, float64 already
-        return term_from_scores(blocks[0], loss, blocks[0].scores(W, b), want_grad)
+        z = blocks[0].scores(W, b)
+        keep = ("dz", *_point(W, b)) if want_grad and rows.n * rows.n_classes <= KEEP_DZ_MAX else None
+        return term_from_scores(blocks[0], loss, z, want_grad, keep)
     parts = [_block_term(block, loss, W, b, want_grad) for block in blocks]
     total, g = 0.0, None
     for part, g_part in parts:
@@ -70,8 +87,9 @@ def _block_term(rows, loss, W, b, want_grad):
     return term_from_scores(rows, loss, rows.scores(W, b), want_grad)
 
 
-def term_from_scores(rows, loss, z, want_grad):
-    """``(sum_i s_i L_i, [Xᵀ r; sum(r)] flat)`` with ``r = s ∘ dL/dz`` at the scores ``z`` of ``rows``."""
+def term_from_scores(rows, loss, z, want_grad, keep=None):
+    """``(sum_i s_i L_i, [Xᵀ r; sum(r)] flat)`` with ``r = s ∘ dL/dz`` at the scores ``z`` of ``rows``; with a
+    ``keep`` key, ``dL/dz`` is kept in the rows' memo under it (for :func:`hessian_weights`)."""
     xp = rows.xp
     fast = rows.fused_scores_term(loss, z, want_grad)
     if fast is not None:  # the weighted sum and the weighted dL/dz in one pass (a kernel)
@@ -81,6 +99,8 @@ def term_from_scores(rows, loss, z, want_grad):
         return total, xp.concat([rows.rmatvec(r), (xp.ones_like(r[:, 0]) @ r)[None, ...]], axis=0).reshape(-1)
     if want_grad:
         per_sample, r = loss.loss_gradient(rows.y, z)
+        if keep is not None:
+            rows.memo(keep, lambda: r)
     else:
         per_sample, r = loss.loss(rows.y, z), None
     sw = rows.sw
@@ -102,11 +122,19 @@ def scores(rows, W, b):
 
 
 def hessian_weights(rows, loss, W, b, sw_sum):
-    """Binary: ``s_i p_i (1 - p_i) / sum(s)``, shape (n,); K classes: the probabilities P, shape (n, K)."""
-    Z = rows.scores(W, b)
-    if rows.n_classes > 1:
-        return loss.proba(Z)
-    h = loss.hessian(rows.y, Z)
+    """Binary: ``s_i p_i (1 - p_i) / sum(s)``, shape (n,); K classes: the probabilities P, shape (n, K).
+
+    From the ``dL/dz`` a data term at the same point kept (small data), else from the scores."""
+    dz = rows.memo.peek(("dz", *_point(W, b)))
+    if dz is not None:
+        P = loss.proba_from_gradient(rows.y, dz)
+        if rows.n_classes > 1:
+            return P
+        h = P * (1 - P)
+    elif rows.n_classes > 1:
+        return loss.proba(rows.scores(W, b))
+    else:
+        h = loss.hessian(rows.y, rows.scores(W, b))
     if rows.sw is not None:
         h = h * rows.sw
     return h / sw_sum
@@ -138,20 +166,22 @@ def _multinomial_hessian(rows, P, sw_sum, fit_intercept, block_rows=None):
     p1 = rows.d + bool(fit_intercept)
     n_params = p1 * K
     s = (xp.ones_like(P[:, 0]) if rows.sw is None else rows.sw) / sw_sum
-    H = xp.zeros((p1, K, p1, K), dtype=P.dtype, device=P.device)
+    diag = xp.zeros((p1 * K, p1), dtype=P.dtype, device=P.device)  # row i K + k: X̃ᵀ diag(s p_k (1 - p_k)) X̃'s i
     B_flat = xp.zeros((n_params, n_params), dtype=P.dtype, device=P.device)
     block_rows = block_rows or max(1, 2 ** 22 // n_params)
     for start, Xt in rows.tilde_blocks(block_rows, fit_intercept):
         stop = start + Xt.shape[0]
         Pb, sb = P[start:stop], s[start:stop]
-        for k in range(K):
-            H[:, k, :, k] += (Xt * (sb * Pb[:, k] * (1 - Pb[:, k]))[:, None]).T @ Xt
-        B = xp.reshape(Xt[:, :, None] * (xp.sqrt(sb)[:, None] * Pb)[:, None, :], (Xt.shape[0], -1))
+        m = Xt.shape[0]
+        # all K diagonal blocks in one product (a loop over the classes costs small data a dozen calls each)
+        diag += xp.reshape(Xt[:, :, None] * ((sb[:, None] * Pb) * (1 - Pb))[:, None, :], (m, -1)).T @ Xt
+        B = xp.reshape(Xt[:, :, None] * (xp.sqrt(sb)[:, None] * Pb)[:, None, :], (m, -1))
         B_flat += B.T @ B
-    B_flat = xp.reshape(B_flat, (p1, K, p1, K))
+    H = -xp.reshape(B_flat, (p1, K, p1, K))
+    diag = xp.reshape(diag, (p1, K, p1))
     for k in range(K):
-        B_flat[:, k, :, k] = 0
-    return xp.reshape(H - B_flat, (n_params, n_params))
+        H[:, k, :, k] = diag[:, k, :]
+    return xp.reshape(H, (n_params, n_params))
 
 
 def class_blocks(rows, loss, W, b, sw_sum, fit_intercept):
