@@ -305,7 +305,8 @@ class LogisticRegression(LinearScores, ClassifierMixin, BaseEstimator):
             self.classes_ = _labels.classes_from(found, classes)
         else:
             _labels.check_labels(found)
-        _labels.check_known(found, self.classes_)
+        if not reset or classes is not None:  # (classes_ made from the labels found holds them all)
+            _labels.check_known(found, self.classes_)
         y_enc = _labels.encode(y, self.classes_) if labels is None else labels.encode(self.classes_)
         sw = _labels.check_sample_weight(sample_weight, X)
         if sw is not None and reset and classes is None:  # fit: every class is in y (a piece may lack one)

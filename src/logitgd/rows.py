@@ -116,6 +116,11 @@ def term_from_scores(rows, loss, z, want_grad, keep=None):
         return total, None
     if sw is not None:
         r = r * (sw if r.ndim == 1 else sw[:, None])
+    if xp is np:  # into one array (a concatenation costs small data a tenth of the data term)
+        g = np.empty((rows.d + 1,) + r.shape[1:])
+        g[:-1] = rows.rmatvec(r)
+        g[-1] = r.sum(0)
+        return total, g.reshape(-1)
     return total, xp.concat([rows.rmatvec(r), r.sum(0)[None, ...]], axis=0).reshape(-1)
 
 
@@ -175,16 +180,23 @@ def _multinomial_hessian(rows, P, sw_sum, fit_intercept, block_rows=None):
     for start, Xt in rows.tilde_blocks(block_rows, fit_intercept):
         stop = start + Xt.shape[0]
         Pb, sb = P[start:stop], s[start:stop]
-        m = Xt.shape[0]
         # all K diagonal blocks in one product (a loop over the classes costs small data a dozen calls each)
-        diag += xp.reshape(Xt[:, :, None] * ((sb[:, None] * Pb) * (1 - Pb))[:, None, :], (m, -1)).T @ Xt
-        B = xp.reshape(Xt[:, :, None] * (xp.sqrt(sb)[:, None] * Pb)[:, None, :], (m, -1))
+        diag += _row_kron(xp, Xt, (sb[:, None] * Pb) * (1 - Pb)).T @ Xt
+        B = _row_kron(xp, Xt, xp.sqrt(sb)[:, None] * Pb)
         B_flat += B.T @ B
     H = -xp.reshape(B_flat, (p1, K, p1, K))
     diag = xp.reshape(diag, (p1, K, p1))
     for k in range(K):
         H[:, k, :, k] = diag[:, k, :]
     return xp.reshape(H, (n_params, n_params))
+
+
+def _row_kron(xp, A, B):
+    """Row by row ``A_i ⊗ B_i``: shape (n, a b). NumPy's einsum where it can (NumPy's broadcast product over a
+    last axis of K = 3 to 10 is 1.5-2x slower)."""
+    if xp is np:
+        return np.einsum("ij,ik->ijk", A, B).reshape(A.shape[0], -1)
+    return xp.reshape(A[:, :, None] * B[:, None, :], (A.shape[0], -1))
 
 
 def class_blocks(rows, loss, W, b, sw_sum, fit_intercept):
