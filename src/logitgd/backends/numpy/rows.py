@@ -34,6 +34,11 @@ SOFTMAX_KERNEL_MIN = 10_000
 _THREADPOOLS = []
 
 
+#: Dense rows up to this many entries of X̃ = [X, 1] keep X̃ for the Hessian (one product instead of four calls
+#: and an assembly; 8 MB at most)
+TILDE_MAX = 1 << 20
+
+
 class NumpyRows:
     """X, encoded labels and weights in memory.
 
@@ -185,9 +190,19 @@ class NumpyRows:
 
     def gram(self, h, rows=slice(None), block_rows=65536):
         """``X̃ᵀ diag(h) X̃`` over ``rows`` (h given for those rows), X̃ = [X, 1]: shape (d + 1, d + 1)."""
-        X = self.X if isinstance(rows, slice) and rows == slice(None) else self.X[rows]
+        every = isinstance(rows, slice) and rows == slice(None)
+        X = self.X if every else self.X[rows]
         d = self.d
         tiny = 1e-16 * float(h.max(initial=0.0))
+        if every and not self.sparse and self.n * (d + 1) <= TILDE_MAX:  # small: one product with X̃ kept
+            Xt = self.__dict__.get("_tilde")
+            if Xt is None:
+                Xt = self._tilde = np.hstack([np.asarray(X, dtype=np.float64), np.ones((self.n, 1))])
+            if h.min(initial=tiny + 1.0) <= tiny:  # (see below: rows of no weight would go subnormal)
+                keep = np.flatnonzero(h > tiny)
+                h, Xt = h[keep], Xt[keep]
+            A = Xt * np.sqrt(h)[:, None]
+            return A.T @ A
         if self.sparse and kernels.AVAILABLE:  # row by row, each row the square of its non-zeros
             return kernels.csr_gram(scipy.sparse.csr_matrix(X), h, tiny)
         H = np.zeros((d + 1, d + 1))
