@@ -47,8 +47,9 @@ class BinaryLogLoss:
         xp = namespace(raw_prediction)
         z = raw_prediction
         e = xp.exp(-xp.abs(z))
-        loss = _linear_part(xp, y, z) + xp.log1p(e)
-        grad = xp.where(z >= 0, 1.0, e) / (1 + e) - y
+        up = z >= 0
+        loss = (xp.where(up, z, 0.0) - y * z) + xp.log1p(e)  # _linear_part, sharing the sign test
+        grad = xp.where(up, 1.0, e) / (1 + e) - y
         return loss, grad
 
     def proba_from_gradient(self, y, gradient):

@@ -194,10 +194,7 @@ class NumpyRows:
         X = self.X if every else self.X[rows]
         d = self.d
         tiny = 1e-16 * float(h.max(initial=0.0))
-        if every and not self.sparse and self.n * (d + 1) <= TILDE_MAX:  # small: one product with X̃ kept
-            Xt = self.__dict__.get("_tilde")
-            if Xt is None:
-                Xt = self._tilde = np.hstack([np.asarray(X, dtype=np.float64), np.ones((self.n, 1))])
+        if every and (Xt := self._kept_tilde()) is not None:  # small: one product with X̃ kept
             if h.min(initial=tiny + 1.0) <= tiny:  # (see below: rows of no weight would go subnormal)
                 keep = np.flatnonzero(h > tiny)
                 h, Xt = h[keep], Xt[keep]
@@ -230,8 +227,20 @@ class NumpyRows:
         H[:d, -1] = H[-1, :d]
         return H
 
+    def _kept_tilde(self):
+        """X̃ = [X, 1] in float64, made once, for dense X up to ``TILDE_MAX`` entries of it; else None."""
+        if self.sparse or self.n * (self.d + 1) > TILDE_MAX:
+            return None
+        Xt = self.__dict__.get("_tilde")
+        if Xt is None:
+            Xt = self._tilde = np.hstack([np.asarray(self.X, dtype=np.float64), np.ones((self.n, 1))])
+        return Xt
+
     def tilde_blocks(self, block_rows, fit_intercept):
         """``(start, [X, 1])`` by blocks of rows, dense float64 (no ones without an intercept)."""
+        if fit_intercept and block_rows >= self.n and (Xt := self._kept_tilde()) is not None:
+            yield 0, Xt
+            return
         for start in range(0, self.n, block_rows):
             Xb = self.X[start:start + block_rows]
             Xb = Xb.toarray() if scipy.sparse.issparse(Xb) else Xb
