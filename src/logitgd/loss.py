@@ -48,7 +48,7 @@ class BinaryLogLoss:
         z = raw_prediction
         e = xp.exp(-xp.abs(z))
         up = z >= 0
-        loss = (xp.where(up, z, 0.0) - y * z) + xp.log1p(e)  # _linear_part, sharing the sign test
+        loss = _linear_part(xp, y, z, up) + xp.log1p(e)
         grad = xp.where(up, 1.0, e) / (1 + e) - y
         return loss, grad
 
@@ -73,9 +73,10 @@ class BinaryLogLoss:
         return xp.where(z >= 0, 1.0, e) / (1 + e)
 
 
-def _linear_part(xp, y, z):
-    """``max(z, 0) - y z``, exact (no cancellation) when y is 0 or 1: z - z is 0 exactly."""
-    return xp.where(z >= 0, z, 0.0) - y * z
+def _linear_part(xp, y, z, up=None):
+    """``max(z, 0) - y z``, exact (no cancellation) when y is 0 or 1: z - z is 0 exactly (``up``: ``z >= 0``, if the
+    caller has it)."""
+    return xp.where(z >= 0 if up is None else up, z, 0.0) - y * z
 
 
 class MultinomialLogLoss:

@@ -149,7 +149,7 @@ def hessian_weights(rows, loss, W, b, sw_sum):
 
 
 def _weights(rows, loss, W, b, sw_sum):
-    key = ("hessian_weights", W.tobytes(), np.asarray(b).tobytes(), sw_sum)
+    key = ("hessian_weights", *_point(W, b), sw_sum)
     return rows.memo(key, lambda: hessian_weights(rows, loss, W, b, sw_sum))
 
 
@@ -295,7 +295,7 @@ def score_blocks(rows, loss, W, b, fit_intercept, block_rows=None):
     width = (rows.d + bool(fit_intercept)) * r.shape[1]
     for start, Xt in rows.tilde_blocks(block_rows or max(1, 2 ** 22 // width), fit_intercept):
         m = Xt.shape[0]
-        yield start, xp.reshape(Xt[:, :, None] * r[start:start + m][:, None, :], (m, width))
+        yield start, _row_kron(xp, Xt, r[start:start + m])
 
 
 def score_outer(rows, loss, W, b, fit_intercept):
